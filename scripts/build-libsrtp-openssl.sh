@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds libsrtp2 from Debian's own source package with OpenSSL as its crypto backend, as a
+# static library under a prefix, for Parley to link instead of Debian's NSS-based binary.
+#
+# Why: Debian's libsrtp2 uses NSS, whose AES_CM_128_HMAC_SHA1_80 path is about 4x slower
+# than libsrtp on OpenSSL (BENCHMARKS.md, "Media transport: SRTP"). The build takes seconds.
+#
+# Usage:  scripts/build-libsrtp-openssl.sh [PREFIX]     (default: .build-deps/libsrtp-openssl)
+# Then build with the printed PKG_CONFIG_PATH, e.g.
+#   export PKG_CONFIG_PATH="$PWD/.build-deps/libsrtp-openssl/lib/pkgconfig"
+#   swift build -c release
+# SwiftPM's CSRTP target finds it through pkg-config "libsrtp2"; only a static libsrtp2.a is
+# installed, so the executable carries it and needs nothing at run time. Running the script
+# again with an existing build is a no-op. Needs: apt-get, dpkg-dev (dpkg-source), gcc, make,
+# libssl-dev and network access to the Debian mirror. Touches no system apt configuration: the
+# deb-src index lives in a temporary folder.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+prefix=${1:-$repo/.build-deps/libsrtp-openssl}
+case $prefix in /*) ;; *) prefix=$PWD/$prefix ;; esac
+
+if [ -f "$prefix/lib/libsrtp2.a" ] && [ -f "$prefix/lib/pkgconfig/libsrtp2.pc" ]; then
+    echo "libsrtp2 (OpenSSL) already in $prefix"
+    echo "export PKG_CONFIG_PATH=\"$prefix/lib/pkgconfig\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}\""
+    exit 0
+fi
+
+for tool in apt-get dpkg-source gcc make pkg-config; do
+    command -v "$tool" >/dev/null || { echo "error: $tool is required" >&2; exit 1; }
+done
+pkg-config --exists openssl || { echo "error: libssl-dev is required" >&2; exit 1; }
+
+# The Debian mirror and release this machine already uses.
+. /etc/os-release
+suite=${VERSION_CODENAME:?cannot tell the Debian release from /etc/os-release}
+mirror=$(grep -hsE '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+    | grep -v security | grep -oE 'https?://[^ ]+' | head -n 1 || true)
+mirror=${mirror:-http://deb.debian.org/debian}
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+
+work=$(mktemp -d /tmp/libsrtp-openssl.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/src"
+echo "deb-src [signed-by=$keyring] $mirror $suite main" > "$work/sources.list"
+apt=(apt-get -qq -o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+     -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o APT::Sandbox::User=root)
+
+echo "fetching Debian's libsrtp2 source ($suite, $mirror)"
+"${apt[@]}" update
+(cd "$work/src" && "${apt[@]}" source libsrtp2 >/dev/null 2>&1)
+source_dir=$(find "$work/src" -maxdepth 1 -mindepth 1 -type d -name 'libsrtp2-*' | head -n 1)
+[ -n "$source_dir" ] || { echo "error: apt-get source libsrtp2 produced no source tree" >&2; exit 1; }
+
+echo "building $(basename "$source_dir") with --enable-openssl into $prefix"
+cd "$source_dir"
+# Debian's optimisation flags (debian/rules), OpenSSL instead of NSS, position-independent code
+# so the archive links into any executable.
+./configure --prefix="$prefix" --enable-openssl --disable-debug-logging \
+    CFLAGS="-O3 -fPIC -D_REENTRANT -funroll-loops" >/dev/null
+make -j"$(nproc)" libsrtp2.a >/dev/null
+make install >/dev/null
+rm -f "$prefix"/lib/libsrtp2.so*   # static only: nothing to find at run time
+
+# pkg-config --libs (what SwiftPM asks) must name libcrypto too when the archive is linked.
+sed -i 's|^Libs: .*|Libs: -L${libdir} -lsrtp2 -lcrypto|' "$prefix/lib/pkgconfig/libsrtp2.pc"
+
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion libsrtp2 >/dev/null
+echo "installed: $prefix/lib/libsrtp2.a (libsrtp $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion libsrtp2), OpenSSL backend)"
+echo "export PKG_CONFIG_PATH=\"$prefix/lib/pkgconfig\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}\""
