@@ -1,0 +1,83 @@
+import Crypto
+
+/// Writes the Binding responses an ICE-lite agent sends straight into a reused buffer: no
+/// `StunAttribute` values, no intermediate arrays (DESIGN.md: no heap allocation per packet).
+public enum StunResponseWriter {
+    /// Starts a message: header with length 0, to be fixed by `finish`.
+    @inline(__always)
+    static func begin(_ out: inout [UInt8], type: StunMessageType, transactionID: StunTransactionID) {
+        out.appendUInt16(type.rawValue)
+        out.appendUInt16(0)
+        out.appendUInt32(StunMessageView.magicCookie)
+        out.appendUInt32(transactionID.high)
+        out.appendUInt64(transactionID.low)
+    }
+
+    /// Appends MESSAGE-INTEGRITY (if `integrityKey`) and FINGERPRINT (if asked) and sets the
+    /// header length, for the message that starts at `start` in `out`.
+    static func finish(_ out: inout [UInt8], start: Int, integrityKey: SymmetricKey?, fingerprint: Bool) throws(StunError) {
+        if let key = integrityKey {
+            let mi = out.count
+            out.appendUInt32(UInt32(StunAttributeType.messageIntegrity.rawValue) << 16 | 20)
+            out.append(contentsOf: repeatElement(0, count: 20))
+            guard out.count - start - 20 <= 0xFFFF else { throw .valueTooLong }
+            out.setUInt16(UInt16(out.count - start - 20), at: start + 2)
+            let mac = out.withUnsafeBytes { raw in
+                StunIntegrity.mac(key: key, message: UnsafeRawBufferPointer(rebasing: raw[start...]), integrityOffset: mi - start)
+            }
+            mac.withUnsafeBytes { m in
+                for i in 0..<20 { out[mi + 4 + i] = m[i] }
+            }
+        }
+        if fingerprint {
+            let fp = out.count
+            out.appendUInt32(UInt32(StunAttributeType.fingerprint.rawValue) << 16 | 4)
+            out.appendUInt32(0)
+            guard out.count - start - 20 <= 0xFFFF else { throw .valueTooLong }
+            out.setUInt16(UInt16(out.count - start - 20), at: start + 2)
+            let crc = out.withUnsafeBytes { raw in
+                StunIntegrity.fingerprint(message: UnsafeRawBufferPointer(rebasing: raw[start...]), fingerprintOffset: fp - start)
+            }
+            out.setUInt32(crc, at: fp + 4)
+        }
+        guard out.count - start - 20 <= 0xFFFF else { throw .valueTooLong }
+        out.setUInt16(UInt16(out.count - start - 20), at: start + 2)
+    }
+
+    /// A Binding success response to `request`, with XOR-MAPPED-ADDRESS = `mapped`,
+    /// MESSAGE-INTEGRITY with `key` and FINGERPRINT (RFC 8445 §7.3.1.3, RFC 8489 §6.3.1.1).
+    /// Replaces the contents of `out`, keeping its capacity.
+    public static func bindingSuccess(
+        into out: inout [UInt8], transactionID: StunTransactionID, mapped: TransportAddress, key: SymmetricKey
+    ) {
+        out.removeAll(keepingCapacity: true)
+        begin(&out, type: .bindingSuccess, transactionID: transactionID)
+        out.appendUInt32(UInt32(StunAttributeType.xorMappedAddress.rawValue) << 16 | (mapped.isIPv4 ? 8 : 20))
+        StunAddressCodec.encode(mapped, xor: transactionID, into: &out)
+        try! finish(&out, start: 0, integrityKey: key, fingerprint: true)  // a few dozen bytes: cannot overflow
+    }
+
+    /// A Binding error response (RFC 8489 §6.3.1.1) with ERROR-CODE, UNKNOWN-ATTRIBUTES for 420,
+    /// MESSAGE-INTEGRITY when the request was authenticated (`key`, RFC 8489 §9.1.4), FINGERPRINT.
+    public static func bindingError(
+        into out: inout [UInt8], transactionID: StunTransactionID, code: Int, reason: StaticString,
+        unknown: [UInt16] = [], key: SymmetricKey?
+    ) {
+        out.removeAll(keepingCapacity: true)
+        begin(&out, type: .bindingError, transactionID: transactionID)
+        let header = out.count
+        out.appendUInt32(UInt32(StunAttributeType.errorCode.rawValue) << 16)
+        out.appendUInt16(0)
+        out.append(UInt8(code / 100))
+        out.append(UInt8(code % 100))
+        reason.withUTF8Buffer { out.append(contentsOf: $0) }
+        out.setUInt16(UInt16(out.count - header - 4), at: header + 2)
+        while out.count % 4 != 0 { out.append(0) }
+        if !unknown.isEmpty {
+            out.appendUInt32(UInt32(StunAttributeType.unknownAttributes.rawValue) << 16 | UInt32(unknown.count * 2))
+            for t in unknown { out.appendUInt16(t) }
+            while out.count % 4 != 0 { out.append(0) }
+        }
+        try! finish(&out, start: 0, integrityKey: key, fingerprint: true)  // bounded sizes: cannot overflow
+    }
+}

@@ -1,0 +1,104 @@
+/// The one place every datagram of the shared media port goes through (DESIGN.md, "The media
+/// path"): RFC 7983 demultiplexing first, then STUN to the ICE-lite agent (which finds the
+/// transport by USERNAME ufrag) and DTLS/RTP/RTCP to the transport that validated the 5-tuple.
+///
+/// Confined to the media I/O thread that owns the socket: it is a class so handlers can be
+/// given a reference for sending, but it is not `Sendable` and takes no locks. Other threads
+/// reach it through `MediaIOThread.execute`.
+public final class MediaTransportRouter {
+    public private(set) var agent: IceLiteAgent
+    public private(set) var counters = MediaRouterCounters()
+    private var handlers: [IceTransportID: any MediaTransportHandler] = [:]
+    private let sink: any DatagramSink
+    /// Reused for every STUN response.
+    private var stunOut: [UInt8]
+
+    public init(agent: IceLiteAgent = IceLiteAgent(), sink: any DatagramSink) {
+        self.agent = agent
+        self.sink = sink
+        self.stunOut = []
+        self.stunOut.reserveCapacity(512)
+    }
+
+    // MARK: transports
+
+    /// Registers a transport whose peer will check with `local` credentials (Parley's
+    /// `a=ice-ufrag`/`a=ice-pwd`). Returns nil if the ufrag is taken.
+    public func addTransport(local: IceCredentials, remoteUfrag: String? = nil, handler: any MediaTransportHandler,
+                             now: ContinuousClock.Instant = .now) -> IceTransportID? {
+        guard let id = agent.addTransport(local: local, remoteUfrag: remoteUfrag, now: now) else { return nil }
+        handlers[id] = handler
+        return id
+    }
+
+    public func setRemoteUfrag(_ ufrag: String?, for id: IceTransportID) {
+        agent.setRemoteUfrag(ufrag, for: id)
+    }
+
+    /// Forgets a transport; its handler is told `.removed`.
+    public func removeTransport(_ id: IceTransportID) {
+        agent.removeTransport(id)
+        handlers.removeValue(forKey: id)?.mediaTransportClosed(id, reason: .removed)
+    }
+
+    public func selectedPath(of id: IceTransportID) -> FiveTuple? { agent.selectedPath(of: id) }
+
+    // MARK: receive
+
+    /// Handles one datagram (or one ICE-TCP frame) received on `path` at `now`.
+    public func receive(_ packet: UnsafeRawBufferPointer, from path: FiveTuple, now: ContinuousClock.Instant) {
+        let kind = PacketDemux.classify(packet)
+        switch kind {
+        case .stun:
+            let action = agent.handleStun(packet, from: path, now: now, response: &stunOut)
+            switch action {
+            case .drop:
+                counters.stunDropped += 1
+            case .sendError(let to, _):
+                counters.stunErrors += 1
+                stunOut.withUnsafeBytes { sink.send($0, to: to) }
+            case .sendSuccess(let to, let id, let selection):
+                counters.stunSuccess += 1
+                stunOut.withUnsafeBytes { sink.send($0, to: to) }
+                if let selection, let handler = handlers[id] {
+                    handler.mediaTransport(id, selected: selection.current, previous: selection.previous, router: self)
+                }
+            }
+        case .dtls, .rtp, .rtcp:
+            guard let id = agent.transport(for: path), let handler = handlers[id] else {
+                counters.mediaFromUnknownPath += 1
+                return
+            }
+            counters.mediaDelivered += 1
+            handler.mediaTransport(id, received: packet, kind: kind, from: path, router: self)
+        case .unknown:
+            counters.unknownKind += 1
+        }
+    }
+
+    // MARK: send
+
+    /// Sends one datagram to a 5-tuple (UDP, or framed on the ICE-TCP connection).
+    @inline(__always)
+    public func send(_ packet: UnsafeRawBufferPointer, to path: FiveTuple) {
+        sink.send(packet, to: path)
+    }
+
+    /// Sends on the transport's selected path; false if none is selected yet.
+    @discardableResult
+    public func send(_ packet: UnsafeRawBufferPointer, on id: IceTransportID) -> Bool {
+        guard let path = agent.selectedPath(of: id) else { return false }
+        sink.send(packet, to: path)
+        return true
+    }
+
+    // MARK: time
+
+    /// Closes transports whose consent lapsed (RFC 7675) and tells their handlers.
+    public func expireConsent(now: ContinuousClock.Instant) {
+        for id in agent.expireConsent(now: now) {
+            counters.transportsClosedByConsent += 1
+            handlers.removeValue(forKey: id)?.mediaTransportClosed(id, reason: .consentExpired)
+        }
+    }
+}
