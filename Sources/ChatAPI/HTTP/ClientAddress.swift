@@ -1,0 +1,25 @@
+import Hummingbird
+import NIOCore
+
+/// Which client a request comes from: the socket's peer, or, when that peer is a trusted proxy
+/// (Caddy), the last `X-Forwarded-For` hop it appended (PROTOCOL.md, TRUSTED_PROXIES).
+public struct TrustedProxies: Sendable {
+    public let addresses: Set<String>
+
+    public init(_ addresses: [String]) { self.addresses = Set(addresses.map(Self.normalise)) }
+
+    public static let loopback = TrustedProxies(["127.0.0.1", "::1"])
+
+    public func clientAddress(peer: SocketAddress?, forwardedFor: String?) -> String {
+        let peerIP = peer?.ipAddress.map(Self.normalise) ?? "unknown"
+        guard addresses.contains(peerIP), let forwardedFor,
+              let last = forwardedFor.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
+        else { return peerIP }
+        return Self.normalise(last)
+    }
+
+    static func normalise(_ ip: String) -> String {
+        let lowered = ip.lowercased()
+        return lowered.hasPrefix("::ffff:") && lowered.contains(".") ? String(lowered.dropFirst(7)) : lowered
+    }
+}

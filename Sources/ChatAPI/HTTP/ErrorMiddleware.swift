@@ -1,0 +1,90 @@
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The outermost middleware: every error becomes PROTOCOL.md's error body. Client errors keep
+/// their status; anything unexpected is logged with the request id and answered with a bare
+/// 500 `internal`, never a stack trace or an internal message.
+public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch is NIOTooManyBytesError {
+            return try APIError.payloadTooLarge.response(from: request, context: context)
+        } catch let error as HTTPError {
+            return try Self.translate(error).response(from: request, context: context)
+        } catch {
+            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            return try APIError.internalError.response(from: request, context: context)
+        }
+    }
+
+    static func translate(_ error: HTTPError) -> APIError {
+        switch error.status {
+        case .notFound: .notFound("No such route.")
+        case .methodNotAllowed: APIError(.methodNotAllowed, code: "method_not_allowed", message: "Method not allowed on this route.")
+        case .contentTooLarge: .payloadTooLarge
+        case .badRequest: .malformed(error.body ?? "Bad request.")
+        case .unauthorized: .unauthorized()
+        default:
+            error.status.code < 500
+                ? .malformed(error.body ?? error.status.reasonPhrase)
+                : .internalError
+        }
+    }
+}
+
+/// Gives each request an id, in the logger's metadata and the `X-Request-Id` response header,
+/// so a log line can be matched to what a client saw.
+public struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let id = String(UInt64.random(in: 0 ... .max), radix: 16)
+        context.logger[metadataKey: "request_id"] = .string(id)
+        var response = try await next(request, context)
+        response.headers[.init("X-Request-Id")!] = id
+        return response
+    }
+}
+
+/// Requires `Authorization: Bearer <accessToken>`, verified and with a live login.
+public struct AuthMiddleware: RouterMiddleware {
+    let auth: AuthService
+
+    public init(auth: AuthService) { self.auth = auth }
+
+    public func handle(_ request: Request, context: ParleyRequestContext,
+                       next: (Request, ParleyRequestContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw APIError.unauthorized("Authorization: Bearer <accessToken> is required.")
+        }
+        var context = context
+        context.caller = try await auth.authenticate(bearer: String(header.dropFirst("Bearer ".count)))
+        context.logger[metadataKey: "user_id"] = .string(context.caller!.userId)
+        return try await next(request, context)
+    }
+}
+
+/// Limits requests per client address (the auth routes: PROTOCOL.md).
+public struct RateLimitMiddleware: RouterMiddleware {
+    let limiter: RateLimiter
+    let proxies: TrustedProxies
+
+    public init(limiter: RateLimiter, proxies: TrustedProxies) {
+        self.limiter = limiter
+        self.proxies = proxies
+    }
+
+    public func handle(_ request: Request, context: ParleyRequestContext,
+                       next: (Request, ParleyRequestContext) async throws -> Response) async throws -> Response {
+        let client = proxies.clientAddress(peer: context.remoteAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!])
+        if let retryAfter = limiter.acquire(client) { throw APIError.rateLimited(retryAfter: retryAfter) }
+        return try await next(request, context)
+    }
+}

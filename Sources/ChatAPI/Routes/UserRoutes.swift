@@ -1,0 +1,50 @@
+import Hummingbird
+
+/// `/users/me` and user search.
+public struct UserRoutes: Sendable {
+    let users: UserStore
+    let presence: PresenceLookup
+
+    struct PatchBody: Decodable {
+        var displayName: String?
+        /// Absent: unchanged; null: removed; a string: set.
+        var avatarUrl: String??
+
+        enum CodingKeys: String, CodingKey { case displayName, avatarUrl }
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            displayName = try c.decodeIfPresent(String.self, forKey: .displayName)
+            avatarUrl = c.contains(.avatarUrl) ? .some(try c.decodeNil(forKey: .avatarUrl) ? nil : try c.decode(String.self, forKey: .avatarUrl)) : .none
+        }
+    }
+
+    struct UserList: Encodable { var users: [UserDTO] }
+
+    public func add(to group: RouterGroup<ParleyRequestContext>) {
+        group.get("me") { _, context in
+            try jsonResponse(try await me(context.requireCaller()))
+        }
+        group.patch("me") { request, context in
+            let caller = try context.requireCaller()
+            let body = try await JSONBody.decode(PatchBody.self, from: request)
+            if let name = body.displayName { try Validate.displayName(name) }
+            if case .some(.some(let url)) = body.avatarUrl { try Validate.avatarURL(url) }
+            try await users.update(id: caller.userId, displayName: body.displayName, avatarUrl: body.avatarUrl)
+            return try jsonResponse(try await me(caller))
+        }
+        group.get { request, context in
+            _ = try context.requireCaller()
+            guard let q = request.uri.queryParameters.get("q"), (1...100).contains(q.count) else {
+                throw APIError.invalidField("q", "q must be a prefix of 1 to 100 characters.")
+            }
+            let limit = try Validate.limit(request.uri.queryParameters.get("limit"), default: 20, cap: 50)
+            let found = try await users.search(prefix: q, limit: limit)
+            return try jsonResponse(UserList(users: found.map { $0.dto(online: presence.isOnline($0.id)) }))
+        }
+    }
+
+    private func me(_ caller: AuthContext) async throws -> UserDTO {
+        guard let user = try await users.find(id: caller.userId) else { throw APIError.unauthorized() }
+        return user.dto(online: presence.isOnline(user.id), includeEmail: true)
+    }
+}

@@ -1,0 +1,37 @@
+import Logging
+
+/// Everything the chat needs, built once per process over one database and handed to the REST
+/// routes and the WebSocket layer alike.
+public struct ChatServices: Sendable {
+    public let database: Database
+    public let users: UserStore
+    public let auth: AuthService
+    public let conversations: ConversationService
+    public let messages: MessageService
+    public let presence: PresenceLookup
+    public let calls: CallLookup
+    public let clock: WallClock
+
+    public init(database: Database, jwtSecret: String, bcryptCost: UInt8, clock: WallClock = .system,
+                presence: PresenceLookup = .nobody, calls: CallLookup = .none, events: ChatEventSink = .discard) async {
+        let users = UserStore(database: database)
+        let conversationStore = ConversationStore(database: database)
+        let messageStore = MessageStore(database: database)
+        self.database = database
+        self.users = users
+        self.presence = presence
+        self.calls = calls
+        self.clock = clock
+        self.auth = AuthService(
+            users: users, refreshTokens: RefreshTokenStore(database: database),
+            hasher: PasswordHasher(cost: bcryptCost), accessTokens: await AccessTokens(secret: jwtSecret, clock: clock),
+            clock: clock, presence: presence, database: database)
+        let conversations = ConversationService(
+            conversations: conversationStore, users: users, database: database, clock: clock,
+            presence: presence, calls: calls, events: events)
+        self.conversations = conversations
+        self.messages = MessageService(
+            messages: messageStore, conversations: conversationStore, access: conversations,
+            database: database, clock: clock, events: events)
+    }
+}

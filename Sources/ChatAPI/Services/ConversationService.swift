@@ -1,0 +1,168 @@
+/// Conversations and membership, with every access rule of PROTOCOL.md: a conversation the
+/// caller is not in is `not_found`; renaming and member management need owner or admin.
+/// Each committed change is published as a `ChatEvent` to the members it concerns.
+public struct ConversationService: Sendable {
+    let conversations: ConversationStore
+    let users: UserStore
+    let database: Database
+    let clock: WallClock
+    let presence: PresenceLookup
+    let calls: CallLookup
+    let events: ChatEventSink
+
+    public static let maxGroupMembers = 256
+
+    /// The caller's membership, or `not_found`.
+    public func requireMember(_ conversationId: String, _ caller: AuthContext) async throws -> Membership {
+        guard !conversationId.isEmpty, conversationId.utf8.count <= 64,
+              let membership = try await conversations.membership(conversationId: conversationId, userId: caller.userId)
+        else { throw APIError.notFound("No such conversation.") }
+        return membership
+    }
+
+    public func list(_ caller: AuthContext) async throws -> [ConversationDTO] {
+        try await conversations.views(for: caller.userId, presence: presence, calls: calls)
+    }
+
+    public func get(_ conversationId: String, _ caller: AuthContext) async throws -> ConversationDTO {
+        _ = try await requireMember(conversationId, caller)
+        return try await view(conversationId, for: caller.userId)
+    }
+
+    func view(_ conversationId: String, for userId: String) async throws -> ConversationDTO {
+        guard let view = try await conversations.views(for: userId, only: conversationId, presence: presence, calls: calls).first
+        else { throw APIError.notFound("No such conversation.") }
+        return view
+    }
+
+    /// Opens the DM between the caller and `userId`; the same pair always gets the same DM.
+    public func openDM(with userId: String, _ caller: AuthContext) async throws -> (ConversationDTO, created: Bool) {
+        try Validate.identifier(userId, field: "userId")
+        guard userId != caller.userId else { throw APIError.invalidField("userId", "A DM needs another person.") }
+        guard try await users.find(id: userId) != nil else { throw APIError.invalidField("userId", "No such user.") }
+        let key = [caller.userId, userId].sorted().joined(separator: "|")
+        if let existing = try await conversations.conversationId(dmKey: key) {
+            return (try await view(existing, for: caller.userId), false)
+        }
+        let id = Identifier.make("c")
+        let now = clock.now()
+        let store = conversations
+        let created = try await database.transaction { sql in
+            try await store.insert(id: id, kind: .dm, title: nil, dmKey: key,
+                                   members: [(caller.userId, .member), (userId, .member)], now: now, on: sql)
+        }
+        guard created else {
+            // Lost a race with the other person opening the same DM: theirs is the DM.
+            guard let existing = try await conversations.conversationId(dmKey: key) else { throw APIError.internalError }
+            return (try await view(existing, for: caller.userId), false)
+        }
+        let conversation = try await view(id, for: caller.userId)
+        await events.publish(.conversationCreated(conversation, recipients: [caller.userId, userId]))
+        return (conversation, true)
+    }
+
+    public func createGroup(title: String, memberIds: [String], _ caller: AuthContext) async throws -> ConversationDTO {
+        try Validate.title(title)
+        for id in memberIds { try Validate.identifier(id, field: "memberIds") }
+        var others: [String] = []
+        for id in memberIds where id != caller.userId && !others.contains(id) { others.append(id) }
+        guard others.count < Self.maxGroupMembers else {
+            throw APIError.invalidField("memberIds", "A group has at most \(Self.maxGroupMembers) members.")
+        }
+        let known = try await users.existing(ids: others)
+        guard known.count == others.count else { throw APIError.invalidField("memberIds", "Unknown user in memberIds.") }
+        let id = Identifier.make("c")
+        let now = clock.now()
+        let store = conversations
+        let members = [(caller.userId, Role.owner)] + others.map { ($0, Role.member) }
+        _ = try await database.transaction { sql in
+            try await store.insert(id: id, kind: .group, title: title, dmKey: nil, members: members, now: now, on: sql)
+        }
+        let conversation = try await view(id, for: caller.userId)
+        await events.publish(.conversationCreated(conversation, recipients: members.map(\.0)))
+        return conversation
+    }
+
+    public func rename(_ conversationId: String, title: String, _ caller: AuthContext) async throws -> ConversationDTO {
+        let membership = try await requireMember(conversationId, caller)
+        try requireGroupManager(membership, action: "rename")
+        try Validate.title(title)
+        try await conversations.setTitle(title, conversationId: conversationId)
+        let conversation = try await view(conversationId, for: caller.userId)
+        await events.publish(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)))
+        return conversation
+    }
+
+    public func addMember(_ conversationId: String, userId: String, _ caller: AuthContext) async throws -> ConversationDTO {
+        let membership = try await requireMember(conversationId, caller)
+        try requireGroupManager(membership, action: "add members to")
+        try Validate.identifier(userId, field: "userId")
+        guard try await users.find(id: userId) != nil else { throw APIError.invalidField("userId", "No such user.") }
+        let store = conversations, now = clock.now()
+        try await database.transaction { sql in
+            let current = try await store.memberIds(conversationId: conversationId, on: sql)
+            guard !current.contains(userId) else { throw APIError.conflict("conflict", "Already a member.") }
+            guard current.count < Self.maxGroupMembers else {
+                throw APIError.conflict("conflict", "A group has at most \(Self.maxGroupMembers) members.")
+            }
+            try await store.addMember(conversationId: conversationId, userId: userId, role: .member, now: now, on: sql)
+        }
+        let conversation = try await view(conversationId, for: caller.userId)
+        let recipients = conversation.members.map(\.user.id)
+        await events.publish(.memberAdded(conversationId: conversationId, userId: userId, recipients: recipients))
+        return conversation
+    }
+
+    /// Removes `userId`: owners and admins remove anyone but the owner; anyone removes
+    /// themself. An owner who leaves hands ownership to the longest-standing admin or member.
+    public func removeMember(_ conversationId: String, userId: String, _ caller: AuthContext) async throws {
+        let membership = try await requireMember(conversationId, caller)
+        guard membership.kind == .group else { throw APIError.forbidden("Nobody can leave or be removed from a DM.") }
+        let store = conversations
+        let recipients = try await store.memberIds(conversationId: conversationId)
+        guard recipients.contains(userId) else { throw APIError.notFound("No such member.") }
+        if userId != caller.userId {
+            try requireGroupManager(membership, action: "remove members from")
+            guard let target = try await store.membership(conversationId: conversationId, userId: userId) else {
+                throw APIError.notFound("No such member.")
+            }
+            guard target.role != .owner else { throw APIError.forbidden("The owner cannot be removed.") }
+            guard membership.role == .owner || target.role == .member else {
+                throw APIError.forbidden("Only the owner removes admins.")
+            }
+        }
+        try await database.transaction { sql in
+            if membership.role == .owner, userId == caller.userId,
+               let heir = try await store.successor(conversationId: conversationId, excluding: userId, on: sql) {
+                try await store.setRole(.owner, conversationId: conversationId, userId: heir, on: sql)
+            }
+            try await store.removeMember(conversationId: conversationId, userId: userId, on: sql)
+        }
+        await events.publish(.memberRemoved(conversationId: conversationId, userId: userId, recipients: recipients))
+    }
+
+    /// Makes a member an admin or a plain member again (owner only). Not in PROTOCOL.md's
+    /// table, which names the roles but no way to grant them; documented in /openapi.yaml.
+    public func setRole(_ conversationId: String, userId: String, role: Role, _ caller: AuthContext) async throws -> ConversationDTO {
+        let membership = try await requireMember(conversationId, caller)
+        guard membership.kind == .group, membership.role == .owner else {
+            throw APIError.forbidden("Only a group's owner changes roles.")
+        }
+        guard role != .owner else { throw APIError.invalidField("role", "role must be admin or member.") }
+        guard userId != caller.userId,
+              try await conversations.membership(conversationId: conversationId, userId: userId) != nil
+        else { throw APIError.notFound("No such member.") }
+        let store = conversations
+        try await database.transaction { sql in
+            try await store.setRole(role, conversationId: conversationId, userId: userId, on: sql)
+        }
+        let conversation = try await view(conversationId, for: caller.userId)
+        await events.publish(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)))
+        return conversation
+    }
+
+    private func requireGroupManager(_ membership: Membership, action: String) throws {
+        guard membership.kind == .group else { throw APIError.forbidden("You cannot \(action) a DM.") }
+        guard membership.role.canManage else { throw APIError.forbidden("Only the owner or an admin can \(action) this group.") }
+    }
+}

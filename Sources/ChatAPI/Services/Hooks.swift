@@ -1,0 +1,40 @@
+/// What ChatAPI needs to know from the live parts of the process (WebSocket presence, the SFU)
+/// without depending on them: plain functions that the wiring fills in.
+public struct PresenceLookup: Sendable {
+    public var isOnline: @Sendable (_ userId: String) -> Bool
+    public init(isOnline: @escaping @Sendable (String) -> Bool) { self.isOnline = isOnline }
+    public static let nobody = PresenceLookup { _ in false }
+}
+
+public struct CallLookup: Sendable {
+    public var state: @Sendable (_ conversationId: String) -> CallStateDTO
+    public init(state: @escaping @Sendable (String) -> CallStateDTO) { self.state = state }
+    public static let none = CallLookup { _ in CallStateDTO(active: false, participants: []) }
+
+    func summary(_ conversationId: String) -> CallSummary {
+        let state = state(conversationId)
+        return CallSummary(active: state.active, participants: state.participants.map(\.userId))
+    }
+}
+
+/// A change to chat state, published after it is committed, with the users who may see it.
+/// The Signaling module turns these into WebSocket events; REST and WebSocket requests go
+/// through the same services, so they produce the same events.
+public enum ChatEvent: Sendable {
+    case messageNew(MessageDTO, recipients: [String])
+    case messageUpdated(MessageDTO, recipients: [String])
+    case messageDeleted(conversationId: String, messageId: String, recipients: [String])
+    case readUpdated(conversationId: String, userId: String, messageId: String, recipients: [String])
+    /// Carries the conversation as seen by nobody in particular (unreadCount 0); receivers
+    /// that need a personal view fetch it.
+    case conversationCreated(ConversationDTO, recipients: [String])
+    case conversationUpdated(ConversationDTO, recipients: [String])
+    case memberAdded(conversationId: String, userId: String, recipients: [String])
+    case memberRemoved(conversationId: String, userId: String, recipients: [String])
+}
+
+public struct ChatEventSink: Sendable {
+    public var publish: @Sendable (ChatEvent) async -> Void
+    public init(publish: @escaping @Sendable (ChatEvent) async -> Void) { self.publish = publish }
+    public static let discard = ChatEventSink { _ in }
+}

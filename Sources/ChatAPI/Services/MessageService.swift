@@ -1,0 +1,110 @@
+/// Sending, paging, editing, deleting and reading messages. REST routes and WebSocket frames
+/// both call these, so both produce the same events. A send returns only after its
+/// transaction has committed: an acknowledged message is stored.
+public struct MessageService: Sendable {
+    let messages: MessageStore
+    let conversations: ConversationStore
+    let access: ConversationService
+    let database: Database
+    let clock: WallClock
+    let events: ChatEventSink
+
+    public static let defaultPageSize = 50
+    public static let maxPageSize = 100
+
+    /// Stores a message; a repeat of the sender's `clientMsgId` returns the first message with
+    /// `created: false` and publishes nothing.
+    public func send(_ conversationId: String, content: String, clientMsgId: String?, _ caller: AuthContext)
+        async throws -> (message: MessageDTO, created: Bool)
+    {
+        _ = try await access.requireMember(conversationId, caller)
+        try Validate.content(content)
+        if let clientMsgId { try Validate.identifier(clientMsgId, field: "clientMsgId") }
+        let now = clock.now()
+        let messages = self.messages, conversations = self.conversations
+        let (message, created, recipients) = try await database.transaction { sql in
+            let (seq, created) = try await messages.insert(
+                conversationId: conversationId, senderId: caller.userId, content: content,
+                clientMsgId: clientMsgId, now: now, on: sql)
+            if created { try await conversations.touch(conversationId: conversationId, at: now, on: sql) }
+            guard let message = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
+                throw APIError.internalError
+            }
+            return (message, created, try await conversations.memberIds(conversationId: conversationId, on: sql))
+        }
+        if created { await events.publish(.messageNew(message, recipients: recipients)) }
+        return (message, created)
+    }
+
+    public func page(_ conversationId: String, before: String?, after: String?, limit rawLimit: String?, _ caller: AuthContext)
+        async throws -> (messages: [MessageDTO], hasMore: Bool)
+    {
+        _ = try await access.requireMember(conversationId, caller)
+        let limit = try Validate.limit(rawLimit, default: Self.defaultPageSize, cap: Self.maxPageSize)
+        let cursor: MessageStore.Cursor
+        switch (before, after) {
+        case (nil, nil): cursor = .newest
+        case (let id?, nil): cursor = .before(try await cursorSeq(id, field: "before", conversationId))
+        case (nil, let id?): cursor = .after(try await cursorSeq(id, field: "after", conversationId))
+        case (.some, .some): throw APIError.invalidField("before", "Give before or after, not both.")
+        }
+        return try await messages.page(conversationId: conversationId, cursor: cursor, limit: limit)
+    }
+
+    private func cursorSeq(_ id: String, field: String, _ conversationId: String) async throws -> Int64 {
+        guard let seq = MessageID.parse(id), try await messages.find(seq: seq, conversationId: conversationId) != nil else {
+            throw APIError.invalidField(field, "\(field) is not a message of this conversation.")
+        }
+        return seq
+    }
+
+    /// Replaces the content of the caller's own message.
+    public func edit(_ conversationId: String, messageId: String, content: String, _ caller: AuthContext) async throws -> MessageDTO {
+        _ = try await access.requireMember(conversationId, caller)
+        let (seq, message) = try await existing(messageId, in: conversationId)
+        guard message.sender.id == caller.userId else { throw APIError.forbidden("Only the author edits a message.") }
+        try Validate.content(content)
+        try await messages.edit(seq: seq, content: content, now: clock.now())
+        guard let updated = try await messages.find(seq: seq, conversationId: conversationId) else { throw APIError.internalError }
+        let recipients = try await conversations.memberIds(conversationId: conversationId)
+        await events.publish(.messageUpdated(updated, recipients: recipients))
+        return updated
+    }
+
+    /// Tombstones a message: the author may, and in a group the owner and admins may.
+    /// Deleting an already deleted message succeeds and changes nothing.
+    public func delete(_ conversationId: String, messageId: String, _ caller: AuthContext) async throws {
+        let membership = try await access.requireMember(conversationId, caller)
+        guard let seq = MessageID.parse(messageId),
+              let message = try await messages.find(seq: seq, conversationId: conversationId)
+        else { throw APIError.notFound("No such message.") }
+        let moderator = membership.kind == .group && membership.role.canManage
+        guard message.sender.id == caller.userId || moderator else {
+            throw APIError.forbidden("Only the author or a group owner or admin deletes a message.")
+        }
+        guard message.deletedAt == nil else { return }
+        try await messages.tombstone(seq: seq, now: clock.now())
+        let recipients = try await conversations.memberIds(conversationId: conversationId)
+        await events.publish(.messageDeleted(conversationId: conversationId, messageId: messageId, recipients: recipients))
+    }
+
+    /// Moves the caller's read marker forward to `messageId`.
+    public func markRead(_ conversationId: String, messageId: String, _ caller: AuthContext) async throws {
+        _ = try await access.requireMember(conversationId, caller)
+        guard let seq = MessageID.parse(messageId), try await messages.find(seq: seq, conversationId: conversationId) != nil else {
+            throw APIError.invalidField("messageId", "messageId is not a message of this conversation.")
+        }
+        try await conversations.setReadMarker(conversationId: conversationId, userId: caller.userId, seq: seq)
+        let recipients = try await conversations.memberIds(conversationId: conversationId)
+        await events.publish(.readUpdated(conversationId: conversationId, userId: caller.userId, messageId: messageId, recipients: recipients))
+    }
+
+    /// A live (not deleted) message of this conversation, or `not_found`.
+    private func existing(_ messageId: String, in conversationId: String) async throws -> (Int64, MessageDTO) {
+        guard let seq = MessageID.parse(messageId),
+              let message = try await messages.find(seq: seq, conversationId: conversationId),
+              message.deletedAt == nil
+        else { throw APIError.notFound("No such message.") }
+        return (seq, message)
+    }
+}

@@ -1,0 +1,106 @@
+@preconcurrency import AsyncKit
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresKit
+import SQLiteKit
+import SQLKit
+
+/// The connection pool and the SQLKit handle every store queries through. The same SQL runs
+/// on SQLite and PostgreSQL; the few statements that differ (column types in migrations) ask
+/// `isPostgres`.
+public final class Database: Sendable {
+    public let sql: any SQLDatabase
+    public let isPostgres: Bool
+    private let close: @Sendable () async throws -> Void
+
+    private init(sql: any SQLDatabase, isPostgres: Bool, close: @escaping @Sendable () async throws -> Void) {
+        self.sql = sql
+        self.isPostgres = isPostgres
+        self.close = close
+    }
+
+    /// Opens a pool. SQLite runs in WAL mode with a busy timeout so that readers never block the
+    /// writer and short write bursts queue rather than fail.
+    public static func open(
+        _ url: DatabaseURL,
+        postgresSearchPath: [String]? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) async throws -> Database {
+        switch url {
+        case .sqlite(let path):
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let source = TunedSQLiteSource(base: SQLiteConnectionSource(
+                configuration: .init(storage: .file(path: path), enableForeignKeys: true)))
+            let pool = EventLoopGroupConnectionPool(
+                source: source, maxConnectionsPerEventLoop: 4, requestTimeout: .seconds(30),
+                logger: logger, on: eventLoopGroup)
+            let sql = PooledSQLiteDatabase(pool: pool, logger: logger, eventLoop: eventLoopGroup.any()).sql()
+            let database = Database(sql: sql, isPostgres: false) { try await pool.shutdownAsync() }
+            do {
+                // WAL is a property of the file: set once, it holds for every connection.
+                try await sql.raw("PRAGMA journal_mode=WAL").run()
+            } catch {
+                try? await database.shutdown()
+                throw error
+            }
+            return database
+        case .postgres(let text):
+            var configuration = try SQLPostgresConfiguration(url: text)
+            configuration.searchPath = postgresSearchPath
+            let source = PostgresConnectionSource(sqlConfiguration: configuration)
+            let pool = EventLoopGroupConnectionPool(
+                source: source, maxConnectionsPerEventLoop: 8, requestTimeout: .seconds(30),
+                logger: logger, on: eventLoopGroup)
+            let sql = pool.database(logger: logger).sql()
+            return Database(sql: sql, isPostgres: true) { try await pool.shutdownAsync() }
+        }
+    }
+
+    public func shutdown() async throws { try await close() }
+
+    /// Runs `body` inside one transaction on one connection; commits when it returns, rolls back
+    /// when it throws. Callers acknowledge writes only after this returns, i.e. after COMMIT.
+    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        let begin = isPostgres ? "BEGIN" : "BEGIN IMMEDIATE"
+        return try await sql.withSession { session in
+            try await session.raw(SQLQueryString(begin)).run()
+            do {
+                let result = try await body(session)
+                try await session.raw("COMMIT").run()
+                return result
+            } catch {
+                try? await session.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+    }
+
+    /// True when the database answers a trivial query (for `/readyz`).
+    public func ping() async -> Bool {
+        do {
+            _ = try await sql.raw("SELECT 1 AS one").all()
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+/// Opens SQLite connections with the per-connection settings Parley relies on: a busy timeout,
+/// so that concurrent writers from the pool wait for each other instead of failing, and
+/// `synchronous=NORMAL`, which in WAL mode is still durable across a process crash.
+struct TunedSQLiteSource: ConnectionPoolSource {
+    let base: SQLiteConnectionSource
+
+    func makeConnection(logger: Logger, on eventLoop: any EventLoop) -> EventLoopFuture<SQLiteConnection> {
+        base.makeConnection(logger: logger, on: eventLoop).flatMap { connection in
+            connection.query("PRAGMA busy_timeout=10000")
+                .flatMap { _ in connection.query("PRAGMA synchronous=NORMAL") }
+                .map { _ in connection }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import SQLKit
+
+/// Messages: insertion (idempotent on the sender's clientMsgId), cursor pages, edits and
+/// tombstones. Order is the stored sequence, which message ids encode (`MessageID`).
+public struct MessageStore: Sendable {
+    let database: Database
+
+    /// Columns for `message(row:)`; the query aliases messages as `msg` and users as `u`.
+    static let columns = """
+        msg.seq, msg.conversation_id, msg.sender_id, u.display_name AS sender_name, msg.content, msg.client_msg_id,
+        msg.created_at, msg.edited_at, msg.deleted_at
+        """
+
+    static func message(row: any SQLRow) throws -> MessageDTO {
+        MessageDTO(
+            id: MessageID.format(try row.decode(column: "seq", as: Int64.self)),
+            conversationId: try row.decode(column: "conversation_id", as: String.self),
+            sender: .init(id: try row.decode(column: "sender_id", as: String.self),
+                          displayName: try row.decode(column: "sender_name", as: String.self)),
+            content: try row.decode(column: "content", as: String.self),
+            clientMsgId: try row.decode(column: "client_msg_id", as: String?.self),
+            createdAt: Timestamp(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
+            editedAt: try row.decode(column: "edited_at", as: Int64?.self).map(Timestamp.init(milliseconds:)),
+            deletedAt: try row.decode(column: "deleted_at", as: Int64?.self).map(Timestamp.init(milliseconds:)))
+    }
+
+    /// Inserts a message; when the sender already sent `clientMsgId` here, returns that first
+    /// message and `created: false` instead.
+    func insert(conversationId: String, senderId: String, content: String, clientMsgId: String?,
+                now: Timestamp, on sql: any SQLDatabase) async throws -> (seq: Int64, created: Bool) {
+        let rows = try await sql.raw("""
+            INSERT INTO messages (conversation_id, sender_id, content, client_msg_id, created_at)
+            VALUES (\(bind: conversationId), \(bind: senderId), \(bind: content), \(bind: clientMsgId), \(bind: now.milliseconds))
+            ON CONFLICT DO NOTHING RETURNING seq
+            """).all()
+        if let row = rows.first { return (try row.decode(column: "seq", as: Int64.self), true) }
+        guard let clientMsgId, let existing = try await sql.raw("""
+            SELECT seq FROM messages WHERE conversation_id = \(bind: conversationId)
+              AND sender_id = \(bind: senderId) AND client_msg_id = \(bind: clientMsgId)
+            """).first()
+        else { throw APIError.internalError }
+        return (try existing.decode(column: "seq", as: Int64.self), false)
+    }
+
+    public func find(seq: Int64, conversationId: String, on sql: (any SQLDatabase)? = nil) async throws -> MessageDTO? {
+        try await (sql ?? database.sql).raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM messages msg JOIN users u ON u.id = msg.sender_id
+            WHERE msg.seq = \(bind: seq) AND msg.conversation_id = \(bind: conversationId)
+            """).first().map(Self.message(row:))
+    }
+
+    public enum Cursor: Sendable, Equatable {
+        case newest
+        case before(Int64)
+        case after(Int64)
+    }
+
+    /// A page of at most `limit` messages, oldest first, and whether more lie in the cursor's
+    /// direction (older for `.newest` and `.before`, newer for `.after`).
+    public func page(conversationId: String, cursor: Cursor, limit: Int) async throws -> (messages: [MessageDTO], hasMore: Bool) {
+        let condition: SQLQueryString
+        let order: String
+        switch cursor {
+        case .newest: condition = ""; order = "DESC"
+        case .before(let seq): condition = "AND msg.seq < \(bind: seq)"; order = "DESC"
+        case .after(let seq): condition = "AND msg.seq > \(bind: seq)"; order = "ASC"
+        }
+        var messages = try await database.sql.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM messages msg JOIN users u ON u.id = msg.sender_id
+            WHERE msg.conversation_id = \(bind: conversationId) \(condition)
+            ORDER BY msg.seq \(unsafeRaw: order) LIMIT \(bind: limit + 1)
+            """).all().map(Self.message(row:))
+        let hasMore = messages.count > limit
+        if hasMore { messages.removeLast() }
+        if order == "DESC" { messages.reverse() }
+        return (messages, hasMore)
+    }
+
+    func edit(seq: Int64, content: String, now: Timestamp) async throws {
+        try await database.sql.raw("""
+            UPDATE messages SET content = \(bind: content), edited_at = \(bind: now.milliseconds) WHERE seq = \(bind: seq)
+            """).run()
+    }
+
+    func tombstone(seq: Int64, now: Timestamp) async throws {
+        try await database.sql.raw("""
+            UPDATE messages SET content = '', deleted_at = \(bind: now.milliseconds) WHERE seq = \(bind: seq) AND deleted_at IS NULL
+            """).run()
+    }
+}

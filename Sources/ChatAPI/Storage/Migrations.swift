@@ -1,0 +1,120 @@
+import Logging
+import SQLKit
+
+/// Versioned schema migrations. Each runs once, in order, inside a transaction, and is recorded
+/// in `schema_migrations`; `parley serve` runs them at start and `parley migrate` runs them alone.
+/// Several instances starting together on one PostgreSQL serialise on an advisory lock.
+public enum Migrations {
+    struct Migration: Sendable {
+        let version: Int
+        let name: String
+        let statements: @Sendable (_ isPostgres: Bool) -> [String]
+    }
+
+    static let all: [Migration] = [
+        Migration(version: 1, name: "accounts, conversations, messages") { pg in
+            let serial = pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            return [
+                """
+                CREATE TABLE users (
+                    id TEXT PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    display_name TEXT NOT NULL,
+                    display_name_lower TEXT NOT NULL,
+                    avatar_url TEXT,
+                    created_at BIGINT NOT NULL,
+                    last_seen_at BIGINT
+                )
+                """,
+                "CREATE INDEX users_display_name_lower ON users (display_name_lower)",
+                """
+                CREATE TABLE logins (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    created_at BIGINT NOT NULL,
+                    revoked_at BIGINT,
+                    revoked_reason TEXT
+                )
+                """,
+                """
+                CREATE TABLE refresh_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    login_id TEXT NOT NULL REFERENCES logins(id) ON DELETE CASCADE,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    used_at BIGINT
+                )
+                """,
+                "CREATE INDEX refresh_tokens_login ON refresh_tokens (login_id)",
+                """
+                CREATE TABLE conversations (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    title TEXT,
+                    dm_key TEXT UNIQUE,
+                    created_at BIGINT NOT NULL,
+                    last_activity_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE members (
+                    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL,
+                    joined_at BIGINT NOT NULL,
+                    last_read_seq BIGINT NOT NULL DEFAULT 0,
+                    PRIMARY KEY (conversation_id, user_id)
+                )
+                """,
+                "CREATE INDEX members_user ON members (user_id)",
+                """
+                CREATE TABLE messages (
+                    seq \(serial),
+                    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                    sender_id TEXT NOT NULL REFERENCES users(id),
+                    content TEXT NOT NULL,
+                    client_msg_id TEXT,
+                    created_at BIGINT NOT NULL,
+                    edited_at BIGINT,
+                    deleted_at BIGINT,
+                    UNIQUE (conversation_id, sender_id, client_msg_id)
+                )
+                """,
+                "CREATE INDEX messages_conversation_seq ON messages (conversation_id, seq)",
+            ]
+        },
+    ]
+
+    /// Brings the schema up to date and returns the versions it applied.
+    @discardableResult
+    public static func run(on database: Database, logger: Logger) async throws -> [Int] {
+        let isPostgres = database.isPostgres
+        return try await database.transaction { sql in
+            if isPostgres {
+                // One migrator at a time across instances; released at COMMIT.
+                try await sql.raw("SELECT pg_advisory_xact_lock(7238291)").run()
+            }
+            try await sql.raw("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)
+                """).run()
+            let done = Set(try await sql.raw("SELECT version FROM schema_migrations").all().map {
+                try $0.decode(column: "version", as: Int.self)
+            })
+            var applied: [Int] = []
+            for migration in all where !done.contains(migration.version) {
+                for statement in migration.statements(isPostgres) {
+                    try await sql.raw(SQLQueryString(statement)).run()
+                }
+                let now = WallClock.system.now().milliseconds
+                try await sql.raw("""
+                    INSERT INTO schema_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now))
+                    """).run()
+                logger.info("applied migration", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+                applied.append(migration.version)
+            }
+            return applied
+        }
+    }
+}

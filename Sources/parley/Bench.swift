@@ -1,0 +1,8 @@
+import ArgumentParser
+
+/// `parley bench ...`: benchmarks that can be rerun; results go to BENCHMARKS.md.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a benchmark.",
+        subcommands: [])
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Parley: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parley",
+        abstract: "Team chat and group calls in one server.",
+        subcommands: [Serve.self, Migrate.self, Bench.self],
+        defaultSubcommand: Serve.self)
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import ChatAPI
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// `parley serve`: migrate, then serve HTTP, WebSocket and media until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the server (the default).")
+
+    func run() async throws {
+        let configuration = try loadConfiguration()
+        let logger = makeLogger(configuration, label: "parley")
+        if configuration.bcryptCost < 12 {
+            logger.warning("BCRYPT_COST below 12 weakens stored passwords; use it only for tests and benchmarks",
+                           metadata: ["cost": "\(configuration.bcryptCost)"])
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        let database = try await Database.open(configuration.database, logger: logger)
+        let services: ChatServices
+        do {
+            try await Migrations.run(on: database, logger: logger)
+            services = await ChatServices(
+                database: database, jwtSecret: try configuration.resolvedJWTKey(), bcryptCost: configuration.bcryptCost)
+        } catch {
+            try? await database.shutdown()
+            throw error
+        }
+
+        let router = ChatRouter.make(services: services, options: ChatHTTPOptions(
+            authRateLimit: configuration.authRateLimit,
+            trustedProxies: TrustedProxies(configuration.trustedProxies),
+            origins: OriginPolicy(allowed: configuration.allowedOrigins)))
+        router.get("metrics") { _, _ in
+            var text = [UInt8]()
+            registry.emit(into: &text)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: .init(bytes: text)))
+        }
+        if let webRoot = Self.webRoot() {
+            router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
+        }
+
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "parley"),
+            logger: logger)
+        let group = ServiceGroup(
+            services: [DatabaseService(database: database, logger: logger), app],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger)
+        try await group.run()
+    }
+
+    /// The browser client: `WEB_ROOT`, else `web/` in the working folder, else beside the binary's package.
+    static func webRoot() -> String? {
+        if let configured = ProcessInfo.processInfo.environment["WEB_ROOT"] { return configured }
+        let candidates = [
+            FileManager.default.currentDirectoryPath + "/web",
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+                .appendingPathComponent("../../../web").standardized.path,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
+    }
+}
+
+/// Keeps the database open while the server runs and closes it last: ServiceGroup stops
+/// services in reverse order, so the HTTP server has finished its in-flight requests first.
+struct DatabaseService: Service {
+    let database: Database
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await database.shutdown()
+        logger.info("database closed")
+    }
+}
