@@ -155,6 +155,21 @@ import Testing
         #expect(agent.transport(for: Self.phoneWifi) == nil)
     }
 
+    @Test func overlongUfragIsDroppedBeforeAnyLookup() {
+        var (agent, _) = agentWithTransport()
+        let long = String(repeating: "x", count: 400)
+        #expect(send(&agent, check(username: "\(long):peer"), from: Self.phoneWifi) == .drop(.unknownUsername))
+        #expect(agent.transport(for: Self.phoneWifi) == nil)
+    }
+
+    @Test func localUfragsMustBeShortIceStrings() {
+        var agent = IceLiteAgent()
+        #expect(agent.addTransport(local: IceCredentials(ufrag: "abc", password: local.password), now: t0) == nil)
+        #expect(agent.addTransport(local: IceCredentials(ufrag: "a:bcd", password: local.password), now: t0) == nil)
+        #expect(agent.addTransport(local: IceCredentials(ufrag: String(repeating: "a", count: 16), password: local.password), now: t0) == nil)
+        #expect(agent.addTransport(local: IceCredentials(ufrag: String(repeating: "a", count: 15), password: local.password), now: t0) != nil)
+    }
+
     @Test func wrongRemoteUfragIsRefused() {
         var (agent, id) = agentWithTransport()
         let action = send(&agent, check(username: "\(local.ufrag):someoneElse", useCandidate: true), from: Self.phoneWifi)

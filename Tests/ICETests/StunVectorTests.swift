@@ -67,7 +67,7 @@ import Testing
         var out: [UInt8] = []
         StunResponseWriter.bindingSuccess(
             into: &out, transactionID: RFC5769.transactionID,
-            mapped: TransportAddress(ip: "192.0.2.1", port: 32853)!, key: key)
+            mapped: TransportAddress(ip: "192.0.2.1", port: 32853)!, key: StunIntegrityKey(key))
         let m = try StunMessage(parsing: out)
         #expect(m.attributes.map(\.type) == [.xorMappedAddress, .messageIntegrity, .fingerprint])
         #expect(Array(out[20..<32]) == Array(RFC5769.ipv4Response[36..<48]))

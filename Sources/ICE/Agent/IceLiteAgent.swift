@@ -27,24 +27,34 @@ public struct IceLiteAgent {
         public init() {}
     }
 
+    /// The longest local ufrag accepted: 15 UTF-8 bytes fit in a small (inline) String.
+    public static let maxLocalUfragBytes = 15
+
     public var configuration: Configuration
     private var transports: [IceTransportID: IceTransportState] = [:]
     private var byUfrag: [String: IceTransportID] = [:]
     private var byPath: [FiveTuple: IceTransportID] = [:]
     private var nextID: UInt32 = 1
+    /// Reused for the length-patched copy MESSAGE-INTEGRITY is computed over.
+    private var integrityScratch: [UInt8] = []
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
+        self.integrityScratch.reserveCapacity(1500)
     }
 
     // MARK: transports
 
     /// Adds a transport with its local credentials (announced in Parley's SDP) and, when known,
     /// the peer's ufrag (from its SDP); checks with another remote ufrag are refused.
-    /// Returns nil if the local ufrag is already in use.
+    /// Returns nil if the local ufrag is already in use or is not 4 to 15 ice-chars
+    /// (`maxLocalUfragBytes`: short enough to be an inline String, so looking one up never
+    /// allocates; `IceCredentials.random()` makes 8).
     public mutating func addTransport(local: IceCredentials, remoteUfrag: String? = nil,
                                       now: ContinuousClock.Instant) -> IceTransportID? {
-        guard byUfrag[local.ufrag] == nil, !local.ufrag.isEmpty, !local.ufrag.utf8.contains(0x3A) else { return nil }
+        guard byUfrag[local.ufrag] == nil, (4...Self.maxLocalUfragBytes).contains(local.ufrag.utf8.count),
+              !local.ufrag.utf8.contains(0x3A)
+        else { return nil }
         let id = IceTransportID(rawValue: nextID)
         nextID &+= 1
         transports[id] = IceTransportState(
@@ -102,6 +112,8 @@ public struct IceLiteAgent {
         guard let username = view.value(of: .username),
               let colon = username.firstIndex(of: 0x3A)
         else { return .drop(.unknownUsername) }
+        // Longer than any ufrag we hand out: no transport, and no String (no allocation) made.
+        guard colon <= Self.maxLocalUfragBytes else { return .drop(.unknownUsername) }
         let localUfrag = String(decoding: UnsafeRawBufferPointer(rebasing: username[..<colon]), as: UTF8.self)
         guard let id = byUfrag[localUfrag], let state = transports[id] else { return .drop(.unknownUsername) }
         let tid = view.transactionID
@@ -112,7 +124,7 @@ public struct IceLiteAgent {
             StunResponseWriter.bindingError(into: &response, transactionID: tid, code: 400, reason: "Bad Request", key: nil)
             return .sendError(to: path, code: 400)
         }
-        guard view.hasValidIntegrity(key: state.key) else {
+        guard view.hasValidIntegrity(key: state.key, scratch: &integrityScratch) else {
             StunResponseWriter.bindingError(into: &response, transactionID: tid, code: 401, reason: "Unauthenticated", key: nil)
             return .sendError(to: path, code: 401)
         }

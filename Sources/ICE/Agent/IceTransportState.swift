@@ -11,7 +11,7 @@ struct IceTransportState {
 
     let id: IceTransportID
     let local: IceCredentials
-    let key: SymmetricKey
+    let key: StunIntegrityKey
     var remoteUfrag: String?
     var paths: [ValidatedPath]
     var selected: FiveTuple?
@@ -21,7 +21,7 @@ struct IceTransportState {
          maxPaths: Int, now: ContinuousClock.Instant) {
         self.id = id
         self.local = local
-        self.key = local.key
+        self.key = StunIntegrityKey(local.key)
         self.remoteUfrag = remoteUfrag
         self.paths = []
         self.paths.reserveCapacity(maxPaths)

@@ -43,16 +43,14 @@ public enum StunIntegrity {
 
     /// HMAC-SHA1 over `message[0..<offset]` with the header's length field replaced by the
     /// length the message would have if it ended right after a MESSAGE-INTEGRITY attribute
-    /// at `offset` (RFC 8489 §14.5). `message` must hold at least `offset` >= 20 bytes.
-    static func mac(key: SymmetricKey, message: UnsafeRawBufferPointer, integrityOffset offset: Int)
-        -> HMAC<Insecure.SHA1>.MAC
-    {
-        var hmac = HMAC<Insecure.SHA1>(key: key)
-        let adjusted = UInt16(truncatingIfNeeded: offset - 20 + 24).bigEndian
-        hmac.update(data: UnsafeRawBufferPointer(rebasing: message[0..<2]))
-        withUnsafeBytes(of: adjusted) { hmac.update(data: $0) }
-        hmac.update(data: UnsafeRawBufferPointer(rebasing: message[4..<offset]))
-        return hmac.finalize()
+    /// at `offset` (RFC 8489 §14.5). `message` must hold at least `offset` >= 20 bytes. The
+    /// patched copy is made in `scratch` (reused: no allocation once it has grown).
+    static func mac(key: StunIntegrityKey, message: UnsafeRawBufferPointer, integrityOffset offset: Int,
+                    scratch: inout [UInt8]) -> HMAC<Insecure.SHA1>.MAC {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: message[0..<offset]))
+        scratch.setUInt16(UInt16(truncatingIfNeeded: offset - 20 + 24), at: 2)
+        return scratch.withUnsafeBytes { key.mac($0) }
     }
 
     /// The FINGERPRINT value for a message whose FINGERPRINT attribute starts at `offset`; the

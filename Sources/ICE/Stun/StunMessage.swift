@@ -78,7 +78,7 @@ public struct StunMessage: Hashable, Sendable {
             out.setUInt16(UInt16(length), at: header + 2)
             while (out.count - start) % 4 != 0 { out.append(padding) }
         }
-        try StunResponseWriter.finish(&out, start: start, integrityKey: integrityKey, fingerprint: fingerprint)
+        try StunResponseWriter.finish(&out, start: start, integrityKey: integrityKey.map(StunIntegrityKey.init), fingerprint: fingerprint)
     }
 
     public func serialized(integrityKey: SymmetricKey? = nil, fingerprint: Bool = false, padding: UInt8 = 0) throws(StunError) -> [UInt8] {

@@ -94,8 +94,8 @@ public struct StunMessageView {
         return nil
     }
 
-    /// The first comprehension-required attribute type this agent does not understand
-    /// (RFC 8489 §6.3.1.1, answered with 420), or nil.
+    /// Appends every comprehension-required attribute type this agent does not understand
+    /// (RFC 8489 §6.3.1.1: they are listed in the 420 response's UNKNOWN-ATTRIBUTES).
     public func unknownComprehensionRequired(into list: inout [UInt16]) {
         var offset = Self.headerSize
         let end = protectedEnd
@@ -125,10 +125,16 @@ public struct StunMessageView {
     }
 
     /// True if MESSAGE-INTEGRITY is present and matches `key` (RFC 8489 §14.5); compared in
-    /// constant time.
-    public func hasValidIntegrity(key: SymmetricKey) -> Bool {
+    /// constant time. `scratch` is a reused buffer for the length-patched copy.
+    public func hasValidIntegrity(key: StunIntegrityKey, scratch: inout [UInt8]) -> Bool {
         guard let mi = integrityOffset else { return false }
-        let mac = StunIntegrity.mac(key: key, message: bytes, integrityOffset: mi)
+        let mac = StunIntegrity.mac(key: key, message: bytes, integrityOffset: mi, scratch: &scratch)
         return mac == UnsafeRawBufferPointer(rebasing: bytes[(mi + 4)..<(mi + 24)])
+    }
+
+    /// Convenience for tests and tools (keys the HMAC and allocates on every call).
+    public func hasValidIntegrity(key: SymmetricKey) -> Bool {
+        var scratch: [UInt8] = []
+        return hasValidIntegrity(key: StunIntegrityKey(key), scratch: &scratch)
     }
 }

@@ -15,16 +15,15 @@ public enum StunResponseWriter {
 
     /// Appends MESSAGE-INTEGRITY (if `integrityKey`) and FINGERPRINT (if asked) and sets the
     /// header length, for the message that starts at `start` in `out`.
-    static func finish(_ out: inout [UInt8], start: Int, integrityKey: SymmetricKey?, fingerprint: Bool) throws(StunError) {
+    static func finish(_ out: inout [UInt8], start: Int, integrityKey: StunIntegrityKey?, fingerprint: Bool) throws(StunError) {
         if let key = integrityKey {
             let mi = out.count
             out.appendUInt32(UInt32(StunAttributeType.messageIntegrity.rawValue) << 16 | 20)
             out.append(contentsOf: repeatElement(0, count: 20))
             guard out.count - start - 20 <= 0xFFFF else { throw .valueTooLong }
             out.setUInt16(UInt16(out.count - start - 20), at: start + 2)
-            let mac = out.withUnsafeBytes { raw in
-                StunIntegrity.mac(key: key, message: UnsafeRawBufferPointer(rebasing: raw[start...]), integrityOffset: mi - start)
-            }
+            // The header length already ends at MESSAGE-INTEGRITY: MAC the bytes in place.
+            let mac = out.withUnsafeBytes { raw in key.mac(UnsafeRawBufferPointer(rebasing: raw[start..<mi])) }
             mac.withUnsafeBytes { m in
                 for i in 0..<20 { out[mi + 4 + i] = m[i] }
             }
@@ -48,7 +47,7 @@ public enum StunResponseWriter {
     /// MESSAGE-INTEGRITY with `key` and FINGERPRINT (RFC 8445 §7.3.1.3, RFC 8489 §6.3.1.1).
     /// Replaces the contents of `out`, keeping its capacity.
     public static func bindingSuccess(
-        into out: inout [UInt8], transactionID: StunTransactionID, mapped: TransportAddress, key: SymmetricKey
+        into out: inout [UInt8], transactionID: StunTransactionID, mapped: TransportAddress, key: StunIntegrityKey
     ) {
         out.removeAll(keepingCapacity: true)
         begin(&out, type: .bindingSuccess, transactionID: transactionID)
@@ -61,7 +60,7 @@ public enum StunResponseWriter {
     /// MESSAGE-INTEGRITY when the request was authenticated (`key`, RFC 8489 §9.1.4), FINGERPRINT.
     public static func bindingError(
         into out: inout [UInt8], transactionID: StunTransactionID, code: Int, reason: StaticString,
-        unknown: [UInt16] = [], key: SymmetricKey?
+        unknown: [UInt16] = [], key: StunIntegrityKey?
     ) {
         out.removeAll(keepingCapacity: true)
         begin(&out, type: .bindingError, transactionID: transactionID)

@@ -33,6 +33,8 @@ final class IceTcpServer {
     private var byRemote: [TransportAddress: Int32] = [:]
     /// One read buffer shared by all connections (the thread handles one at a time).
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Reused to build outgoing frames.
+    private var frame: [UInt8] = []
 
     init(bind: TransportAddress, maxConnections: Int, authTimeout: Duration) throws(MediaSocketError) {
         let v6 = !bind.isIPv4
@@ -118,31 +120,28 @@ final class IceTcpServer {
         }
     }
 
-    /// Sends one framed packet to the connection of `path`; dropped if there is none.
+    /// Sends one framed packet to the connection of `path`; dropped if there is none. The frame
+    /// is built in a reused buffer and written with one write; what the kernel does not take
+    /// waits in the connection's bounded pending buffer.
     func send(_ packet: UnsafeRawBufferPointer, to path: FiveTuple) {
         guard let fd = byRemote[path.remote], let c = connections[fd], packet.count <= 0xFFFF else { return }
         let (h0, h1) = IceTcpDeframer.header(for: packet.count)
-        if c.pending.isEmpty {
-            var header = (h0, h1)
-            var iov = withUnsafeMutableBytes(of: &header) { h in
-                [iovec(iov_base: h.baseAddress, iov_len: 2),
-                 iovec(iov_base: UnsafeMutableRawPointer(mutating: packet.baseAddress), iov_len: packet.count)]
-            }
-            let written = withUnsafeMutableBytes(of: &header) { h -> Int in
-                iov[0].iov_base = h.baseAddress
-                return writev(fd, &iov, 2)
-            }
-            let total = 2 + packet.count
-            if written == total { return }
-            if written < 0 && errno != EAGAIN && errno != EWOULDBLOCK { close(fd); return }
-            let done = max(0, written)
-            var frame: [UInt8] = [h0, h1]
-            frame.append(contentsOf: packet)
-            c.pending.append(contentsOf: frame[done...])
-        } else {
+        if !c.pending.isEmpty {
             c.pending.append(h0)
             c.pending.append(h1)
             c.pending.append(contentsOf: packet)
+        } else {
+            frame.removeAll(keepingCapacity: true)
+            frame.append(h0)
+            frame.append(h1)
+            frame.append(contentsOf: packet)
+            let written = frame.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written == frame.count { return }
+            if written < 0 && errno != EAGAIN && errno != EWOULDBLOCK {
+                close(fd)
+                return
+            }
+            c.pending.append(contentsOf: frame[max(0, written)...])
         }
         if c.pending.count > Self.maxPendingBytes { close(fd) }
     }
