@@ -6,6 +6,8 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import Signaling
+import HummingbirdWebSocket
 
 /// `parley serve`: migrate, then serve HTTP, WebSocket and media until SIGTERM or SIGINT.
 struct Serve: AsyncParsableCommand {
@@ -23,14 +25,26 @@ struct Serve: AsyncParsableCommand {
 
         let database = try await Database.open(configuration.database, logger: logger)
         let services: ChatServices
+        let bus: any PubSub
+        let hub = SignalingHub()
         do {
             try await Migrations.run(on: database, logger: logger)
+            if case .postgres(let url) = configuration.database {
+                bus = try PostgresPubSub(database: database, url: url, logger: logger)
+            } else {
+                bus = InProcessPubSub()
+            }
             services = await ChatServices(
-                database: database, jwtSecret: try configuration.resolvedJWTKey(), bcryptCost: configuration.bcryptCost)
+                database: database, jwtSecret: try configuration.resolvedJWTKey(), bcryptCost: configuration.bcryptCost,
+                presence: hub.presenceLookup, events: bus.eventSink())
         } catch {
             try? await database.shutdown()
             throw error
         }
+        var signalingOptions = SignalingOptions()
+        signalingOptions.origins = OriginPolicy(allowed: configuration.allowedOrigins)
+        let signaling = SignalingServer(hub: hub, services: services, bus: bus, options: signalingOptions, logger: logger)
+        await signaling.start()
 
         let router = ChatRouter.make(services: services, options: ChatHTTPOptions(
             authRateLimit: configuration.authRateLimit,
@@ -48,10 +62,13 @@ struct Serve: AsyncParsableCommand {
 
         let app = Application(
             router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: signaling.makeRouter(),
+                configuration: .init(ws: .init(maxFrameSize: 1 << 20, autoPing: .enabled(timePeriod: .seconds(30))))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "parley"),
             logger: logger)
         let group = ServiceGroup(
-            services: [DatabaseService(database: database, logger: logger), app],
+            services: [DatabaseService(database: database, logger: logger), signaling, app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()

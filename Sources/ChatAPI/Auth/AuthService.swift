@@ -92,7 +92,7 @@ public struct AuthService: Sendable {
 }
 
 extension UserRecord {
-    func dto(online: Bool, includeEmail: Bool = false) -> UserDTO {
+    public func dto(online: Bool, includeEmail: Bool = false) -> UserDTO {
         UserDTO(id: id, displayName: displayName, avatarUrl: avatarUrl, online: online, lastSeenAt: lastSeenAt,
                 email: includeEmail ? email : nil)
     }

@@ -28,7 +28,7 @@ public enum JSONBody {
         }
     }
 
-    static func fieldError(_ error: DecodingError) -> APIError {
+    public static func fieldError(_ error: DecodingError) -> APIError {
         switch error {
         case .keyNotFound(let key, let context):
             let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")

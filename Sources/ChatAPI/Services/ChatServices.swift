@@ -5,6 +5,7 @@ import Logging
 public struct ChatServices: Sendable {
     public let database: Database
     public let users: UserStore
+    public let conversationStore: ConversationStore
     public let auth: AuthService
     public let conversations: ConversationService
     public let messages: MessageService
@@ -19,6 +20,7 @@ public struct ChatServices: Sendable {
         let messageStore = MessageStore(database: database)
         self.database = database
         self.users = users
+        self.conversationStore = conversationStore
         self.presence = presence
         self.calls = calls
         self.clock = clock

@@ -57,7 +57,7 @@ public struct ConversationService: Sendable {
             return (try await view(existing, for: caller.userId), false)
         }
         let conversation = try await view(id, for: caller.userId)
-        await events.publish(.conversationCreated(conversation, recipients: [caller.userId, userId]))
+        try await events.publish(.conversationCreated(conversation, recipients: [caller.userId, userId]), database: database)
         return (conversation, true)
     }
 
@@ -79,7 +79,7 @@ public struct ConversationService: Sendable {
             try await store.insert(id: id, kind: .group, title: title, dmKey: nil, members: members, now: now, on: sql)
         }
         let conversation = try await view(id, for: caller.userId)
-        await events.publish(.conversationCreated(conversation, recipients: members.map(\.0)))
+        try await events.publish(.conversationCreated(conversation, recipients: members.map(\.0)), database: database)
         return conversation
     }
 
@@ -89,7 +89,7 @@ public struct ConversationService: Sendable {
         try Validate.title(title)
         try await conversations.setTitle(title, conversationId: conversationId)
         let conversation = try await view(conversationId, for: caller.userId)
-        await events.publish(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)))
+        try await events.publish(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)), database: database)
         return conversation
     }
 
@@ -109,7 +109,7 @@ public struct ConversationService: Sendable {
         }
         let conversation = try await view(conversationId, for: caller.userId)
         let recipients = conversation.members.map(\.user.id)
-        await events.publish(.memberAdded(conversationId: conversationId, userId: userId, recipients: recipients))
+        try await events.publish(.memberAdded(conversationId: conversationId, userId: userId, recipients: recipients), database: database)
         return conversation
     }
 
@@ -138,7 +138,7 @@ public struct ConversationService: Sendable {
             }
             try await store.removeMember(conversationId: conversationId, userId: userId, on: sql)
         }
-        await events.publish(.memberRemoved(conversationId: conversationId, userId: userId, recipients: recipients))
+        try await events.publish(.memberRemoved(conversationId: conversationId, userId: userId, recipients: recipients), database: database)
     }
 
     /// Makes a member an admin or a plain member again (owner only). Not in PROTOCOL.md's
@@ -157,7 +157,7 @@ public struct ConversationService: Sendable {
             try await store.setRole(role, conversationId: conversationId, userId: userId, on: sql)
         }
         let conversation = try await view(conversationId, for: caller.userId)
-        await events.publish(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)))
+        try await events.publish(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)), database: database)
         return conversation
     }
 

@@ -1,3 +1,5 @@
+import SQLKit
+
 /// What ChatAPI needs to know from the live parts of the process (WebSocket presence, the SFU)
 /// without depending on them: plain functions that the wiring fills in.
 public struct PresenceLookup: Sendable {
@@ -33,8 +35,25 @@ public enum ChatEvent: Sendable {
     case memberRemoved(conversationId: String, userId: String, recipients: [String])
 }
 
+/// Where committed changes go. A transactional outbox in two steps: `stage` runs inside the
+/// transaction that made the change (the PostgreSQL bus sends NOTIFY there, so events leave
+/// only if the change commits, and in commit order), `committed` runs after COMMIT (the
+/// in-process bus delivers there).
 public struct ChatEventSink: Sendable {
-    public var publish: @Sendable (ChatEvent) async -> Void
-    public init(publish: @escaping @Sendable (ChatEvent) async -> Void) { self.publish = publish }
+    public var stage: (@Sendable (ChatEvent, any SQLDatabase) async throws -> Void)?
+    public var committed: @Sendable (ChatEvent) async -> Void
+
+    public init(stage: (@Sendable (ChatEvent, any SQLDatabase) async throws -> Void)? = nil,
+                committed: @escaping @Sendable (ChatEvent) async -> Void) {
+        self.stage = stage
+        self.committed = committed
+    }
+
     public static let discard = ChatEventSink { _ in }
+
+    /// Publishes an event whose change has already committed on its own.
+    func publish(_ event: ChatEvent, database: Database) async throws {
+        if let stage { try await database.transaction { sql in try await stage(event, sql) } }
+        await committed(event)
+    }
 }

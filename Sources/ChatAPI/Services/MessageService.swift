@@ -21,19 +21,24 @@ public struct MessageService: Sendable {
         try Validate.content(content)
         if let clientMsgId { try Validate.identifier(clientMsgId, field: "clientMsgId") }
         let now = clock.now()
-        let messages = self.messages, conversations = self.conversations
-        let (message, created, recipients) = try await database.transaction { sql in
+        let messages = self.messages, conversations = self.conversations, events = self.events
+        let (message, event) = try await database.transaction { sql in
+            // Touching the conversation first takes its row lock, so within one conversation
+            // sequence numbers are assigned, committed and announced in the same order.
+            try await conversations.touch(conversationId: conversationId, at: now, on: sql)
             let (seq, created) = try await messages.insert(
                 conversationId: conversationId, senderId: caller.userId, content: content,
                 clientMsgId: clientMsgId, now: now, on: sql)
-            if created { try await conversations.touch(conversationId: conversationId, at: now, on: sql) }
             guard let message = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
                 throw APIError.internalError
             }
-            return (message, created, try await conversations.memberIds(conversationId: conversationId, on: sql))
+            guard created else { return (message, nil as ChatEvent?) }
+            let event = ChatEvent.messageNew(message, recipients: try await conversations.memberIds(conversationId: conversationId, on: sql))
+            try await events.stage?(event, sql)
+            return (message, event)
         }
-        if created { await events.publish(.messageNew(message, recipients: recipients)) }
-        return (message, created)
+        if let event { await events.committed(event) }
+        return (message, event != nil)
     }
 
     public func page(_ conversationId: String, before: String?, after: String?, limit rawLimit: String?, _ caller: AuthContext)
@@ -64,10 +69,17 @@ public struct MessageService: Sendable {
         let (seq, message) = try await existing(messageId, in: conversationId)
         guard message.sender.id == caller.userId else { throw APIError.forbidden("Only the author edits a message.") }
         try Validate.content(content)
-        try await messages.edit(seq: seq, content: content, now: clock.now())
-        guard let updated = try await messages.find(seq: seq, conversationId: conversationId) else { throw APIError.internalError }
-        let recipients = try await conversations.memberIds(conversationId: conversationId)
-        await events.publish(.messageUpdated(updated, recipients: recipients))
+        let messages = self.messages, conversations = self.conversations, events = self.events, now = clock.now()
+        let (updated, event) = try await database.transaction { sql in
+            try await messages.edit(seq: seq, content: content, now: now, on: sql)
+            guard let updated = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
+                throw APIError.internalError
+            }
+            let event = ChatEvent.messageUpdated(updated, recipients: try await conversations.memberIds(conversationId: conversationId, on: sql))
+            try await events.stage?(event, sql)
+            return (updated, event)
+        }
+        await events.committed(event)
         return updated
     }
 
@@ -83,9 +95,16 @@ public struct MessageService: Sendable {
             throw APIError.forbidden("Only the author or a group owner or admin deletes a message.")
         }
         guard message.deletedAt == nil else { return }
-        try await messages.tombstone(seq: seq, now: clock.now())
-        let recipients = try await conversations.memberIds(conversationId: conversationId)
-        await events.publish(.messageDeleted(conversationId: conversationId, messageId: messageId, recipients: recipients))
+        let messages = self.messages, conversations = self.conversations, events = self.events, now = clock.now()
+        let event = try await database.transaction { sql in
+            try await messages.tombstone(seq: seq, now: now, on: sql)
+            let event = ChatEvent.messageDeleted(
+                conversationId: conversationId, messageId: messageId,
+                recipients: try await conversations.memberIds(conversationId: conversationId, on: sql))
+            try await events.stage?(event, sql)
+            return event
+        }
+        await events.committed(event)
     }
 
     /// Moves the caller's read marker forward to `messageId`.
@@ -96,7 +115,9 @@ public struct MessageService: Sendable {
         }
         try await conversations.setReadMarker(conversationId: conversationId, userId: caller.userId, seq: seq)
         let recipients = try await conversations.memberIds(conversationId: conversationId)
-        await events.publish(.readUpdated(conversationId: conversationId, userId: caller.userId, messageId: messageId, recipients: recipients))
+        try await events.publish(
+            .readUpdated(conversationId: conversationId, userId: caller.userId, messageId: messageId, recipients: recipients),
+            database: database)
     }
 
     /// A live (not deleted) message of this conversation, or `not_found`.

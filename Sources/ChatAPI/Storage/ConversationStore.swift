@@ -32,6 +32,15 @@ public struct ConversationStore: Sendable {
             """).all().map { try $0.decode(column: "user_id", as: String.self) }
     }
 
+    /// Everyone who shares at least one conversation with `userId`, themself included: the
+    /// audience of their presence changes.
+    public func contacts(of userId: String) async throws -> [String] {
+        try await database.sql.raw("""
+            SELECT DISTINCT other.user_id FROM members mine JOIN members other ON other.conversation_id = mine.conversation_id
+            WHERE mine.user_id = \(bind: userId)
+            """).all().map { try $0.decode(column: "user_id", as: String.self) }
+    }
+
     /// Creates a conversation with its members (the first is the owner for groups).
     func insert(id: String, kind: ConversationKind, title: String?, dmKey: String?, members: [(String, Role)],
                 now: Timestamp, on sql: any SQLDatabase) async throws -> Bool {

@@ -76,14 +76,14 @@ public struct MessageStore: Sendable {
         return (messages, hasMore)
     }
 
-    func edit(seq: Int64, content: String, now: Timestamp) async throws {
-        try await database.sql.raw("""
+    func edit(seq: Int64, content: String, now: Timestamp, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
             UPDATE messages SET content = \(bind: content), edited_at = \(bind: now.milliseconds) WHERE seq = \(bind: seq)
             """).run()
     }
 
-    func tombstone(seq: Int64, now: Timestamp) async throws {
-        try await database.sql.raw("""
+    func tombstone(seq: Int64, now: Timestamp, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
             UPDATE messages SET content = '', deleted_at = \(bind: now.milliseconds) WHERE seq = \(bind: seq) AND deleted_at IS NULL
             """).run()
     }

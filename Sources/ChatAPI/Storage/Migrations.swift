@@ -84,6 +84,10 @@ public enum Migrations {
                 "CREATE INDEX messages_conversation_seq ON messages (conversation_id, seq)",
             ]
         },
+        Migration(version: 2, name: "bus spill for large cross-instance events") { pg in
+            let serial = pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+            return ["CREATE TABLE bus_spill (id \(serial), payload TEXT NOT NULL, created_at BIGINT NOT NULL)"]
+        },
     ]
 
     /// Brings the schema up to date and returns the versions it applied.

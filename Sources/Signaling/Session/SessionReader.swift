@@ -1,0 +1,85 @@
+import ChatAPI
+import HummingbirdWebSocket
+import NIOCore
+
+/// Reads one connection's frames and answers them. Every frame is untrusted: anything wrong
+/// with it gets an `error` frame carrying its `id` (or the documented close code), and the
+/// connection goes on.
+struct SessionReader: Sendable {
+    let server: SignalingServer
+    let caller: AuthContext
+    let connection: Connection
+    let outbound: WebSocketOutboundWriter
+
+    func run(_ messages: inout WebSocketInboundMessageStream.AsyncIterator) async {
+        var limiter = FrameRateLimiter(rate: server.options.framesPerSecond, burst: server.options.frameBurst, now: .now)
+        while let message = try? await messages.next() {
+            guard case .text(let text) = message else {
+                reply(.error(id: nil, .malformed("Frames must be text holding JSON.")))
+                continue
+            }
+            guard text.utf8.count <= server.options.maxFrameBytes else {
+                await server.close(outbound, CloseCode.tooLarge, "frame too large")
+                return
+            }
+            guard limiter.allow(now: .now) else {
+                await server.close(outbound, CloseCode.rateLimited, "rate limited")
+                return
+            }
+            let frame: ClientFrame
+            do {
+                frame = try ClientFrame(parsing: text)
+            } catch {
+                reply(.error(id: error.id, error.error))
+                continue
+            }
+            do {
+                try await handle(frame)
+            } catch let error as APIError {
+                reply(.error(id: frame.id, error))
+            } catch {
+                server.logger.error("websocket frame failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                reply(.error(id: frame.id, .internalError))
+            }
+        }
+    }
+
+    private func reply(_ frame: ServerFrame) { server.send(frame, to: connection) }
+
+    private func handle(_ frame: ClientFrame) async throws {
+        let services = server.services
+        let id = frame.id
+        switch frame.request {
+        case .auth:
+            throw APIError.invalidField("type", "This connection is already authenticated.")
+        case .ping:
+            reply(.make("pong", id: id, SessionFrames.Conversation?.none))
+        case .roomJoin(let conversationId):
+            _ = try await services.conversations.requireMember(conversationId, caller)
+            let members = try await services.conversationStore.memberIds(conversationId: conversationId)
+            let typing = server.hub.typingUsers(in: conversationId)
+            reply(.make("room.joined", id: id, SessionFrames.RoomJoined(
+                conversationId: conversationId,
+                online: members.filter { server.hub.isOnline($0) },
+                typing: members.filter { typing.contains($0) && $0 != caller.userId })))
+        case .roomLeave(let conversationId):
+            _ = try await services.conversations.requireMember(conversationId, caller)
+            reply(.make("room.left", id: id, SessionFrames.Conversation(conversationId: conversationId)))
+        case .messageSend(let conversationId, let content, let clientMsgId):
+            let (message, _) = try await services.messages.send(conversationId, content: content, clientMsgId: clientMsgId, caller)
+            reply(.make("message.sent", id: id, SessionFrames.MessagePayload(message: message)))
+            await server.typingChanged(.init(conversationId: conversationId, userId: caller.userId), started: false, connection: connection)
+        case .messageEdit(let conversationId, let messageId, let content):
+            let message = try await services.messages.edit(conversationId, messageId: messageId, content: content, caller)
+            reply(.make("message.updated", id: id, SessionFrames.MessagePayload(message: message)))
+        case .messageDelete(let conversationId, let messageId):
+            try await services.messages.delete(conversationId, messageId: messageId, caller)
+            reply(.make("message.deleted", id: id, SessionFrames.MessageRef(conversationId: conversationId, messageId: messageId)))
+        case .typing(let conversationId, let started):
+            _ = try await services.conversations.requireMember(conversationId, caller)
+            await server.typingChanged(.init(conversationId: conversationId, userId: caller.userId), started: started, connection: connection)
+        case .read(let conversationId, let messageId):
+            try await services.messages.markRead(conversationId, messageId: messageId, caller)
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+
+/// The request context of the `/ws` upgrade route.
+public struct SignalingRequestContext: RequestContext, WebSocketRequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    public let remoteAddress: SocketAddress?
+    /// The connection itself, so that a slow consumer can be cut off even while a write to it
+    /// is stalled.
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        self.coreContext = .init(source: source)
+        self.webSocket = .init()
+        self.remoteAddress = source.channel.remoteAddress
+        self.channel = source.channel
+    }
+}

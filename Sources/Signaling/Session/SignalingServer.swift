@@ -1,0 +1,215 @@
+import ChatAPI
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The `/ws` endpoint: authenticates each connection, turns its frames into calls on the same
+/// chat services the REST routes use, and delivers the bus's events to it. Also announces
+/// presence and typing, and sweeps expired typing indicators.
+public final class SignalingServer: Service, Sendable {
+    public let hub: SignalingHub
+    let services: ChatServices
+    let bus: any PubSub
+    let options: SignalingOptions
+    let logger: Logger
+    private let typing = Mutex(TypingTracker())
+    private let tasks = Mutex<[Task<Void, Never>]>([])
+
+    public init(hub: SignalingHub, services: ChatServices, bus: any PubSub, options: SignalingOptions, logger: Logger) {
+        self.hub = hub
+        self.services = services
+        self.bus = bus
+        self.options = options
+        self.logger = logger
+    }
+
+    // MARK: lifecycle
+
+    /// Starts listening on the bus and returns once events published from now on will arrive.
+    public func start() async {
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let hub = self.hub, bus = self.bus, logger = self.logger
+        let listener = Task {
+            do {
+                try await bus.run(deliver: { hub.deliver($0) }, ready: { readyContinuation.finish() })
+            } catch {
+                logger.error("event bus stopped", metadata: ["error": "\(error)"])
+            }
+            readyContinuation.finish()
+        }
+        let sweeper = Task { [self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: options.typingSweepInterval)
+                await sweepTyping()
+            }
+        }
+        tasks.withLock { $0 = [listener, sweeper] }
+        for await _ in ready {}
+    }
+
+    /// Runs until graceful shutdown, then stops the bus listener and the sweeper.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        stop()
+    }
+
+    public func stop() {
+        for task in tasks.withLock({ $0 }) { task.cancel() }
+    }
+
+    /// Announces `typing: false` for every indicator 6 s past its last `typing.start`.
+    public func sweepTyping() async {
+        let now = services.clock.now()
+        let expired = typing.withLock { $0.expire(now: now) }
+        for key in expired { await announceTyping(key, typing: false) }
+    }
+
+    // MARK: routing
+
+    /// A router holding only the upgrade route; HTTP requests go to the REST router.
+    public func makeRouter() -> Router<SignalingRequestContext> {
+        let router = Router(context: SignalingRequestContext.self)
+        let origins = options.origins
+        router.ws("ws", shouldUpgrade: { request, _ in
+            guard origins.accepts(origin: request.headers[.origin], host: request.head.authority) else {
+                throw APIError.forbidden("This origin may not open a WebSocket here.")
+            }
+            return .upgrade([:])
+        }, onUpgrade: { [self] inbound, outbound, context in
+            await session(inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
+                          queryToken: context.request.uri.queryParameters.get("token"))
+        })
+        return router
+    }
+
+    // MARK: a session
+
+    func session(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, queryToken: String?) async {
+        var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+        guard let caller = await authenticate(&messages, outbound: outbound, queryToken: queryToken) else { return }
+        guard let user = try? await services.users.find(id: caller.userId) else {
+            await close(outbound, CloseCode.unauthorized, "unknown user")
+            return
+        }
+        let (connection, first) = hub.register(userId: caller.userId, capacity: options.outboundCapacity)
+        send(ServerFrame.make("auth.success", SessionFrames.AuthSuccess(user: user.dto(online: true, includeEmail: true))), to: connection)
+        if first { await announcePresence(userId: caller.userId, online: true) }
+
+        // A child task drains the queue while this task reads frames. When the client leaves or
+        // breaks a rule, the reader ends and closes the queue; when the queue overflows (a
+        // client that stopped reading) or a write fails, the writer closes the channel, which
+        // ends the reader.
+        let reader = SessionReader(server: self, caller: caller, connection: connection, outbound: outbound)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                writing: while let batch = await connection.queue.next() {
+                    for buffer in batch {
+                        do {
+                            try await outbound.write(.custom(.init(fin: true, opcode: .text, data: buffer)))
+                        } catch {
+                            break writing
+                        }
+                    }
+                }
+                if connection.queue.overflowed { channel.close(promise: nil) }
+            }
+            await reader.run(&messages)
+            connection.queue.close()
+        }
+
+        let dropped = typing.withLock { $0.drop(connection: connection.id) }
+        for key in dropped { await announceTyping(key, typing: false) }
+        if hub.unregister(connection) { await announcePresence(userId: caller.userId, online: false) }
+    }
+
+    /// Verifies `?token=` or the first frame, which must be `auth` within the time limit.
+    private func authenticate(_ messages: inout WebSocketInboundMessageStream.AsyncIterator,
+                              outbound: WebSocketOutboundWriter, queryToken: String?) async -> AuthContext? {
+        var token = queryToken
+        var requestId: String?
+        if token == nil {
+            let timeout = options.authTimeout
+            let watchdog = Task {
+                try await Task.sleep(for: timeout)
+                try? await outbound.close(.unknown(CloseCode.authTimeout), reason: "auth timeout")
+            }
+            let first = try? await messages.next()
+            watchdog.cancel()
+            guard case .text(let text)? = first else { return nil }
+            guard let frame = try? ClientFrame(parsing: text), case .auth(let presented) = frame.request else {
+                await reject(outbound, id: nil, "The first frame must be auth.")
+                return nil
+            }
+            token = presented
+            requestId = frame.id
+        }
+        do {
+            return try await services.auth.authenticate(bearer: token ?? "")
+        } catch {
+            await reject(outbound, id: requestId, "Invalid, expired or revoked token.")
+            return nil
+        }
+    }
+
+    private func reject(_ outbound: WebSocketOutboundWriter, id: String?, _ message: String) async {
+        try? await outbound.write(.text(ServerFrame.error(id: id, .unauthorized(message)).text))
+        await close(outbound, CloseCode.unauthorized, "unauthorized")
+    }
+
+    func close(_ outbound: WebSocketOutboundWriter, _ code: UInt16, _ reason: String) async {
+        try? await outbound.close(.unknown(code), reason: reason)
+    }
+
+    func send(_ frame: ServerFrame, to connection: Connection) {
+        _ = connection.queue.offer(ByteBuffer(string: frame.text), droppable: frame.droppable)
+    }
+
+    // MARK: typing and presence
+
+    func typingChanged(_ key: TypingTracker.Key, started: Bool, connection: Connection) async {
+        let now = services.clock.now()
+        let changed = typing.withLock { tracker in
+            started ? tracker.start(key, connection: connection.id, now: now) : tracker.stop(key)
+        }
+        if changed { await announceTyping(key, typing: started) }
+    }
+
+    private func announceTyping(_ key: TypingTracker.Key, typing: Bool) async {
+        guard let members = try? await services.conversationStore.memberIds(conversationId: key.conversationId) else { return }
+        let frame = ServerFrame.make("typing", droppable: true, ServerFrame.TypingPayload(
+            conversationId: key.conversationId, userId: key.userId, typing: typing))
+        let message = BusMessage(
+            frame: frame, recipients: members.filter { $0 != key.userId },
+            typing: .init(conversationId: key.conversationId, userId: key.userId, typing: typing))
+        await publish(message)
+    }
+
+    private func announcePresence(userId: String, online: Bool) async {
+        let now = services.clock.now()
+        try? await services.users.setLastSeen(id: userId, at: now)
+        let contacts = (try? await services.conversationStore.contacts(of: userId)) ?? [userId]
+        let frame = ServerFrame.make("presence", droppable: true, ServerFrame.PresencePayload(userId: userId, online: online, lastSeenAt: now))
+        await publish(BusMessage(frame: frame, recipients: contacts.filter { $0 != userId },
+                                 presence: .init(userId: userId, online: online, instance: hub.instanceId)))
+    }
+
+    private func publish(_ message: BusMessage) async {
+        do {
+            try await bus.publish(message, in: nil)
+        } catch {
+            logger.warning("could not publish to the event bus", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+enum SessionFrames {
+    struct AuthSuccess: Encodable { var user: UserDTO }
+    struct Conversation: Encodable { var conversationId: String }
+    struct RoomJoined: Encodable { var conversationId: String; var online: [String]; var typing: [String] }
+    struct MessagePayload: Encodable { var message: MessageDTO }
+    struct MessageRef: Encodable { var conversationId: String; var messageId: String }
+}
