@@ -200,7 +200,7 @@ final class LoopbackUDPSocket {
     let port: UInt16
 
     init() throws {
-        fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -217,7 +217,8 @@ final class LoopbackUDPSocket {
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        port = UInt16(bigEndian: address.sin_port)
+        self.fd = fd
+        self.port = UInt16(bigEndian: address.sin_port)
     }
 
     deinit { close(fd) }

@@ -106,8 +106,9 @@ public struct DtlsFingerprint: Hashable, Sendable, CustomStringConvertible {
 extension Substring {
     fileprivate var trimmingSpaces: Substring {
         var value = self
-        while let first = value.first, first == " " || first == "\t" { value = value.dropFirst() }
-        while let last = value.last, last == " " || last == "\t" || last == "\r" || last == "\n" { value = value.dropLast() }
+        // "\r\n" is one Character in Swift; Character.isWhitespace covers it, spaces and tabs.
+        while let first = value.first, first.isWhitespace { value = value.dropFirst() }
+        while let last = value.last, last.isWhitespace { value = value.dropLast() }
         return value
     }
 }
