@@ -11,7 +11,7 @@
 #   swift build -c release
 # SwiftPM's CSRTP target finds it through pkg-config "libsrtp2"; only a static libsrtp2.a is
 # installed, so the executable carries it and needs nothing at run time. Running the script
-# again with an existing build is a no-op. Needs: apt-get, dpkg-dev (dpkg-source), gcc, make,
+# again with an existing build is a no-op. Needs: apt-get, dpkg-dev (dpkg-source), a C compiler, make,
 # libssl-dev and network access to the Debian mirror. Touches no system apt configuration: the
 # deb-src index lives in a temporary folder.
 set -euo pipefail
@@ -26,9 +26,16 @@ if [ -f "$prefix/lib/libsrtp2.a" ] && [ -f "$prefix/lib/pkgconfig/libsrtp2.pc" ]
     exit 0
 fi
 
-for tool in apt-get dpkg-source gcc make pkg-config; do
-    command -v "$tool" >/dev/null || { echo "error: $tool is required" >&2; exit 1; }
+for tool in apt-get dpkg-source make pkg-config; do
+    command -v "$tool" >/dev/null || { echo "error: $tool is required (Debian: dpkg-dev make pkg-config)" >&2; exit 1; }
 done
+# Any C compiler: gcc, or the clang that comes with Swift.
+if [ -z "${CC:-}" ]; then
+    for compiler in gcc cc clang; do
+        if command -v "$compiler" >/dev/null; then export CC=$compiler; break; fi
+    done
+fi
+[ -n "${CC:-}" ] || { echo "error: a C compiler is required (Debian: gcc)" >&2; exit 1; }
 pkg-config --exists openssl || { echo "error: libssl-dev is required" >&2; exit 1; }
 
 # The Debian mirror and release this machine already uses.
