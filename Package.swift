@@ -104,6 +104,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "SignalingTests",
+            dependencies: [
+                "Signaling", "ChatAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "ParleyTests",
             dependencies: ["parley", "ChatAPI"],
             swiftSettings: strict

@@ -9,9 +9,13 @@ public struct OriginPolicy: Sendable {
         self.allowed = Set(allowed.map { $0.lowercased().trimmingSuffix("/") })
     }
 
-    /// True for no `Origin` (scripts, bots), the server's own origin (matching `Host`), or a listed one.
+    /// True for no `Origin` or a non-web one (scripts and bots send none, or their `ws://`
+    /// URL), the server's own origin (matching `Host`), or a listed one. Browsers always send
+    /// an `http(s)` origin, and that is the case cross-site WebSocket hijacking needs refused.
     public func accepts(origin: String?, host: String?) -> Bool {
-        guard let origin = origin?.lowercased() else { return true }
+        guard let origin = origin?.lowercased(), origin.hasPrefix("http://") || origin.hasPrefix("https://") else {
+            return true
+        }
         if allowed.contains(origin) { return true }
         guard let host = host?.lowercased() else { return false }
         return origin == "http://\(host)" || origin == "https://\(host)"

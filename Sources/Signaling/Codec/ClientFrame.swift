@@ -50,6 +50,10 @@ public struct ClientFrame: Sendable, Equatable {
             } catch let error as DecodingError {
                 var apiError = JSONBody.fieldError(error)
                 if apiError.code == "malformed" { apiError = .invalidField("data", "data must be an object.") }
+                // Fields are named as inside `data`, the way REST names body fields.
+                if let field = apiError.field, field.hasPrefix("data.") {
+                    apiError = .invalidField(String(field.dropFirst(5)), apiError.message.replacingOccurrences(of: field, with: String(field.dropFirst(5))))
+                }
                 throw FrameError(id: envelope.id, error: apiError)
             } catch {
                 throw FrameError(id: envelope.id, error: .malformed())

@@ -8,11 +8,22 @@ public final class Connection: Sendable {
     public let id: UInt64
     public let userId: String
     public let queue: OutboundQueue
+    /// Cuts the connection off at once, even while a write to it is stalled.
+    let terminate: @Sendable () -> Void
 
-    public init(id: UInt64, userId: String, capacity: Int) {
+    init(id: UInt64, userId: String, capacity: Int, terminate: @escaping @Sendable () -> Void) {
         self.id = id
         self.userId = userId
         self.queue = OutboundQueue(capacity: capacity)
+        self.terminate = terminate
+    }
+
+    /// Queues a frame; a queue that overflows means a client that stopped reading, which is cut off.
+    @discardableResult
+    func offer(_ buffer: ByteBuffer, droppable: Bool) -> OutboundQueue.Offer {
+        let result = queue.offer(buffer, droppable: droppable)
+        if result == .overflow { terminate() }
+        return result
     }
 }
 
@@ -40,9 +51,9 @@ public final class SignalingHub: Sendable {
     }
 
     /// Adds a connection; true when it is its user's first on this instance.
-    func register(userId: String, capacity: Int) -> (Connection, first: Bool) {
+    func register(userId: String, capacity: Int, terminate: @escaping @Sendable () -> Void) -> (Connection, first: Bool) {
         let (connection, first, total) = state.withLock { state in
-            let connection = Connection(id: state.nextId, userId: userId, capacity: capacity)
+            let connection = Connection(id: state.nextId, userId: userId, capacity: capacity, terminate: terminate)
             state.nextId += 1
             let first = state.connections[userId]?.isEmpty ?? true
             state.connections[userId, default: [:]][connection.id] = connection
@@ -90,7 +101,7 @@ public final class SignalingHub: Sendable {
         let buffer = ByteBuffer(string: message.frame)
         var delivered = 0, dropped = 0
         for connection in targets {
-            switch connection.queue.offer(buffer, droppable: message.droppable) {
+            switch connection.offer(buffer, droppable: message.droppable) {
             case .queued: delivered += 1
             case .dropped: dropped += 1
             case .overflow: slowConsumerCounter.increment()

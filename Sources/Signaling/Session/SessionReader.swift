@@ -53,7 +53,7 @@ struct SessionReader: Sendable {
         case .auth:
             throw APIError.invalidField("type", "This connection is already authenticated.")
         case .ping:
-            reply(.make("pong", id: id, SessionFrames.Conversation?.none))
+            reply(.make("pong", id: id, SessionFrames.Empty()))
         case .roomJoin(let conversationId):
             _ = try await services.conversations.requireMember(conversationId, caller)
             let members = try await services.conversationStore.memberIds(conversationId: conversationId)

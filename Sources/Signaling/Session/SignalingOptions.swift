@@ -21,6 +21,8 @@ public struct SignalingOptions: Sendable {
 /// WebSocket close codes of PROTOCOL.md.
 public enum CloseCode {
     public static let unauthorized: UInt16 = 4401
+    /// A browser origin that is neither the server's own nor in ALLOWED_ORIGINS.
+    public static let forbiddenOrigin: UInt16 = 4403
     public static let authTimeout: UInt16 = 4408
     public static let tooLarge: UInt16 = 4413
     public static let rateLimited: UInt16 = 4429

@@ -74,14 +74,18 @@ public final class SignalingServer: Service, Sendable {
     public func makeRouter() -> Router<SignalingRequestContext> {
         let router = Router(context: SignalingRequestContext.self)
         let origins = options.origins
-        router.ws("ws", shouldUpgrade: { request, _ in
+        router.ws("ws", onUpgrade: { [self] inbound, outbound, context in
+            // A refused origin is answered after the handshake, with `error` forbidden and close
+            // code 4403: the upgrade layer can only decline with a bare 400, and a browser shows
+            // page scripts neither status anyway, while it does show the close code.
+            let request = context.request
             guard origins.accepts(origin: request.headers[.origin], host: request.head.authority) else {
-                throw APIError.forbidden("This origin may not open a WebSocket here.")
+                try? await outbound.write(.text(ServerFrame.error(id: nil, .forbidden("This origin may not open a WebSocket here.")).text))
+                await close(outbound, CloseCode.forbiddenOrigin, "origin not allowed")
+                return
             }
-            return .upgrade([:])
-        }, onUpgrade: { [self] inbound, outbound, context in
             await session(inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
-                          queryToken: context.request.uri.queryParameters.get("token"))
+                          queryToken: request.uri.queryParameters.get("token"))
         })
         return router
     }
@@ -90,19 +94,20 @@ public final class SignalingServer: Service, Sendable {
 
     func session(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, queryToken: String?) async {
         var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
-        guard let caller = await authenticate(&messages, outbound: outbound, queryToken: queryToken) else { return }
+        guard let (caller, authId) = await authenticate(&messages, outbound: outbound, queryToken: queryToken) else { return }
         guard let user = try? await services.users.find(id: caller.userId) else {
             await close(outbound, CloseCode.unauthorized, "unknown user")
             return
         }
-        let (connection, first) = hub.register(userId: caller.userId, capacity: options.outboundCapacity)
-        send(ServerFrame.make("auth.success", SessionFrames.AuthSuccess(user: user.dto(online: true, includeEmail: true))), to: connection)
+        let (connection, first) = hub.register(userId: caller.userId, capacity: options.outboundCapacity) {
+            channel.close(promise: nil)
+        }
+        send(ServerFrame.make("auth.success", id: authId, SessionFrames.AuthSuccess(user: user.dto(online: true, includeEmail: true))), to: connection)
         if first { await announcePresence(userId: caller.userId, online: true) }
 
         // A child task drains the queue while this task reads frames. When the client leaves or
-        // breaks a rule, the reader ends and closes the queue; when the queue overflows (a
-        // client that stopped reading) or a write fails, the writer closes the channel, which
-        // ends the reader.
+        // breaks a rule, the reader ends and closes the queue, which ends the writer; when the
+        // queue overflows (a client that stopped reading), the channel is closed, which ends both.
         let reader = SessionReader(server: self, caller: caller, connection: connection, outbound: outbound)
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -115,7 +120,6 @@ public final class SignalingServer: Service, Sendable {
                         }
                     }
                 }
-                if connection.queue.overflowed { channel.close(promise: nil) }
             }
             await reader.run(&messages)
             connection.queue.close()
@@ -127,8 +131,9 @@ public final class SignalingServer: Service, Sendable {
     }
 
     /// Verifies `?token=` or the first frame, which must be `auth` within the time limit.
+    /// Returns the caller and the `id` of their `auth` frame.
     private func authenticate(_ messages: inout WebSocketInboundMessageStream.AsyncIterator,
-                              outbound: WebSocketOutboundWriter, queryToken: String?) async -> AuthContext? {
+                              outbound: WebSocketOutboundWriter, queryToken: String?) async -> (AuthContext, String?)? {
         var token = queryToken
         var requestId: String?
         if token == nil {
@@ -148,7 +153,7 @@ public final class SignalingServer: Service, Sendable {
             requestId = frame.id
         }
         do {
-            return try await services.auth.authenticate(bearer: token ?? "")
+            return (try await services.auth.authenticate(bearer: token ?? ""), requestId)
         } catch {
             await reject(outbound, id: requestId, "Invalid, expired or revoked token.")
             return nil
@@ -165,7 +170,7 @@ public final class SignalingServer: Service, Sendable {
     }
 
     func send(_ frame: ServerFrame, to connection: Connection) {
-        _ = connection.queue.offer(ByteBuffer(string: frame.text), droppable: frame.droppable)
+        connection.offer(ByteBuffer(string: frame.text), droppable: frame.droppable)
     }
 
     // MARK: typing and presence
@@ -207,6 +212,7 @@ public final class SignalingServer: Service, Sendable {
 }
 
 enum SessionFrames {
+    struct Empty: Encodable {}
     struct AuthSuccess: Encodable { var user: UserDTO }
     struct Conversation: Encodable { var conversationId: String }
     struct RoomJoined: Encodable { var conversationId: String; var online: [String]; var typing: [String] }

@@ -7,6 +7,10 @@ public struct TypingTracker: Sendable {
     public struct Key: Hashable, Sendable {
         public var conversationId: String
         public var userId: String
+        public init(conversationId: String, userId: String) {
+            self.conversationId = conversationId
+            self.userId = userId
+        }
     }
 
     public static let expiryMilliseconds: Int64 = 6000

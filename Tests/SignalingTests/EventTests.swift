@@ -1,0 +1,207 @@
+import ChatAPI
+import Foundation
+import Signaling
+import Testing
+
+@Suite("WebSocket chat events")
+struct EventTests {
+    @Test("message.send is acknowledged once stored and reaches every connection of every member")
+    func messageFanOut() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob")
+            let group = try await env.group(ada.token, members: [bob.id])
+            let adaPhone = try await env.client(ada.token), adaLaptop = try await env.client(ada.token)
+            let bobClient = try await env.client(bob.token)
+            adaPhone.send("message.send", id: "s1", ["conversationId": group, "content": "hello", "clientMsgId": "c1"])
+            let sent = try await adaPhone.next("message.sent")
+            #expect(sent.id == "s1")
+            let message = try #require(sent.data["message"] as? [String: Any])
+            #expect(message["content"] as? String == "hello")
+            // Stored before acknowledged: the REST history already has it.
+            let history = try await env.request(.get, "/conversations/\(group)/messages", token: bob.token)
+            #expect((history["messages"] as? [[String: Any]])?.first?["id"] as? String == message["id"] as? String)
+            for client in [adaPhone, adaLaptop, bobClient] {
+                let new = try await client.next("message.new")
+                #expect((new.data["message"] as? [String: Any])?["id"] as? String == message["id"] as? String)
+            }
+            // A repeat of the clientMsgId: the same message, and no second message.new.
+            adaPhone.send("message.send", id: "s2", ["conversationId": group, "content": "hello again", "clientMsgId": "c1"])
+            let repeated = try await adaPhone.next("message.sent")
+            #expect((repeated.data["message"] as? [String: Any])?["id"] as? String == message["id"] as? String)
+            try await bobClient.expectNone("message.new")
+            for client in [adaPhone, adaLaptop, bobClient] { await client.close() }
+        }
+    }
+
+    @Test("a message posted over REST produces the same message.new")
+    func restProducesEvents() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob")
+            let group = try await env.group(ada.token, members: [bob.id])
+            let bobClient = try await env.client(bob.token)
+            let posted = try await env.request(.post, "/conversations/\(group)/messages", token: ada.token, json: ["content": "via REST"])
+            let new = try await bobClient.next("message.new")
+            #expect((new.data["message"] as? [String: Any])?["id"] as? String == posted["id"] as? String)
+            await bobClient.close()
+        }
+    }
+
+    @Test("edit, delete and read produce message.updated, message.deleted and read.updated")
+    func editDeleteRead() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob")
+            let group = try await env.group(ada.token, members: [bob.id])
+            let adaClient = try await env.client(ada.token), bobClient = try await env.client(bob.token)
+            adaClient.send("message.send", id: "s", ["conversationId": group, "content": "draft"])
+            let id = try #require((try await adaClient.next("message.sent").data["message"] as? [String: Any])?["id"] as? String)
+
+            adaClient.send("message.edit", id: "e", ["conversationId": group, "messageId": id, "content": "final"])
+            let reply = try await adaClient.next("message.updated", id: "e")
+            #expect((reply.data["message"] as? [String: Any])?["content"] as? String == "final")
+            let updated = try await bobClient.next("message.updated")
+            #expect((updated.data["message"] as? [String: Any])?["content"] as? String == "final")
+
+            bobClient.send("message.edit", id: "e2", ["conversationId": group, "messageId": id, "content": "hijack"])
+            #expect(try await bobClient.next("error").errorCode == "forbidden")
+
+            bobClient.send("read", ["conversationId": group, "messageId": id])
+            let read = try await adaClient.next("read.updated")
+            #expect(read.data["userId"] as? String == bob.id)
+            #expect(read.data["messageId"] as? String == id)
+
+            adaClient.send("message.delete", id: "d", ["conversationId": group, "messageId": id])
+            _ = try await adaClient.next("message.deleted", id: "d")
+            let deleted = try await bobClient.next("message.deleted")
+            #expect(deleted.data["messageId"] as? String == id)
+            #expect(deleted.data["conversationId"] as? String == group)
+            await adaClient.close()
+            await bobClient.close()
+        }
+    }
+
+    @Test("typing goes to the others, ends by itself after 6 s, on send and on disconnect")
+    func typing() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob")
+            let group = try await env.group(ada.token, members: [bob.id])
+            let adaClient = try await env.client(ada.token), bobClient = try await env.client(bob.token)
+
+            adaClient.send("typing.start", ["conversationId": group])
+            var typing = try await bobClient.next("typing")
+            #expect(typing.data["userId"] as? String == ada.id)
+            #expect(typing.data["typing"] as? Bool == true)
+            try await adaClient.expectNone("typing")
+
+            // bob joins the room and sees ada typing.
+            bobClient.send("room.join", id: "j", ["conversationId": group])
+            let joined = try await bobClient.next("room.joined")
+            #expect(joined.id == "j")
+            #expect(joined.data["typing"] as? [String] == [ada.id])
+            #expect(Set(joined.data["online"] as? [String] ?? []) == [ada.id, bob.id])
+
+            // Expiry: nothing at 5.9 s, typing false at 6 s.
+            env.clock.advance(seconds: 5)
+            await env.server.sweepTyping()
+            try await bobClient.expectNone("typing", within: .milliseconds(100))
+            env.clock.advance(seconds: 1)
+            await env.server.sweepTyping()
+            typing = try await bobClient.next("typing")
+            #expect(typing.data["typing"] as? Bool == false)
+
+            // Sending a message ends typing.
+            adaClient.send("typing.start", ["conversationId": group])
+            #expect(try await bobClient.next("typing").data["typing"] as? Bool == true)
+            adaClient.send("message.send", ["conversationId": group, "content": "done"])
+            #expect(try await bobClient.next("typing").data["typing"] as? Bool == false)
+
+            // Disconnecting ends typing.
+            adaClient.send("typing.start", ["conversationId": group])
+            #expect(try await bobClient.next("typing").data["typing"] as? Bool == true)
+            await adaClient.close()
+            #expect(try await bobClient.next("typing").data["typing"] as? Bool == false)
+            await bobClient.close()
+        }
+    }
+
+    @Test("presence on first connect and last disconnect, with lastSeenAt stored")
+    func presence() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob")
+            _ = try await env.group(ada.token, members: [bob.id])
+            let bobClient = try await env.client(bob.token)
+            let first = try await env.client(ada.token)
+            let online = try await bobClient.next("presence")
+            #expect(online.data["userId"] as? String == ada.id)
+            #expect(online.data["online"] as? Bool == true)
+            let second = try await env.client(ada.token)
+            try await bobClient.expectNone("presence")
+            let asSeen = try await env.request(.get, "/users?q=ada", token: bob.token)
+            #expect(((asSeen["users"] as? [[String: Any]])?.first)?["online"] as? Bool == true)
+
+            env.clock.advance(seconds: 60)
+            await first.close()
+            try await bobClient.expectNone("presence")
+            await second.close()
+            let offline = try await bobClient.next("presence")
+            #expect(offline.data["online"] as? Bool == false)
+            let lastSeen = try #require(offline.data["lastSeenAt"] as? String)
+            let stored = try await env.request(.get, "/users?q=ada", token: bob.token)
+            let user = try #require((stored["users"] as? [[String: Any]])?.first)
+            #expect(user["online"] as? Bool == false)
+            #expect(user["lastSeenAt"] as? String == lastSeen)
+            await bobClient.close()
+        }
+    }
+
+    @Test("conversation and membership changes over REST reach every member, added and removed ones included")
+    func membershipEvents() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob"), cy = try await env.signUp("Cy")
+            let adaClient = try await env.client(ada.token), bobClient = try await env.client(bob.token)
+            let cyClient = try await env.client(cy.token)
+            let group = try await env.group(ada.token, members: [bob.id])
+            for client in [adaClient, bobClient] {
+                let created = try await client.next("conversation.created")
+                #expect((created.data["conversation"] as? [String: Any])?["id"] as? String == group)
+            }
+            try await cyClient.expectNone("conversation.created")
+
+            try await env.request(.patch, "/conversations/\(group)", token: ada.token, json: ["title": "Renamed"])
+            let updated = try await bobClient.next("conversation.updated")
+            #expect((updated.data["conversation"] as? [String: Any])?["title"] as? String == "Renamed")
+
+            try await env.request(.post, "/conversations/\(group)/members", token: ada.token, json: ["userId": cy.id])
+            for client in [adaClient, bobClient, cyClient] {
+                let added = try await client.next("member.added")
+                #expect(added.data["userId"] as? String == cy.id)
+            }
+            try await env.request(.delete, "/conversations/\(group)/members/\(bob.id)", token: ada.token)
+            for client in [adaClient, bobClient, cyClient] {
+                let removed = try await client.next("member.removed")
+                #expect(removed.data["userId"] as? String == bob.id)
+            }
+            // The removed member no longer gets the conversation's events.
+            _ = try await env.request(.post, "/conversations/\(group)/messages", token: ada.token, json: ["content": "after"])
+            _ = try await cyClient.next("message.new")
+            try await bobClient.expectNone("message.new")
+            for client in [adaClient, bobClient, cyClient] { await client.close() }
+        }
+    }
+
+    @Test("room.join and room.leave answer members and refuse others")
+    func rooms() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada")
+            let group = try await env.group(ada.token, members: [])
+            let client = try await env.client(ada.token)
+            client.send("room.join", id: "1", ["conversationId": group])
+            let joined = try await client.next("room.joined")
+            #expect(joined.data["online"] as? [String] == [ada.id])
+            client.send("room.leave", id: "2", ["conversationId": group])
+            #expect(try await client.next("room.left").id == "2")
+            client.send("room.join", id: "3", ["conversationId": "c_nope"])
+            #expect(try await client.next("error").errorCode == "not_found")
+            await client.close()
+        }
+    }
+}
