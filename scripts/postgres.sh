@@ -19,8 +19,15 @@ start_postgres() {
     "${run[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U parley parley_test
     PG_URL="postgres://parley@127.0.0.1:$port/parley_test?sslmode=disable"
     PG_BIN="$bin"
+    PG_PORT="$port"
     PG_RUN=("${run[@]}")
     echo "==> PostgreSQL on 127.0.0.1:$port"
+}
+
+# Creates another empty database on the running server and prints its URL.
+create_database() {
+    "${PG_RUN[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U parley "$1"
+    echo "postgres://parley@127.0.0.1:$PG_PORT/$1?sslmode=disable"
 }
 
 stop_postgres() {
