@@ -124,9 +124,9 @@ public final class MediaIOThread: @unchecked Sendable {
         var drain = [UInt8](repeating: 0, count: 64)
         while !stopping.load(ordering: .relaxed) {
             buildPollSet()
-            let timeoutMS = max(0, Int32(clamping: (nextTick - .now).components.seconds * 1000
-                                    + (nextTick - .now).components.attoseconds / 1_000_000_000_000_000))
-            let ready = poll(&pollSet, nfds_t(pollSet.count), min(timeoutMS, 1000))
+            let untilTick = (nextTick - .now) / .milliseconds(1)
+            let timeoutMS = Int32(max(0, min(1000, untilTick.rounded(.up))))
+            let ready = poll(&pollSet, nfds_t(pollSet.count), timeoutMS)
             let now = ContinuousClock.now
             if ready > 0 {
                 if pollSet[0].revents != 0 {
