@@ -18,7 +18,8 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             return try Self.translate(error).response(from: request, context: context)
         } catch {
-            context.logger.error("unhandled error", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+            // The type and description only: request bodies and headers, which may hold secrets, are never logged.
+            context.logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))", "error": "\(error)"])
             return try APIError.internalError.response(from: request, context: context)
         }
     }

@@ -21,8 +21,10 @@ public final class Database: Sendable {
         self.close = close
     }
 
-    /// Opens a pool. SQLite runs in WAL mode with a busy timeout so that readers never block the
-    /// writer and short write bursts queue rather than fail.
+    /// Opens a pool. SQLite gets a single connection, in WAL mode: SQLite runs one writer at a
+    /// time anyway, and with two connections in one process a transaction can meet
+    /// SQLITE_BUSY without its busy handler being consulted (a read upgraded to a write),
+    /// which would surface as a failed request; one connection makes writers queue instead.
     public static func open(
         _ url: DatabaseURL,
         postgresSearchPath: [String]? = nil,
@@ -36,7 +38,7 @@ public final class Database: Sendable {
             let source = TunedSQLiteSource(base: SQLiteConnectionSource(
                 configuration: .init(storage: .file(path: path), enableForeignKeys: true)))
             let pool = EventLoopGroupConnectionPool(
-                source: source, maxConnectionsPerEventLoop: 4, requestTimeout: .seconds(30),
+                source: source, maxConnectionsPerEventLoop: 1, requestTimeout: .seconds(30),
                 logger: logger, on: eventLoopGroup)
             let sql = PooledSQLiteDatabase(pool: pool, logger: logger, eventLoop: eventLoopGroup.any()).sql()
             let database = Database(sql: sql, isPostgres: false) { try await pool.shutdownAsync() }
@@ -90,9 +92,9 @@ public final class Database: Sendable {
     }
 }
 
-/// Opens SQLite connections with the per-connection settings Parley relies on: a busy timeout,
-/// so that concurrent writers from the pool wait for each other instead of failing, and
-/// `synchronous=NORMAL`, which in WAL mode is still durable across a process crash.
+/// Opens SQLite connections with the settings Parley relies on: a busy timeout, so that another
+/// process holding the file (a backup, `parley migrate`) makes writers wait rather than fail,
+/// and `synchronous=NORMAL`, which in WAL mode is still durable across a process crash.
 struct TunedSQLiteSource: ConnectionPoolSource {
     let base: SQLiteConnectionSource
 
