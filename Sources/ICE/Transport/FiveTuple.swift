@@ -19,4 +19,14 @@ public struct FiveTuple: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(transport) \(remote) -> \(local)" }
+
+    /// Four words instead of the seven fields: every media datagram is looked up by its 5-tuple.
+    /// (`local.high` is left out of the hash, not out of equality.)
+    @inline(__always)
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(remote.high)
+        hasher.combine(remote.low)
+        hasher.combine(local.low)
+        hasher.combine(UInt64(remote.port) | UInt64(local.port) << 16 | UInt64(transport.rawValue) << 32)
+    }
 }

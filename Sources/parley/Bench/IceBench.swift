@@ -131,6 +131,32 @@ struct BenchUDP: ParsableCommand {
             let loss = 100.0 * Double(result.sent - result.received) / Double(result.sent)
             print("| \(result.name) | \(Self.k(Double(result.sent) / result.sendSeconds)) | \(Self.k(Double(result.received) / result.receiveSeconds)) | \(result.received) | \(String(format: "%.1f", loss)) % |")
         }
+        let ns = try routerOnly()
+        print("")
+        print("router alone (RFC 7983 demux + 5-tuple lookup + handler call, no socket): \(String(format: "%.1f", ns)) ns/datagram")
+    }
+
+    /// The CPU cost the router adds per media datagram, without syscalls.
+    func routerOnly() throws -> Double {
+        let router = MediaTransportRouter(sink: NullSink())
+        let handler = CountingHandler()
+        let credentials = IceCredentials.random()
+        let now = ContinuousClock.now
+        _ = router.addTransport(local: credentials, handler: handler, now: now)
+        let path = FiveTuple(remote: TransportAddress(ip: "192.0.2.10", port: 50000)!,
+                             local: TransportAddress(ip: "198.51.100.1", port: 7882)!)
+        let check = try StunMessage(type: .bindingRequest, attributes: [.username("\(credentials.ufrag):peer"), .useCandidate])
+            .serialized(integrityKey: credentials.key, fingerprint: true)
+        check.withUnsafeBytes { router.receive($0, from: path, now: now) }
+        let packet = datagram
+        let n = count * 4
+        let start = ContinuousClock.now
+        packet.withUnsafeBytes { p in
+            for _ in 0..<n { router.receive(p, from: path, now: now) }
+        }
+        let elapsed = Self.seconds(ContinuousClock.now - start)
+        precondition(handler.delivered == n)
+        return elapsed * 1e9 / Double(n)
     }
 
     static func k(_ perSecond: Double) -> String { String(format: "%.0f k", perSecond / 1000) }
