@@ -23,12 +23,13 @@ struct Migrate: AsyncParsableCommand {
     }
 }
 
-/// Reads the configuration, turning a bad value into a clean exit with its message.
+/// Reads the configuration, turning a bad value into its message and exit status 78 (EX_CONFIG).
 func loadConfiguration() throws -> Configuration {
     do {
         return try Configuration(environment: ProcessInfo.processInfo.environment)
     } catch let error as Configuration.Error {
-        throw ValidationError("configuration: \(error.description)")
+        FileHandle.standardError.write(Data("parley: configuration: \(error.description)\n".utf8))
+        throw ExitCode(78)
     }
 }
 

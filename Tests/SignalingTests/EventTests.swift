@@ -204,4 +204,37 @@ struct EventTests {
             await client.close()
         }
     }
+
+    @Test("a reconnecting client subscribes first, then fetches what it missed: no gap, no duplicate")
+    func reconnect() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob")
+            let group = try await env.group(ada.token, members: [bob.id])
+            var bobClient = try await env.client(bob.token)
+            _ = try await env.request(.post, "/conversations/\(group)/messages", token: ada.token, json: ["content": "seen"])
+            let lastSeen = try #require((try await bobClient.next("message.new").data["message"] as? [String: Any])?["id"] as? String)
+            await bobClient.close()
+
+            var missed: [String] = []
+            for index in 0..<3 {
+                let posted = try await env.request(.post, "/conversations/\(group)/messages", token: ada.token, json: ["content": "while away \(index)"])
+                missed.append(try #require(posted["id"] as? String))
+            }
+            // Subscribe first ...
+            bobClient = try await env.client(bob.token)
+            // ... a message lands between subscribing and fetching ...
+            let racing = try #require(try await env.request(
+                .post, "/conversations/\(group)/messages", token: ada.token, json: ["content": "in between"])["id"] as? String)
+            // ... then fetch everything after the last message seen.
+            let page = try await env.request(.get, "/conversations/\(group)/messages?after=\(lastSeen)", token: bob.token)
+            let fetched = (page["messages"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            let live = try #require((try await bobClient.next("message.new").data["message"] as? [String: Any])?["id"] as? String)
+            #expect(fetched == missed + [racing])
+            #expect(live == racing)
+            // Merging by id gives each message exactly once, in order.
+            let merged = Array(Set(fetched + [live])).sorted()
+            #expect(merged == missed + [racing])
+            await bobClient.close()
+        }
+    }
 }
