@@ -7,11 +7,14 @@ import Glibc
 
 /// The real socket path on loopback: UDP (IPv4, IPv6, dual-stack) and passive ICE-TCP.
 @Suite struct MediaIOThreadTests {
-    func startServer(bind: String, tcp: Bool = false) throws -> MediaIOThread {
+    func startServer(bind: String, tcp: Bool = false, consentTimeout: Duration = .seconds(30),
+                     tcpAuthTimeout: Duration = .seconds(10)) throws -> MediaIOThread {
         var c = MediaTransportConfiguration()
         c.bindAddress = bind
         c.port = 0
         c.iceTCPEnabled = tcp
+        c.consentTimeout = consentTimeout
+        c.tcpAuthTimeout = tcpAuthTimeout
         let io = try MediaIOThread(configuration: c)
         io.start()
         return io
@@ -102,6 +105,31 @@ import Glibc
         let s = handler.snapshot
         #expect(s.selections.first?.current.transport == .tcp)
         #expect(s.selections.first?.current.remote == tcp.localAddress)
+    }
+
+    @Test func lapsedConsentClosesTheTransportAndReportsIt() async throws {
+        let io = try startServer(bind: "127.0.0.1", consentTimeout: .seconds(1))
+        defer { io.stop() }
+        let credentials = IceCredentials.random()
+        let handler = RecordingHandler()
+        let id = try #require(await io.run { $0.addTransport(local: credentials, handler: handler) })
+        let client = try MediaSocket(bindAddress: "127.0.0.1", port: 0)
+        bindingRequest(ufrag: credentials.ufrag, password: credentials.password).withUnsafeBytes {
+            _ = client.sendNow($0, to: TransportAddress(ip: "127.0.0.1", port: io.localAddress.port)!)
+        }
+        #expect(await receiveOne(client) != nil)
+        #expect(await eventually { handler.snapshot.closed == [.consentExpired] })
+        #expect(await io.run { $0.agent.contains(id) } == false)
+    }
+
+    @Test func unauthenticatedTcpConnectionIsClosed() async throws {
+        let io = try startServer(bind: "127.0.0.1", tcp: true, tcpAuthTimeout: .milliseconds(500))
+        defer { io.stop() }
+        let tcp = try TCPClient(port: io.localAddress.port)
+        // Nothing valid is ever sent: the server closes the connection (read sees EOF, not a timeout).
+        var byte: UInt8 = 0
+        let n = read(tcp.fd, &byte, 1)
+        #expect(n == 0)
     }
 
     @Test func iceTcpIsOffUnlessEnabled() throws {
