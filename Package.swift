@@ -97,10 +97,16 @@ let package = Package(
         .target(name: "CParleyShims", dependencies: ["COpenSSL", "COpus"]),
 
         // MARK: tests
+        .target(
+            name: "ChatTestSupport",
+            dependencies: ["ChatAPI", .product(name: "PostgresKit", package: "postgres-kit"), .product(name: "SQLKit", package: "sql-kit")],
+            path: "Tests/ChatTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "ChatAPITests",
             dependencies: [
-                "ChatAPI",
+                "ChatAPI", "ChatTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
@@ -108,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "SignalingTests",
             dependencies: [
-                "Signaling", "ChatAPI",
+                "Signaling", "ChatAPI", "ChatTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

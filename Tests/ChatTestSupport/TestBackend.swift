@@ -3,24 +3,27 @@ import Foundation
 import Logging
 import PostgresKit
 import SQLKit
+import Synchronization
 import Testing
 
+/// Shared by the ChatAPI and Signaling test targets.
+///
 /// The two storage backends every API and storage test runs against. PostgreSQL comes from
 /// `PARLEY_TEST_POSTGRES_URL`, which `scripts/test` sets after starting a real server; without
 /// it the PostgreSQL cases fail rather than silently skip.
-enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite, postgres
 
-    var testDescription: String { rawValue }
+    public var testDescription: String { rawValue }
 
-    static let logger: Logger = {
+    public static let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         return logger
     }()
 
     /// A fresh, migrated, empty database: a new SQLite file, or a new PostgreSQL schema.
-    func makeDatabase() async throws -> Database {
+    public func makeDatabase() async throws -> Database {
         switch self {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory
@@ -45,12 +48,12 @@ enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvertible {
 }
 
 /// A clock the tests move by hand.
-final class TestClock: Sendable {
+public final class TestClock: Sendable {
+    public init() {}
     private let milliseconds = Mutex<Int64>(1_795_000_000_000)
 
-    var wallClock: WallClock { WallClock { [self] in Timestamp(milliseconds: milliseconds.withLock { $0 }) } }
+    public var wallClock: WallClock { WallClock { [self] in Timestamp(milliseconds: milliseconds.withLock { $0 }) } }
 
-    func advance(seconds: Int64) { milliseconds.withLock { $0 += seconds * 1000 } }
+    public func advance(seconds: Int64) { milliseconds.withLock { $0 += seconds * 1000 } }
 }
 
-import Synchronization
