@@ -82,8 +82,6 @@ let package = Package(
             name: "ICE",
             dependencies: [
                 "CICEShims",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
