@@ -9,8 +9,8 @@
 # Then build with the printed PKG_CONFIG_PATH, e.g.
 #   export PKG_CONFIG_PATH="$PWD/.build-deps/libsrtp-openssl/lib/pkgconfig"
 #   swift build -c release
-# SwiftPM's CSRTP target finds it through pkg-config "libsrtp2"; only a static libsrtp2.a is
-# installed, so the executable carries it and needs nothing at run time. Running the script
+# SwiftPM's CSRTP target finds it through pkg-config "libsrtp2"; only a static archive
+# (libsrtp2-openssl.a) is installed, so the executable carries it and needs nothing at run time. Running the script
 # again with an existing build is a no-op. Needs: apt-get, dpkg-dev (dpkg-source), a C compiler, make,
 # libssl-dev and network access to the Debian mirror. Touches no system apt configuration: the
 # deb-src index lives in a temporary folder.
@@ -20,7 +20,7 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 prefix=${1:-$repo/.build-deps/libsrtp-openssl}
 case $prefix in /*) ;; *) prefix=$PWD/$prefix ;; esac
 
-if [ -f "$prefix/lib/libsrtp2.a" ] && [ -f "$prefix/lib/pkgconfig/libsrtp2.pc" ]; then
+if [ -f "$prefix/lib/libsrtp2-openssl.a" ] && [ -f "$prefix/lib/pkgconfig/libsrtp2.pc" ]; then
     echo "libsrtp2 (OpenSSL) already in $prefix"
     echo "export PKG_CONFIG_PATH=\"$prefix/lib/pkgconfig\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}\""
     exit 0
@@ -67,11 +67,13 @@ cd "$source_dir"
     CFLAGS="-O3 -fPIC -D_REENTRANT -funroll-loops" >/dev/null
 make -j"$(nproc)" libsrtp2.a >/dev/null
 make install >/dev/null
-rm -f "$prefix"/lib/libsrtp2.so*   # static only: nothing to find at run time
-
-# pkg-config --libs (what SwiftPM asks) must name libcrypto too when the archive is linked.
-sed -i 's|^Libs: .*|Libs: -L${libdir} -lsrtp2 -lcrypto|' "$prefix/lib/pkgconfig/libsrtp2.pc"
+# Static only, under its own name: SwiftPM puts Debian's -L/usr/lib/<arch> before ours, so a
+# plain -lsrtp2 would still find Debian's libsrtp2.so. Nothing is needed at run time.
+rm -f "$prefix"/lib/libsrtp2.so*
+mv "$prefix/lib/libsrtp2.a" "$prefix/lib/libsrtp2-openssl.a"
+# pkg-config --libs (what SwiftPM asks) names the archive and the libcrypto it needs.
+sed -i 's|^Libs: .*|Libs: -L${libdir} -lsrtp2-openssl -lcrypto|' "$prefix/lib/pkgconfig/libsrtp2.pc"
 
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion libsrtp2 >/dev/null
-echo "installed: $prefix/lib/libsrtp2.a (libsrtp $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion libsrtp2), OpenSSL backend)"
+echo "installed: $prefix/lib/libsrtp2-openssl.a (libsrtp $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion libsrtp2), OpenSSL backend)"
 echo "export PKG_CONFIG_PATH=\"$prefix/lib/pkgconfig\${PKG_CONFIG_PATH:+:\$PKG_CONFIG_PATH}\""

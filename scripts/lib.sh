@@ -18,8 +18,22 @@ ensure_debian_packages() {
     fi
 }
 
-# The C libraries the build links (OpenSSL, libsrtp2, Opus, SQLite) and pkg-config to find them.
-BUILD_PACKAGES=(libssl-dev libsrtp2-dev libopus-dev libsqlite3-dev pkg-config)
+# What Swift itself needs on Debian 12 (swift.org's list), the C libraries the build links
+# (OpenSSL, libsrtp2, Opus, SQLite) and pkg-config to find them.
+BUILD_PACKAGES=(git ca-certificates curl binutils gcc libc6-dev libstdc++-12-dev libcurl4-openssl-dev libxml2-dev
+    zlib1g-dev tzdata libssl-dev libsrtp2-dev libopus-dev libsqlite3-dev pkg-config)
+
+# A virtual environment for the Python test peers (aioice, aiortc, schemathesis, selenium):
+# Debian's own python3 refuses system-wide pip installs (PEP 668). Its bin/ goes first on PATH,
+# so the tests' `python3` is the one with the packages.
+ensure_python_env() {
+    local venv="$1" requirements="$2"
+    if [ ! -x "$venv/bin/python3" ]; then
+        python3 -m venv "$venv"
+    fi
+    PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 "$venv/bin/python3" -m pip install -q -r "$requirements"
+    export PATH="$venv/bin:$PATH"
+}
 
 # Swift must be on PATH; the machines here have it in /opt/swift.
 ensure_swift() {

@@ -13,14 +13,15 @@ start_postgres() {
         chown postgres:postgres "$PG_DIR"
         run=(runuser -u postgres --)
     fi
+    # Set before anything can fail, so that the EXIT trap's stop_postgres always can run.
+    PG_BIN="$bin"
+    PG_PORT="$port"
+    PG_RUN=("${run[@]}")
     "${run[@]}" "$bin/initdb" -D "$PG_DIR/data" -U parley --auth=trust -E UTF8 >"$PG_DIR/initdb.log" 2>&1
     "${run[@]}" "$bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
         -o "-k $PG_DIR -p $port -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
     "${run[@]}" "$bin/createdb" -h 127.0.0.1 -p "$port" -U parley parley_test
     PG_URL="postgres://parley@127.0.0.1:$port/parley_test?sslmode=disable"
-    PG_BIN="$bin"
-    PG_PORT="$port"
-    PG_RUN=("${run[@]}")
     echo "==> PostgreSQL on 127.0.0.1:$port"
 }
 
