@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "ChatAPI", "ChatTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ],
             swiftSettings: strict
         ),

@@ -61,6 +61,10 @@ struct Configuration: Sendable {
         if let key = jwtSigningKey, key.utf8.count < 32 {
             throw Error(variable: "JWT_SIGNING_KEY", problem: "must be at least 32 characters (it is \(key.utf8.count))")
         }
+        if jwtSigningKey == nil, database.isPostgres {
+            // A key generated into one instance's DATA_DIR would make every other instance refuse its tokens.
+            throw Error(variable: "JWT_SIGNING_KEY", problem: "is required with a PostgreSQL DATABASE_URL, so that every instance signs with the same key")
+        }
         rtcUDPPort = try integer("RTC_UDP_PORT", default: 7882, 0...65535)
         rtcPublicIP = value("RTC_PUBLIC_IP")
         if let ip = rtcPublicIP, !Self.isIPAddress(ip) {

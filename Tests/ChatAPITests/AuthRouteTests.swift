@@ -2,6 +2,9 @@ import ChatAPI
 import ChatTestSupport
 import Foundation
 import Hummingbird
+import NIOCore
+import HTTPTypes
+import JWTKit
 import Testing
 
 @Suite("Auth routes")
@@ -162,11 +165,31 @@ struct AuthRouteTests {
             tampered.accessToken = "\(parts[0]).\(parts[1]).AAAA\(parts[2].dropFirst(4))"
             #expect(try await api.request(.get, "/users/me", as: tampered).status == .unauthorized)
 
-            // A token signed with another key, the right shape otherwise.
+            // Tokens naming Ada's real, live login: signed with another key, or with the right
+            // key but another issuer or audience, or already expired.
+            let payload = try #require(Data(base64Encoded: base64(String(parts[1]))))
+            let sid = try #require((try JSONSerialization.jsonObject(with: payload) as? [String: Any])?["sid"] as? String)
             let foreign = await AccessTokens(secret: "another-secret-that-is-32-bytes-or-more", clock: api.clock.wallClock)
             var forged = ada
-            forged.accessToken = try await foreign.issue(userId: ada.id, loginId: "l_x")
+            forged.accessToken = try await foreign.issue(userId: ada.id, loginId: sid)
             #expect(try await api.request(.get, "/users/me", as: forged).status == .unauthorized)
+            let keys = JWTKeyCollection()
+            await keys.add(hmac: HMACKey(from: "test-secret-that-is-at-least-32-bytes-long"), digestAlgorithm: .sha256)
+            let now = api.clock.wallClock.now().date
+            for (issuer, audience, expiry) in [("someone-else", "parley-api", now + 600), ("parley", "another-api", now + 600),
+                                               ("parley", "parley-api", now - 1)] {
+                let claims = AccessClaims(sub: .init(value: ada.id), sid: sid, iss: .init(value: issuer),
+                                          aud: .init(value: [audience]), exp: .init(value: expiry), iat: .init(value: now))
+                var crafted = ada
+                crafted.accessToken = try await keys.sign(claims)
+                #expect(try await api.request(.get, "/users/me", as: crafted).status == .unauthorized, "\(issuer) \(audience)")
+            }
+            // The same construction with the right claims works, so the cases above fail for their claim alone.
+            let good = AccessClaims(sub: .init(value: ada.id), sid: sid, iss: .init(value: "parley"),
+                                    aud: .init(value: ["parley-api"]), exp: .init(value: now + 600), iat: .init(value: now))
+            var rightClaims = ada
+            rightClaims.accessToken = try await keys.sign(good)
+            #expect(try await api.request(.get, "/users/me", as: rightClaims).status == .ok)
 
             #expect(try await api.request(.get, "/users/me", as: ada).status == .ok)
             api.clock.advance(seconds: 15 * 60 + 1)
@@ -188,6 +211,41 @@ struct AuthRouteTests {
             #expect(limited.headers[.retryAfter] == "30")
             api.clock.advance(seconds: 30)
             #expect(try await api.request(.post, "/auth/login", json: ["email": "a@b.c", "password": "whatever1"]).status == .unauthorized)
+        }
+    }
+}
+
+func base64(_ base64url: String) -> String {
+    var text = base64url.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+    while text.count % 4 != 0 { text += "=" }
+    return text
+}
+
+@Suite("Client addresses and CORS")
+struct ClientAddressTests {
+    @Test("X-Forwarded-For is believed only from a trusted proxy, and its last hop is the client")
+    func forwardedFor() throws {
+        let proxies = TrustedProxies(["127.0.0.1", "::1"])
+        let local = try SocketAddress(ipAddress: "127.0.0.1", port: 40000)
+        let remote = try SocketAddress(ipAddress: "203.0.113.9", port: 40000)
+        #expect(proxies.clientAddress(peer: local, forwardedFor: "198.51.100.1, 192.0.2.7") == "192.0.2.7")
+        #expect(proxies.clientAddress(peer: local, forwardedFor: nil) == "127.0.0.1")
+        #expect(proxies.clientAddress(peer: remote, forwardedFor: "192.0.2.7") == "203.0.113.9")
+    }
+
+    @Test("allowed origins get CORS headers and a request id, on errors too", arguments: TestBackend.allCases)
+    func cors(_ backend: TestBackend) async throws {
+        try await withAPI(backend, origins: ["https://chat.example.com"]) { api in
+            let error = try await api.request(.get, "/users/me", headers: [.origin: "https://chat.example.com"])
+            #expect(error.status == .unauthorized)
+            #expect(error.headers[.accessControlAllowOrigin] == "https://chat.example.com")
+            #expect(error.headers[HTTPField.Name("X-Request-Id")!] != nil)
+            let preflight = try await api.request(.options, "/conversations", headers: [
+                .origin: "https://chat.example.com", .accessControlRequestMethod: "POST"])
+            #expect(preflight.status == .noContent)
+            #expect(preflight.headers[.accessControlAllowHeaders]?.contains("Authorization") == true)
+            let foreign = try await api.request(.get, "/healthz", headers: [.origin: "https://evil.example.com"])
+            #expect(foreign.headers[.accessControlAllowOrigin] == nil)
         }
     }
 }

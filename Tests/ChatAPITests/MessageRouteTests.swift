@@ -190,6 +190,9 @@ struct MessageRouteTests {
             #expect(try await unread() == 1)
             #expect(try await api.request(.post, "/conversations/\(group)/read", as: bob,
                                           json: ["messageId": "m_nope"]).errorField == "messageId")
+            // Only the canonical spelling of an id is one: upper case is not the same message.
+            #expect(try await api.request(.post, "/conversations/\(group)/read", as: bob,
+                                          json: ["messageId": ids[4].uppercased()]).errorField == "messageId")
             #expect(try await api.request(.post, "/conversations/\(group)/read", as: bob, json: [:]).errorField == "messageId")
         }
     }

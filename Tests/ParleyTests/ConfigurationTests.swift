@@ -21,6 +21,7 @@ struct ConfigurationTests {
     func values() throws {
         let configuration = try Configuration(environment: [
             "PORT": "9000", "DATABASE_URL": "postgres://u:p@db.example.com:5432/parley",
+            "JWT_SIGNING_KEY": String(repeating: "k", count: 32),
             "ICE_STUN_URLS": "stun:a.example.com:3478, stun:b.example.com", "AUTH_RATE_LIMIT": "off",
             "ALLOWED_ORIGINS": "https://chat.example.com", "RTC_PUBLIC_IP": "2001:db8::1",
         ])
@@ -29,6 +30,15 @@ struct ConfigurationTests {
         #expect(configuration.stunURLs == ["stun:a.example.com:3478", "stun:b.example.com"])
         #expect(configuration.authRateLimit == nil)
         #expect(configuration.allowedOrigins == ["https://chat.example.com"])
+    }
+
+    @Test("PostgreSQL deployments must share a JWT key")
+    func postgresNeedsKey() {
+        #expect {
+            _ = try Configuration(environment: ["DATABASE_URL": "postgres://u:p@db.example.com/parley"])
+        } throws: { error in
+            (error as? Configuration.Error)?.variable == "JWT_SIGNING_KEY"
+        }
     }
 
     @Test("bad values are refused, naming the variable", arguments: [

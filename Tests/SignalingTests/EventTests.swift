@@ -237,4 +237,65 @@ struct EventTests {
             await bobClient.close()
         }
     }
+
+    @Test("logout and refresh-token reuse end the login's open WebSocket sessions with 4401, and only those")
+    func revokedLoginsLoseTheirSockets() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada")
+            let other = try await env.request(.post, "/auth/refresh", token: nil, json: ["refreshToken": ada.refresh])
+            let rotated = try #require(other["refreshToken"] as? String)
+            let rotatedAccess = try #require(other["accessToken"] as? String)
+            let bob = try await env.signUp("Bob")
+            let adaSocket = try await env.client(rotatedAccess), bobSocket = try await env.client(bob.token)
+
+            // Presenting the spent refresh token again revokes Ada's login: her socket is closed.
+            _ = try await env.request(.post, "/auth/refresh", token: nil, json: ["refreshToken": ada.refresh])
+            let ended = try await adaSocket.next("error")
+            #expect(ended.errorCode == "unauthorized")
+            let code = try await adaSocket.closeCode()
+            #expect(code == 4401)
+            #expect(!bobSocket.isClosed)
+
+            // Logout does the same for Bob.
+            _ = rotated
+            try await env.request(.post, "/auth/logout", token: nil, json: ["refreshToken": bob.refresh])
+            let bobCode = try await bobSocket.closeCode()
+            #expect(bobCode == 4401)
+        }
+    }
+
+    @Test("a read marker that does not move announces nothing")
+    func staleRead() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob")
+            let group = try await env.group(ada.token, members: [bob.id])
+            var ids: [String] = []
+            for index in 0..<2 {
+                let posted = try await env.request(.post, "/conversations/\(group)/messages", token: ada.token, json: ["content": "\(index)"])
+                ids.append(try #require(posted["id"] as? String))
+            }
+            let adaSocket = try await env.client(ada.token)
+            try await env.request(.post, "/conversations/\(group)/read", token: bob.token, json: ["messageId": ids[1]])
+            #expect(try await adaSocket.next("read.updated").data["messageId"] as? String == ids[1])
+            try await env.request(.post, "/conversations/\(group)/read", token: bob.token, json: ["messageId": ids[0]])
+            try await adaSocket.expectNone("read.updated")
+            await adaSocket.close()
+        }
+    }
+
+    @Test("when the owner leaves, the members hear of the new owner")
+    func ownerLeaves() async throws {
+        try await withSignaling { env in
+            let ada = try await env.signUp("Ada"), bob = try await env.signUp("Bob")
+            let group = try await env.group(ada.token, members: [bob.id])
+            let bobSocket = try await env.client(bob.token)
+            try await env.request(.delete, "/conversations/\(group)/members/\(ada.id)", token: ada.token)
+            #expect(try await bobSocket.next("member.removed").data["userId"] as? String == ada.id)
+            let updated = try await bobSocket.next("conversation.updated")
+            let members = (updated.data["conversation"] as? [String: Any])?["members"] as? [[String: Any]] ?? []
+            #expect(members.count == 1)
+            #expect(members.first?["role"] as? String == "owner")
+            await bobSocket.close()
+        }
+    }
 }

@@ -11,6 +11,15 @@ public struct AccessClaims: JWTPayload, Equatable {
     public var exp: ExpirationClaim
     public var iat: IssuedAtClaim
 
+    public init(sub: SubjectClaim, sid: String, iss: IssuerClaim, aud: AudienceClaim, exp: ExpirationClaim, iat: IssuedAtClaim) {
+        self.sub = sub
+        self.sid = sid
+        self.iss = iss
+        self.aud = aud
+        self.exp = exp
+        self.iat = iat
+    }
+
     public func verify(using algorithm: some JWTAlgorithm) async throws {
         // Checked in `AccessTokens.verify` against the injected clock and fixed issuer/audience.
     }

@@ -19,6 +19,7 @@ public struct AuthService: Sendable {
     let clock: WallClock
     let presence: PresenceLookup
     let database: Database
+    let events: ChatEventSink
 
     public func register(email rawEmail: String, password: String, displayName: String) async throws -> AuthResponseDTO {
         let email = try Validate.email(rawEmail)
@@ -60,7 +61,8 @@ public struct AuthService: Sendable {
         switch try await refreshTokens.rotate(presented: presented, next: next, now: clock.now()) {
         case .invalid:
             throw APIError.unauthorized("Unknown, expired or revoked refresh token.")
-        case .reused:
+        case .reused(let userId, let loginId):
+            await announceRevoked(userId: userId, loginId: loginId)
             throw APIError.tokenReused
         case .rotated(let userId, let loginId):
             guard let user = try await users.find(id: userId) else { throw APIError.unauthorized() }
@@ -69,9 +71,16 @@ public struct AuthService: Sendable {
     }
 
     public func logout(_ presented: String) async throws {
-        guard try await refreshTokens.logout(presented: presented, now: clock.now()) else {
+        guard let (userId, loginId) = try await refreshTokens.logout(presented: presented, now: clock.now()) else {
             throw APIError.unauthorized("Unknown refresh token.")
         }
+        await announceRevoked(userId: userId, loginId: loginId)
+    }
+
+    /// Tells every instance to end the login's WebSocket sessions. The revocation is already
+    /// committed; should the announcement itself fail, those sessions last until they close.
+    private func announceRevoked(userId: String, loginId: String) async {
+        try? await events.commit(database) { _ in ((), [.loginRevoked(loginId: loginId, userId: userId)]) }
     }
 
     /// Verifies an access token and that its login is still live.

@@ -51,8 +51,11 @@ public enum MessageID {
         return "m" + String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
+    /// The sequence number of a well-formed id: only the canonical spelling (lower case, no
+    /// sign) is accepted, so an id clients compare is always the one the server formats.
     public static func parse(_ id: String) -> Int64? {
         guard id.utf8.count == width + 1, id.hasPrefix("m"),
+              id.utf8.dropFirst().allSatisfy({ (48...57).contains($0) || (97...122).contains($0) }),
               let seq = Int64(id.dropFirst(), radix: 36), seq > 0
         else { return nil }
         return seq

@@ -2,7 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The outermost middleware: every error becomes PROTOCOL.md's error body. Client errors keep
+/// Every error becomes PROTOCOL.md's error body. Client errors keep
 /// their status; anything unexpected is logged with the request id and answered with a bare
 /// 500 `internal`, never a stack trace or an internal message.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {

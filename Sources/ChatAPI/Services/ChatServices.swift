@@ -27,7 +27,7 @@ public struct ChatServices: Sendable {
         self.auth = AuthService(
             users: users, refreshTokens: RefreshTokenStore(database: database),
             hasher: PasswordHasher(cost: bcryptCost), accessTokens: await AccessTokens(secret: jwtSecret, clock: clock),
-            clock: clock, presence: presence, database: database)
+            clock: clock, presence: presence, database: database, events: events)
         let conversations = ConversationService(
             conversations: conversationStore, users: users, database: database, clock: clock,
             presence: presence, calls: calls, events: events)

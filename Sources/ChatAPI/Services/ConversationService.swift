@@ -1,3 +1,5 @@
+import SQLKit
+
 /// Conversations and membership, with every access rule of PROTOCOL.md: a conversation the
 /// caller is not in is `not_found`; renaming and member management need owner or admin.
 /// Each committed change is published as a `ChatEvent` to the members it concerns.
@@ -29,8 +31,9 @@ public struct ConversationService: Sendable {
         return try await view(conversationId, for: caller.userId)
     }
 
-    func view(_ conversationId: String, for userId: String) async throws -> ConversationDTO {
-        guard let view = try await conversations.views(for: userId, only: conversationId, presence: presence, calls: calls).first
+    func view(_ conversationId: String, for userId: String, on sql: (any SQLDatabase)? = nil) async throws -> ConversationDTO {
+        guard let view = try await conversations.views(
+            for: userId, only: conversationId, presence: presence, calls: calls, on: sql).first
         else { throw APIError.notFound("No such conversation.") }
         return view
     }
@@ -44,21 +47,18 @@ public struct ConversationService: Sendable {
         if let existing = try await conversations.conversationId(dmKey: key) {
             return (try await view(existing, for: caller.userId), false)
         }
-        let id = Identifier.make("c")
-        let now = clock.now()
-        let store = conversations
-        let created = try await database.transaction { sql in
-            try await store.insert(id: id, kind: .dm, title: nil, dmKey: key,
-                                   members: [(caller.userId, .member), (userId, .member)], now: now, on: sql)
+        let id = Identifier.make("c"), now = clock.now(), store = conversations
+        let created: ConversationDTO? = try await events.commit(database) { sql in
+            guard try await store.insert(id: id, kind: .dm, title: nil, dmKey: key,
+                                         members: [(caller.userId, .member), (userId, .member)], now: now, on: sql)
+            else { return (nil, []) }
+            let conversation = try await view(id, for: caller.userId, on: sql)
+            return (conversation, [.conversationCreated(conversation, recipients: [caller.userId, userId])])
         }
-        guard created else {
-            // Lost a race with the other person opening the same DM: theirs is the DM.
-            guard let existing = try await conversations.conversationId(dmKey: key) else { throw APIError.internalError }
-            return (try await view(existing, for: caller.userId), false)
-        }
-        let conversation = try await view(id, for: caller.userId)
-        try await events.publish(.conversationCreated(conversation, recipients: [caller.userId, userId]), database: database)
-        return (conversation, true)
+        if let created { return (created, true) }
+        // Lost a race with the other person opening the same DM: theirs is the DM.
+        guard let existing = try await conversations.conversationId(dmKey: key) else { throw APIError.internalError }
+        return (try await view(existing, for: caller.userId), false)
     }
 
     public func createGroup(title: String, memberIds: [String], _ caller: AuthContext) async throws -> ConversationDTO {
@@ -71,26 +71,25 @@ public struct ConversationService: Sendable {
         }
         let known = try await users.existing(ids: others)
         guard known.count == others.count else { throw APIError.invalidField("memberIds", "Unknown user in memberIds.") }
-        let id = Identifier.make("c")
-        let now = clock.now()
-        let store = conversations
+        let id = Identifier.make("c"), now = clock.now(), store = conversations
         let members = [(caller.userId, Role.owner)] + others.map { ($0, Role.member) }
-        _ = try await database.transaction { sql in
-            try await store.insert(id: id, kind: .group, title: title, dmKey: nil, members: members, now: now, on: sql)
+        return try await events.commit(database) { sql in
+            _ = try await store.insert(id: id, kind: .group, title: title, dmKey: nil, members: members, now: now, on: sql)
+            let conversation = try await view(id, for: caller.userId, on: sql)
+            return (conversation, [.conversationCreated(conversation, recipients: members.map(\.0))])
         }
-        let conversation = try await view(id, for: caller.userId)
-        try await events.publish(.conversationCreated(conversation, recipients: members.map(\.0)), database: database)
-        return conversation
     }
 
     public func rename(_ conversationId: String, title: String, _ caller: AuthContext) async throws -> ConversationDTO {
         let membership = try await requireMember(conversationId, caller)
         try requireGroupManager(membership, action: "rename")
         try Validate.title(title)
-        try await conversations.setTitle(title, conversationId: conversationId)
-        let conversation = try await view(conversationId, for: caller.userId)
-        try await events.publish(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)), database: database)
-        return conversation
+        let store = conversations
+        return try await events.commit(database) { sql in
+            try await store.setTitle(title, conversationId: conversationId, on: sql)
+            let conversation = try await view(conversationId, for: caller.userId, on: sql)
+            return (conversation, [.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id))])
+        }
     }
 
     public func addMember(_ conversationId: String, userId: String, _ caller: AuthContext) async throws -> ConversationDTO {
@@ -99,46 +98,49 @@ public struct ConversationService: Sendable {
         try Validate.identifier(userId, field: "userId")
         guard try await users.find(id: userId) != nil else { throw APIError.invalidField("userId", "No such user.") }
         let store = conversations, now = clock.now()
-        try await database.transaction { sql in
+        return try await events.commit(database) { sql in
             let current = try await store.memberIds(conversationId: conversationId, on: sql)
             guard !current.contains(userId) else { throw APIError.conflict("conflict", "Already a member.") }
             guard current.count < Self.maxGroupMembers else {
                 throw APIError.conflict("conflict", "A group has at most \(Self.maxGroupMembers) members.")
             }
             try await store.addMember(conversationId: conversationId, userId: userId, role: .member, now: now, on: sql)
+            let conversation = try await view(conversationId, for: caller.userId, on: sql)
+            return (conversation, [.memberAdded(conversationId: conversationId, userId: userId,
+                                                recipients: conversation.members.map(\.user.id))])
         }
-        let conversation = try await view(conversationId, for: caller.userId)
-        let recipients = conversation.members.map(\.user.id)
-        try await events.publish(.memberAdded(conversationId: conversationId, userId: userId, recipients: recipients), database: database)
-        return conversation
     }
 
     /// Removes `userId`: owners and admins remove anyone but the owner; anyone removes
-    /// themself. An owner who leaves hands ownership to the longest-standing admin or member.
+    /// themself. An owner who leaves hands ownership to the longest-standing admin or member,
+    /// and the others are told of the new roles with `conversation.updated`.
     public func removeMember(_ conversationId: String, userId: String, _ caller: AuthContext) async throws {
         let membership = try await requireMember(conversationId, caller)
         guard membership.kind == .group else { throw APIError.forbidden("Nobody can leave or be removed from a DM.") }
         let store = conversations
-        let recipients = try await store.memberIds(conversationId: conversationId)
-        guard recipients.contains(userId) else { throw APIError.notFound("No such member.") }
         if userId != caller.userId {
             try requireGroupManager(membership, action: "remove members from")
             guard let target = try await store.membership(conversationId: conversationId, userId: userId) else {
                 throw APIError.notFound("No such member.")
             }
             guard target.role != .owner else { throw APIError.forbidden("The owner cannot be removed.") }
-            guard membership.role == .owner || target.role == .member else {
-                throw APIError.forbidden("Only the owner removes admins.")
-            }
         }
-        try await database.transaction { sql in
-            if membership.role == .owner, userId == caller.userId,
-               let heir = try await store.successor(conversationId: conversationId, excluding: userId, on: sql) {
-                try await store.setRole(.owner, conversationId: conversationId, userId: heir, on: sql)
+        try await events.commit(database) { sql in
+            let recipients = try await store.memberIds(conversationId: conversationId, on: sql)
+            guard recipients.contains(userId) else { throw APIError.notFound("No such member.") }
+            var heir: String?
+            if membership.role == .owner, userId == caller.userId {
+                heir = try await store.successor(conversationId: conversationId, excluding: userId, on: sql)
+                if let heir { try await store.setRole(.owner, conversationId: conversationId, userId: heir, on: sql) }
             }
             try await store.removeMember(conversationId: conversationId, userId: userId, on: sql)
+            var events: [ChatEvent] = [.memberRemoved(conversationId: conversationId, userId: userId, recipients: recipients)]
+            if let heir {
+                let conversation = try await view(conversationId, for: heir, on: sql)
+                events.append(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)))
+            }
+            return ((), events)
         }
-        try await events.publish(.memberRemoved(conversationId: conversationId, userId: userId, recipients: recipients), database: database)
     }
 
     /// Makes a member an admin or a plain member again (owner only). Not in PROTOCOL.md's
@@ -153,12 +155,11 @@ public struct ConversationService: Sendable {
               try await conversations.membership(conversationId: conversationId, userId: userId) != nil
         else { throw APIError.notFound("No such member.") }
         let store = conversations
-        try await database.transaction { sql in
+        return try await events.commit(database) { sql in
             try await store.setRole(role, conversationId: conversationId, userId: userId, on: sql)
+            let conversation = try await view(conversationId, for: caller.userId, on: sql)
+            return (conversation, [.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id))])
         }
-        let conversation = try await view(conversationId, for: caller.userId)
-        try await events.publish(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)), database: database)
-        return conversation
     }
 
     private func requireGroupManager(_ membership: Membership, action: String) throws {

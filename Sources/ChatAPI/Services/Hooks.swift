@@ -33,6 +33,9 @@ public enum ChatEvent: Sendable {
     case conversationUpdated(ConversationDTO, recipients: [String])
     case memberAdded(conversationId: String, userId: String, recipients: [String])
     case memberRemoved(conversationId: String, userId: String, recipients: [String])
+    /// A login was ended (logout, or a refresh token presented twice): its WebSocket sessions
+    /// must end too, on every instance.
+    case loginRevoked(loginId: String, userId: String)
 }
 
 /// Where committed changes go. A transactional outbox in two steps: `stage` runs inside the
@@ -51,9 +54,18 @@ public struct ChatEventSink: Sendable {
 
     public static let discard = ChatEventSink { _ in }
 
-    /// Publishes an event whose change has already committed on its own.
-    func publish(_ event: ChatEvent, database: Database) async throws {
-        if let stage { try await database.transaction { sql in try await stage(event, sql) } }
-        await committed(event)
+    /// Makes a change and announces the events it returns: staged inside its transaction,
+    /// delivered after its COMMIT. Every query in `body` must use the `sql` it is given.
+    func commit<R: Sendable>(
+        _ database: Database, _ body: @escaping @Sendable (any SQLDatabase) async throws -> (R, [ChatEvent])
+    ) async throws -> R {
+        let stage = self.stage, committed = self.committed
+        return try await database.transaction({ sql in
+            let (result, events) = try await body(sql)
+            if let stage { for event in events { try await stage(event, sql) } }
+            return (result, events)
+        }, afterCommit: { (_, events) in
+            for event in events { await committed(event) }
+        }).0
     }
 }

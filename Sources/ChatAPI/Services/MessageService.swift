@@ -21,8 +21,8 @@ public struct MessageService: Sendable {
         try Validate.content(content)
         if let clientMsgId { try Validate.identifier(clientMsgId, field: "clientMsgId") }
         let now = clock.now()
-        let messages = self.messages, conversations = self.conversations, events = self.events
-        let (message, event) = try await database.transaction { sql in
+        let messages = self.messages, conversations = self.conversations
+        return try await events.commit(database) { sql in
             // Touching the conversation first takes its row lock, so within one conversation
             // sequence numbers are assigned, committed and announced in the same order.
             try await conversations.touch(conversationId: conversationId, at: now, on: sql)
@@ -32,13 +32,10 @@ public struct MessageService: Sendable {
             guard let message = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
                 throw APIError.internalError
             }
-            guard created else { return (message, nil as ChatEvent?) }
-            let event = ChatEvent.messageNew(message, recipients: try await conversations.memberIds(conversationId: conversationId, on: sql))
-            try await events.stage?(event, sql)
-            return (message, event)
+            guard created else { return ((message, false), []) }
+            let recipients = try await conversations.memberIds(conversationId: conversationId, on: sql)
+            return ((message, true), [.messageNew(message, recipients: recipients)])
         }
-        if let event { await events.committed(event) }
-        return (message, event != nil)
     }
 
     public func page(_ conversationId: String, before: String?, after: String?, limit rawLimit: String?, _ caller: AuthContext)
@@ -69,18 +66,15 @@ public struct MessageService: Sendable {
         let (seq, message) = try await existing(messageId, in: conversationId)
         guard message.sender.id == caller.userId else { throw APIError.forbidden("Only the author edits a message.") }
         try Validate.content(content)
-        let messages = self.messages, conversations = self.conversations, events = self.events, now = clock.now()
-        let (updated, event) = try await database.transaction { sql in
+        let messages = self.messages, conversations = self.conversations, now = clock.now()
+        return try await events.commit(database) { sql in
             try await messages.edit(seq: seq, content: content, now: now, on: sql)
             guard let updated = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
                 throw APIError.internalError
             }
-            let event = ChatEvent.messageUpdated(updated, recipients: try await conversations.memberIds(conversationId: conversationId, on: sql))
-            try await events.stage?(event, sql)
-            return (updated, event)
+            let recipients = try await conversations.memberIds(conversationId: conversationId, on: sql)
+            return (updated, [.messageUpdated(updated, recipients: recipients)])
         }
-        await events.committed(event)
-        return updated
     }
 
     /// Tombstones a message: the author may, and in a group the owner and admins may.
@@ -95,16 +89,12 @@ public struct MessageService: Sendable {
             throw APIError.forbidden("Only the author or a group owner or admin deletes a message.")
         }
         guard message.deletedAt == nil else { return }
-        let messages = self.messages, conversations = self.conversations, events = self.events, now = clock.now()
-        let event = try await database.transaction { sql in
+        let messages = self.messages, conversations = self.conversations, now = clock.now()
+        try await events.commit(database) { sql in
             try await messages.tombstone(seq: seq, now: now, on: sql)
-            let event = ChatEvent.messageDeleted(
-                conversationId: conversationId, messageId: messageId,
-                recipients: try await conversations.memberIds(conversationId: conversationId, on: sql))
-            try await events.stage?(event, sql)
-            return event
+            let recipients = try await conversations.memberIds(conversationId: conversationId, on: sql)
+            return ((), [.messageDeleted(conversationId: conversationId, messageId: messageId, recipients: recipients)])
         }
-        await events.committed(event)
     }
 
     /// Moves the caller's read marker forward to `messageId`.
@@ -113,11 +103,14 @@ public struct MessageService: Sendable {
         guard let seq = MessageID.parse(messageId), try await messages.find(seq: seq, conversationId: conversationId) != nil else {
             throw APIError.invalidField("messageId", "messageId is not a message of this conversation.")
         }
-        try await conversations.setReadMarker(conversationId: conversationId, userId: caller.userId, seq: seq)
-        let recipients = try await conversations.memberIds(conversationId: conversationId)
-        try await events.publish(
-            .readUpdated(conversationId: conversationId, userId: caller.userId, messageId: messageId, recipients: recipients),
-            database: database)
+        let conversations = self.conversations
+        try await events.commit(database) { sql in
+            // Announced only when the marker moved: a stale `read` must not move receipts back.
+            guard try await conversations.setReadMarker(conversationId: conversationId, userId: caller.userId, seq: seq, on: sql)
+            else { return ((), []) }
+            let recipients = try await conversations.memberIds(conversationId: conversationId, on: sql)
+            return ((), [.readUpdated(conversationId: conversationId, userId: caller.userId, messageId: messageId, recipients: recipients)])
+        }
     }
 
     /// A live (not deleted) message of this conversation, or `not_found`.

@@ -68,8 +68,8 @@ public struct ConversationStore: Sendable {
             .map { try $0.decode(column: "id", as: String.self) }
     }
 
-    func setTitle(_ title: String, conversationId: String) async throws {
-        try await database.sql.raw("UPDATE conversations SET title = \(bind: title) WHERE id = \(bind: conversationId)").run()
+    func setTitle(_ title: String, conversationId: String, on sql: any SQLDatabase) async throws {
+        try await sql.raw("UPDATE conversations SET title = \(bind: title) WHERE id = \(bind: conversationId)").run()
     }
 
     func touch(conversationId: String, at time: Timestamp, on sql: any SQLDatabase) async throws {
@@ -99,12 +99,14 @@ public struct ConversationStore: Sendable {
             """).first().map { try $0.decode(column: "user_id", as: String.self) }
     }
 
-    func setReadMarker(conversationId: String, userId: String, seq: Int64) async throws {
-        // Read markers only move forward: a late or stale `read` never un-reads messages.
-        try await database.sql.raw("""
+    /// Moves the read marker forward; false when it was already at or past `seq`. Markers only
+    /// move forward: a late or stale `read` never un-reads messages.
+    func setReadMarker(conversationId: String, userId: String, seq: Int64, on sql: any SQLDatabase) async throws -> Bool {
+        try await !sql.raw("""
             UPDATE members SET last_read_seq = \(bind: seq)
             WHERE conversation_id = \(bind: conversationId) AND user_id = \(bind: userId) AND last_read_seq < \(bind: seq)
-            """).run()
+            RETURNING user_id
+            """).all().isEmpty
     }
 
     // MARK: Assembled views
@@ -120,8 +122,8 @@ public struct ConversationStore: Sendable {
     /// Every conversation of `userId`, most recent activity first, as PROTOCOL.md's Conversation,
     /// in a fixed number of queries whatever the number of conversations.
     public func views(for userId: String, only conversationId: String? = nil,
-                      presence: PresenceLookup, calls: CallLookup) async throws -> [ConversationDTO] {
-        let sql = database.sql
+                      presence: PresenceLookup, calls: CallLookup, on session: (any SQLDatabase)? = nil) async throws -> [ConversationDTO] {
+        let sql = session ?? database.sql
         let filter: SQLQueryString = conversationId.map { "AND c.id = \(bind: $0)" } ?? ""
         let rows = try await sql.raw("""
             SELECT c.id, c.kind, c.title, c.created_at, m.last_read_seq

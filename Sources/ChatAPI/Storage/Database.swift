@@ -66,18 +66,25 @@ public final class Database: Sendable {
 
     /// Runs `body` inside one transaction on one connection; commits when it returns, rolls back
     /// when it throws. Callers acknowledge writes only after this returns, i.e. after COMMIT.
-    public func transaction<R: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+    /// `afterCommit` runs after COMMIT while the connection is still held: with SQLite's single
+    /// connection, whatever it announces leaves in commit order.
+    public func transaction<R: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> R,
+        afterCommit: (@Sendable (R) async -> Void)? = nil
+    ) async throws -> R {
         let begin = isPostgres ? "BEGIN" : "BEGIN IMMEDIATE"
         return try await sql.withSession { session in
             try await session.raw(SQLQueryString(begin)).run()
+            let result: R
             do {
-                let result = try await body(session)
+                result = try await body(session)
                 try await session.raw("COMMIT").run()
-                return result
             } catch {
                 try? await session.raw("ROLLBACK").run()
                 throw error
             }
+            await afterCommit?(result)
+            return result
         }
     }
 

@@ -10,7 +10,7 @@ public struct RefreshTokenStore: Sendable {
 
     public enum RotationOutcome: Sendable, Equatable {
         case rotated(userId: String, loginId: String)
-        case reused
+        case reused(userId: String, loginId: String)
         case invalid
     }
 
@@ -40,9 +40,10 @@ public struct RefreshTokenStore: Sendable {
                 """).first()
             else { return .invalid }
             let loginId = try row.decode(column: "login_id", as: String.self)
+            let userId = try row.decode(column: "user_id", as: String.self)
             if try row.decode(column: "used_at", as: Int64?.self) != nil {
                 try await revoke(loginId: loginId, reason: "token_reused", now: now, on: sql)
-                return .reused
+                return .reused(userId: userId, loginId: loginId)
             }
             guard try row.decode(column: "revoked_at", as: Int64?.self) == nil,
                   try row.decode(column: "expires_at", as: Int64.self) > now.milliseconds
@@ -54,21 +55,24 @@ public struct RefreshTokenStore: Sendable {
                 """).all()
             guard !spent.isEmpty else {
                 try await revoke(loginId: loginId, reason: "token_reused", now: now, on: sql)
-                return .reused
+                return .reused(userId: userId, loginId: loginId)
             }
             try await insertToken(next, loginId: loginId, now: now, on: sql)
-            return .rotated(userId: try row.decode(column: "user_id", as: String.self), loginId: loginId)
+            return .rotated(userId: userId, loginId: loginId)
         }
     }
 
-    /// Revokes the login `presented` belongs to; false when no such token exists.
-    public func logout(presented: String, now: Timestamp) async throws -> Bool {
+    /// Revokes the login `presented` belongs to; nil when no such token exists.
+    public func logout(presented: String, now: Timestamp) async throws -> (userId: String, loginId: String)? {
         let hash = RefreshToken.hash(of: presented)
         return try await database.transaction { sql in
-            guard let row = try await sql.raw("SELECT login_id FROM refresh_tokens WHERE token_hash = \(bind: hash)").first()
-            else { return false }
-            try await revoke(loginId: try row.decode(column: "login_id", as: String.self), reason: "logout", now: now, on: sql)
-            return true
+            guard let row = try await sql.raw("""
+                SELECT t.login_id, l.user_id FROM refresh_tokens t JOIN logins l ON l.id = t.login_id WHERE t.token_hash = \(bind: hash)
+                """).first()
+            else { return nil }
+            let loginId = try row.decode(column: "login_id", as: String.self)
+            try await revoke(loginId: loginId, reason: "logout", now: now, on: sql)
+            return (try row.decode(column: "user_id", as: String.self), loginId)
         }
     }
 

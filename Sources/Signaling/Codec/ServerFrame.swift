@@ -42,6 +42,8 @@ public struct ServerFrame: Sendable, Equatable {
     /// The broadcast frame of a chat event and who receives it.
     static func broadcast(_ event: ChatEvent) -> (ServerFrame, [String]) {
         switch event {
+        case .loginRevoked(_, let userId):
+            (error(id: nil, .unauthorized("This login has ended.")), [userId])
         case .messageNew(let message, let recipients):
             (make("message.new", MessagePayload(message: message)), recipients)
         case .messageUpdated(let message, let recipients):

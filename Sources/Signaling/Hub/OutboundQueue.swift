@@ -12,6 +12,7 @@ public final class OutboundQueue: Sendable {
         var waiter: CheckedContinuation<[ByteBuffer]?, Never>?
         var closed = false
         var overflowed = false
+        var closeCode: UInt16?
         var count: Int { frames.count }
     }
 
@@ -60,8 +61,11 @@ public final class OutboundQueue: Sendable {
         }
     }
 
-    public func close() {
+    /// Closes the queue; what is queued is still handed out, and then the writer closes the
+    /// connection with `code` when one is given.
+    public func close(code: UInt16? = nil) {
         let waiter = state.withLock { state in
+            if state.closeCode == nil { state.closeCode = code }
             state.closed = true
             let waiter = state.waiter
             state.waiter = nil
@@ -71,5 +75,6 @@ public final class OutboundQueue: Sendable {
     }
 
     public var overflowed: Bool { state.withLock { $0.overflowed } }
+    public var closeCode: UInt16? { state.withLock { $0.closeCode } }
     public var count: Int { state.withLock { $0.count } }
 }

@@ -7,13 +7,15 @@ import Synchronization
 public final class Connection: Sendable {
     public let id: UInt64
     public let userId: String
+    public let loginId: String
     public let queue: OutboundQueue
     /// Cuts the connection off at once, even while a write to it is stalled.
     let terminate: @Sendable () -> Void
 
-    init(id: UInt64, userId: String, capacity: Int, terminate: @escaping @Sendable () -> Void) {
+    init(id: UInt64, userId: String, loginId: String, capacity: Int, terminate: @escaping @Sendable () -> Void) {
         self.id = id
         self.userId = userId
+        self.loginId = loginId
         self.queue = OutboundQueue(capacity: capacity)
         self.terminate = terminate
     }
@@ -38,6 +40,7 @@ public final class SignalingHub: Sendable {
         var typing: [String: Set<String>] = [:]
         var presence = PresenceView()
         var nextId: UInt64 = 1
+        var total = 0
     }
     private let state = Mutex(State())
 
@@ -51,13 +54,14 @@ public final class SignalingHub: Sendable {
     }
 
     /// Adds a connection; true when it is its user's first on this instance.
-    func register(userId: String, capacity: Int, terminate: @escaping @Sendable () -> Void) -> (Connection, first: Bool) {
+    func register(userId: String, loginId: String, capacity: Int, terminate: @escaping @Sendable () -> Void) -> (Connection, first: Bool) {
         let (connection, first, total) = state.withLock { state in
-            let connection = Connection(id: state.nextId, userId: userId, capacity: capacity, terminate: terminate)
+            let connection = Connection(id: state.nextId, userId: userId, loginId: loginId, capacity: capacity, terminate: terminate)
             state.nextId += 1
             let first = state.connections[userId]?.isEmpty ?? true
             state.connections[userId, default: [:]][connection.id] = connection
-            return (connection, first, state.connections.values.reduce(0) { $0 + $1.count })
+            state.total += 1
+            return (connection, first, state.total)
         }
         connectionsGauge.record(total)
         return (connection, first)
@@ -67,10 +71,10 @@ public final class SignalingHub: Sendable {
     func unregister(_ connection: Connection) -> Bool {
         connection.queue.close()
         let (last, total) = state.withLock { state in
-            state.connections[connection.userId]?[connection.id] = nil
+            if state.connections[connection.userId]?.removeValue(forKey: connection.id) != nil { state.total -= 1 }
             let last = state.connections[connection.userId]?.isEmpty ?? true
             if last { state.connections[connection.userId] = nil }
-            return (last, state.connections.values.reduce(0) { $0 + $1.count })
+            return (last, state.total)
         }
         connectionsGauge.record(total)
         return last
@@ -95,9 +99,17 @@ public final class SignalingHub: Sendable {
             for userId in message.recipients {
                 if let connections = state.connections[userId] { targets.append(contentsOf: connections.values) }
             }
+            if let login = message.revokedLogin { targets.removeAll { $0.loginId != login } }
             return targets
         }
         guard !targets.isEmpty else { return }
+        if message.revokedLogin != nil {
+            for connection in targets {
+                connection.offer(ByteBuffer(string: message.frame), droppable: false)
+                connection.queue.close(code: CloseCode.unauthorized)
+            }
+            return
+        }
         let buffer = ByteBuffer(string: message.frame)
         var delivered = 0, dropped = 0
         for connection in targets {
@@ -112,6 +124,9 @@ public final class SignalingHub: Sendable {
         if dropped > 0 { droppedCounter.increment(by: dropped) }
     }
 
+    /// Whether this instance holds a connection of the user right now.
+    func hasLocalConnections(_ userId: String) -> Bool { state.withLock { $0.connections[userId] != nil } }
+
     public func isOnline(_ userId: String) -> Bool { state.withLock { $0.presence.isOnline(userId) } }
 
     public var presenceLookup: PresenceLookup { PresenceLookup { [self] in isOnline($0) } }
@@ -120,5 +135,5 @@ public final class SignalingHub: Sendable {
         state.withLock { $0.typing[conversationId] ?? [] }
     }
 
-    public var connectionCount: Int { state.withLock { $0.connections.values.reduce(0) { $0 + $1.count } } }
+    public var connectionCount: Int { state.withLock { $0.total } }
 }

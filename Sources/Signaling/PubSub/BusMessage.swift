@@ -8,6 +8,8 @@ public struct BusMessage: Codable, Sendable, Equatable {
     public var recipients: [String]
     public var typing: TypingNote?
     public var presence: PresenceNote?
+    /// A login that ended: its connections get the frame and are closed with 4401; nobody else is sent anything.
+    public var revokedLogin: String?
 
     public struct TypingNote: Codable, Sendable, Equatable {
         public var conversationId: String
@@ -33,6 +35,7 @@ public struct BusMessage: Codable, Sendable, Equatable {
     public init(_ event: ChatEvent) {
         let (frame, recipients) = ServerFrame.broadcast(event)
         self.init(frame: frame, recipients: recipients)
+        if case .loginRevoked(let loginId, _) = event { revokedLogin = loginId }
     }
 
     var serverFrame: ServerFrame { ServerFrame(text: frame, droppable: droppable) }

@@ -18,6 +18,9 @@ public final class SignalingServer: Service, Sendable {
     let logger: Logger
     private let typing = Mutex(TypingTracker())
     private let tasks = Mutex<[Task<Void, Never>]>([])
+    /// Users whose local connection count may have crossed zero, announced one at a time.
+    private let presenceChanges: AsyncStream<String>.Continuation
+    private let presenceStream: AsyncStream<String>
 
     public init(hub: SignalingHub, services: ChatServices, bus: any PubSub, options: SignalingOptions, logger: Logger) {
         self.hub = hub
@@ -25,6 +28,7 @@ public final class SignalingServer: Service, Sendable {
         self.bus = bus
         self.options = options
         self.logger = logger
+        (presenceStream, presenceChanges) = AsyncStream<String>.makeStream()
     }
 
     // MARK: lifecycle
@@ -47,7 +51,8 @@ public final class SignalingServer: Service, Sendable {
                 await sweepTyping()
             }
         }
-        tasks.withLock { $0 = [listener, sweeper] }
+        let presence = Task { [self] in await announcePresenceChanges() }
+        tasks.withLock { $0 = [listener, sweeper, presence] }
         for await _ in ready {}
     }
 
@@ -58,6 +63,7 @@ public final class SignalingServer: Service, Sendable {
     }
 
     public func stop() {
+        presenceChanges.finish()
         for task in tasks.withLock({ $0 }) { task.cancel() }
     }
 
@@ -99,11 +105,11 @@ public final class SignalingServer: Service, Sendable {
             await close(outbound, CloseCode.unauthorized, "unknown user")
             return
         }
-        let (connection, first) = hub.register(userId: caller.userId, capacity: options.outboundCapacity) {
+        let (connection, first) = hub.register(userId: caller.userId, loginId: caller.loginId, capacity: options.outboundCapacity) {
             channel.close(promise: nil)
         }
         send(ServerFrame.make("auth.success", id: authId, SessionFrames.AuthSuccess(user: user.dto(online: true, includeEmail: true))), to: connection)
-        if first { await announcePresence(userId: caller.userId, online: true) }
+        if first { presenceChanges.yield(caller.userId) }
 
         // A child task drains the queue while this task reads frames. When the client leaves or
         // breaks a rule, the reader ends and closes the queue, which ends the writer; when the
@@ -120,6 +126,8 @@ public final class SignalingServer: Service, Sendable {
                         }
                     }
                 }
+                // A session ended by the server (its login revoked) closes with the code it was given.
+                if let code = connection.queue.closeCode { await self.close(outbound, code, "login ended") }
             }
             await reader.run(&messages)
             connection.queue.close()
@@ -127,7 +135,7 @@ public final class SignalingServer: Service, Sendable {
 
         let dropped = typing.withLock { $0.drop(connection: connection.id) }
         for key in dropped { await announceTyping(key, typing: false) }
-        if hub.unregister(connection) { await announcePresence(userId: caller.userId, online: false) }
+        if hub.unregister(connection) { presenceChanges.yield(caller.userId) }
     }
 
     /// Verifies `?token=` or the first frame, which must be `auth` within the time limit.
@@ -191,6 +199,18 @@ public final class SignalingServer: Service, Sendable {
             frame: frame, recipients: members.filter { $0 != key.userId },
             typing: .init(conversationId: key.conversationId, userId: key.userId, typing: typing))
         await publish(message)
+    }
+
+    /// Announces presence one user change at a time, each time the state as it is then: a page
+    /// reload's disconnect and reconnect, racing, can never leave a connected user shown offline.
+    private func announcePresenceChanges() async {
+        var announcedOnline: Set<String> = []
+        for await userId in presenceStream {
+            let online = hub.hasLocalConnections(userId)
+            guard online != announcedOnline.contains(userId) else { continue }
+            if online { announcedOnline.insert(userId) } else { announcedOnline.remove(userId) }
+            await announcePresence(userId: userId, online: online)
+        }
     }
 
     private func announcePresence(userId: String, online: Bool) async {

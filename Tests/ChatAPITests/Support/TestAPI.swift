@@ -81,7 +81,7 @@ struct TestAPI: Sendable {
 }
 
 /// Runs `body` against a fresh database of `backend` with the REST router.
-func withAPI(_ backend: TestBackend, rateLimit: RateLimiter.Rule? = nil,
+func withAPI(_ backend: TestBackend, rateLimit: RateLimiter.Rule? = nil, origins: [String] = [],
              _ body: @Sendable (TestAPI) async throws -> Void) async throws {
     let database = try await backend.makeDatabase()
     let clock = TestClock()
@@ -89,7 +89,8 @@ func withAPI(_ backend: TestBackend, rateLimit: RateLimiter.Rule? = nil,
         let services = await ChatServices(
             database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
             clock: clock.wallClock)
-        let router = ChatRouter.make(services: services, options: ChatHTTPOptions(authRateLimit: rateLimit))
+        let router = ChatRouter.make(services: services, options: ChatHTTPOptions(
+            authRateLimit: rateLimit, origins: OriginPolicy(allowed: origins)))
         let app = Application(router: router)
         try await app.test(.router) { client in
             let api = TestAPI(

@@ -18,19 +18,21 @@ struct SignalingHarness: Sendable {
     let server: SignalingServer
     let rest: @Sendable (String, HTTPRequest.Method, HTTPFields, ByteBuffer?) async throws -> TestResponse
 
-    func signUp(_ name: String) async throws -> (id: String, token: String) {
+    func signUp(_ name: String) async throws -> (id: String, token: String, refresh: String) {
         let body = try JSONSerialization.data(withJSONObject: [
             "email": "\(name.lowercased())-\(UUID().uuidString.prefix(6))@example.com", "password": "password123", "displayName": name,
         ])
         let response = try await rest("/auth/register", .post, [.contentType: "application/json"], ByteBuffer(bytes: body))
         let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any] ?? [:]
         let user = json["user"] as? [String: Any] ?? [:]
-        return (try #require(user["id"] as? String), try #require(json["accessToken"] as? String))
+        return (try #require(user["id"] as? String), try #require(json["accessToken"] as? String),
+                try #require(json["refreshToken"] as? String))
     }
 
     @discardableResult
-    func request(_ method: HTTPRequest.Method, _ path: String, token: String, json: [String: Any]? = nil) async throws -> [String: Any] {
-        var headers: HTTPFields = [.authorization: "Bearer \(token)"]
+    func request(_ method: HTTPRequest.Method, _ path: String, token: String?, json: [String: Any]? = nil) async throws -> [String: Any] {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
         var body: ByteBuffer?
         if let json {
             headers[.contentType] = "application/json"
