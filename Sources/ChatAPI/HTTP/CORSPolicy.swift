@@ -13,9 +13,11 @@ public struct OriginPolicy: Sendable {
     /// URL), the server's own origin (matching `Host`), or a listed one. Browsers always send
     /// an `http(s)` origin, and that is the case cross-site WebSocket hijacking needs refused.
     public func accepts(origin: String?, host: String?) -> Bool {
-        guard let origin = origin?.lowercased(), origin.hasPrefix("http://") || origin.hasPrefix("https://") else {
-            return true
-        }
+        guard let origin = origin?.lowercased(),
+              origin == "null" || origin.hasPrefix("http://") || origin.hasPrefix("https://")
+        else { return true }
+        // `null` is what a sandboxed or file: page sends: a browser, never the server's own.
+        if origin == "null" { return false }
         if allowed.contains(origin) { return true }
         guard let host = host?.lowercased() else { return false }
         return origin == "http://\(host)" || origin == "https://\(host)"

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -16,6 +17,15 @@ public struct TrustedProxies: Sendable {
               let last = forwardedFor.split(separator: ",").last?.trimmingCharacters(in: .whitespaces), !last.isEmpty
         else { return peerIP }
         return Self.normalise(last)
+    }
+
+    /// The unit a rate limit counts: an IPv4 address, or an IPv6 /64, which one subscriber
+    /// usually holds whole (RFC 6177), so that rotating through it gains nothing.
+    public static func rateLimitKey(_ ip: String) -> String {
+        var address = in6_addr()
+        guard ip.contains(":"), inet_pton(AF_INET6, ip, &address) == 1 else { return ip }
+        let bytes = withUnsafeBytes(of: &address) { Array($0.prefix(8)) }
+        return bytes.map { String($0, radix: 16) }.joined(separator: ".") + "/64"
     }
 
     static func normalise(_ ip: String) -> String {

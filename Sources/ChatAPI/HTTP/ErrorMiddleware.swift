@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import NIOCore
@@ -62,11 +63,12 @@ public struct AuthMiddleware: RouterMiddleware {
 
     public func handle(_ request: Request, context: ParleyRequestContext,
                        next: (Request, ParleyRequestContext) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
+        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer " else {
             throw APIError.unauthorized("Authorization: Bearer <accessToken> is required.")
         }
         var context = context
-        context.caller = try await auth.authenticate(bearer: String(header.dropFirst("Bearer ".count)))
+        context.caller = try await auth.authenticate(bearer: header.dropFirst(7).trimmingCharacters(in: .whitespaces))
         context.logger[metadataKey: "user_id"] = .string(context.caller!.userId)
         return try await next(request, context)
     }
@@ -85,7 +87,7 @@ public struct RateLimitMiddleware: RouterMiddleware {
     public func handle(_ request: Request, context: ParleyRequestContext,
                        next: (Request, ParleyRequestContext) async throws -> Response) async throws -> Response {
         let client = proxies.clientAddress(peer: context.remoteAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!])
-        if let retryAfter = limiter.acquire(client) { throw APIError.rateLimited(retryAfter: retryAfter) }
+        if let retryAfter = limiter.acquire(TrustedProxies.rateLimitKey(client)) { throw APIError.rateLimited(retryAfter: retryAfter) }
         return try await next(request, context)
     }
 }

@@ -64,6 +64,10 @@ public enum Validate {
         guard (8...128).contains(value.count) else {
             throw APIError.invalidField("password", "password must be 8 to 128 characters.")
         }
+        // bcrypt reads the password as a C string and only its first 72 bytes: a NUL would cut it short.
+        guard !value.utf8.contains(0) else {
+            throw APIError.invalidField("password", "password must not contain a NUL character.")
+        }
     }
 
     /// A plausible address: one `@` with text on both sides, no white space, at most 254 characters.

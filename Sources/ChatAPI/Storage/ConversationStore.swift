@@ -56,10 +56,13 @@ public struct ConversationStore: Sendable {
         return true
     }
 
+    /// Adds a member whose read marker starts at the newest message: history before joining is
+    /// there to read, but does not count as unread.
     func addMember(conversationId: String, userId: String, role: Role, now: Timestamp, on sql: any SQLDatabase) async throws {
         try await sql.raw("""
-            INSERT INTO members (conversation_id, user_id, role, joined_at)
-            VALUES (\(bind: conversationId), \(bind: userId), \(bind: role.rawValue), \(bind: now.milliseconds))
+            INSERT INTO members (conversation_id, user_id, role, joined_at, last_read_seq)
+            VALUES (\(bind: conversationId), \(bind: userId), \(bind: role.rawValue), \(bind: now.milliseconds),
+                    (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = \(bind: conversationId)))
             """).run()
     }
 

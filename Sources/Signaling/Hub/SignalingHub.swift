@@ -124,6 +124,12 @@ public final class SignalingHub: Sendable {
         if dropped > 0 { droppedCounter.increment(by: dropped) }
     }
 
+    /// Closes every connection with `code` once what is queued for it is written.
+    func closeAll(code: UInt16) {
+        let all = state.withLock { $0.connections.values.flatMap(\.values) }
+        for connection in all { connection.queue.close(code: code) }
+    }
+
     /// Whether this instance holds a connection of the user right now.
     func hasLocalConnections(_ userId: String) -> Bool { state.withLock { $0.connections[userId] != nil } }
 

@@ -20,4 +20,6 @@ public final class InProcessPubSub: PubSub {
         // Stays until cancelled, like the PostgreSQL listener.
         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
+
+    public func sweep() async {}
 }

@@ -81,9 +81,9 @@ public final class PostgresPubSub: PubSub {
         return try? JSONDecoder().decode(BusMessage.self, from: Data(json.utf8))
     }
 
-    /// Drops spilled payloads old enough that every listener has read them.
-    public func sweepSpill(olderThan milliseconds: Int64 = 60_000) async {
-        let cutoff = WallClock.system.now().milliseconds - milliseconds
+    /// Drops spilled payloads a minute old: every listener has read them by then.
+    public func sweep() async {
+        let cutoff = WallClock.system.now().milliseconds - 60_000
         try? await database.sql.raw("DELETE FROM bus_spill WHERE created_at < \(bind: cutoff)").run()
     }
 }

@@ -12,8 +12,12 @@ public protocol PubSub: Sendable {
     func publish(_ message: BusMessage, in transaction: (any SQLDatabase)?) async throws
 
     /// Delivers every message published by any instance to `deliver`, until cancelled; calls
-    /// `ready` once messages published from then on are sure to arrive.
+    /// `ready` once messages published from then on are sure to arrive, and again after each
+    /// reconnection (messages published while disconnected are lost).
     func run(deliver: @escaping @Sendable (BusMessage) -> Void, ready: @escaping @Sendable () -> Void) async throws
+
+    /// Periodic housekeeping (dropping spilled payloads every listener has read).
+    func sweep() async
 }
 
 extension PubSub {

@@ -14,16 +14,23 @@ struct SessionReader: Sendable {
     func run(_ messages: inout WebSocketInboundMessageStream.AsyncIterator) async {
         var limiter = FrameRateLimiter(rate: server.options.framesPerSecond, burst: server.options.frameBurst, now: .now)
         while let message = try? await messages.next() {
-            guard case .text(let text) = message else {
+            guard limiter.allow(now: .now) else {
+                await server.close(outbound, CloseCode.rateLimited, "rate limited")
+                return
+            }
+            let text: String
+            switch message {
+            case .text(let value): text = value
+            case .binary(let buffer):
+                guard buffer.readableBytes <= server.options.maxFrameBytes else {
+                    await server.close(outbound, CloseCode.tooLarge, "frame too large")
+                    return
+                }
                 reply(.error(id: nil, .malformed("Frames must be text holding JSON.")))
                 continue
             }
             guard text.utf8.count <= server.options.maxFrameBytes else {
                 await server.close(outbound, CloseCode.tooLarge, "frame too large")
-                return
-            }
-            guard limiter.allow(now: .now) else {
-                await server.close(outbound, CloseCode.rateLimited, "rate limited")
                 return
             }
             let frame: ClientFrame

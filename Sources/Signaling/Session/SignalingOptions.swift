@@ -26,4 +26,6 @@ public enum CloseCode {
     public static let authTimeout: UInt16 = 4408
     public static let tooLarge: UInt16 = 4413
     public static let rateLimited: UInt16 = 4429
+    /// The event bus reconnected and events may have been missed: reconnect and refetch.
+    public static let serviceRestart: UInt16 = 1012
 }

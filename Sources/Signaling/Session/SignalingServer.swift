@@ -37,18 +37,32 @@ public final class SignalingServer: Service, Sendable {
     public func start() async {
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let hub = self.hub, bus = self.bus, logger = self.logger
+        let connectedBefore = Atomic<Bool>(false)
         let listener = Task {
             do {
-                try await bus.run(deliver: { hub.deliver($0) }, ready: { readyContinuation.finish() })
+                try await bus.run(deliver: { hub.deliver($0) }, ready: {
+                    if connectedBefore.exchange(true, ordering: .relaxed) {
+                        // Events may have been lost while the bus was down: every client
+                        // reconnects (1012, service restart) and fetches what it missed.
+                        logger.warning("event bus reconnected; closing WebSockets so that clients resynchronise")
+                        hub.closeAll(code: CloseCode.serviceRestart)
+                    }
+                    readyContinuation.finish()
+                })
             } catch {
                 logger.error("event bus stopped", metadata: ["error": "\(error)"])
             }
             readyContinuation.finish()
         }
         let sweeper = Task { [self] in
+            var lastBusSweep = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: options.typingSweepInterval)
                 await sweepTyping()
+                if lastBusSweep.duration(to: .now) > .seconds(60) {
+                    await bus.sweep()
+                    lastBusSweep = .now
+                }
             }
         }
         let presence = Task { [self] in await announcePresenceChanges() }

@@ -28,6 +28,9 @@ struct BenchChat: AsyncParsableCommand {
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
         let wsURL = base.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://") + "/ws"
         print("bench chat: \(connections) connections, groups of \(groupSize), \(rate) msg/s for \(duration) s against \(base)")
+        if Double(rate) / Double(connections) > 10 {
+            print("warning: \(rate) msg/s over \(connections) connections comes near the server's 20 frames/s per connection; clients may be closed with 4429")
+        }
         let rssBefore = serverPid.flatMap(Self.residentKiB)
 
         let started = ContinuousClock.now
@@ -76,7 +79,8 @@ struct BenchChat: AsyncParsableCommand {
         let report = stats.report()
         let rssEnd = serverPid.flatMap(Self.residentKiB)
         print("sent: \(sent) messages (\(Int(Double(sent) / sendSeconds))/s), send errors: \(stats.errors)")
-        print("delivered: \(report.count) message.new frames, \(Int(Double(report.count) / sendSeconds))/s over the sending window")
+        let expected = sent * min(groupSize, connections)
+        print("delivered: \(report.count) of \(expected) expected message.new frames, \(Int(Double(report.count) / sendSeconds))/s over the sending window")
         print("send-to-deliver latency: p50 \(report.p50) ms, p99 \(report.p99) ms, max \(report.max) ms")
         if let rssEnd { print("server RSS at end: \(rssEnd / 1024) MiB") }
         await pool.closeAll()

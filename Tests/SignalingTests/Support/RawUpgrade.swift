@@ -43,7 +43,7 @@ enum RawUpgrade {
         }
     }
 
-    static func attempt(port: Int, origin: String?) async throws -> Answer {
+    static func attempt(port: Int, origin: String? = nil, query: String = "") async throws -> Answer {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.any().makePromise(of: [UInt8].self)
         let channel = try await ClientBootstrap(group: group)
@@ -51,7 +51,7 @@ enum RawUpgrade {
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(promise: promise)) }
             }
             .connect(host: "127.0.0.1", port: port).get()
-        var request = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        var request = "GET /ws\(query) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if let origin { request += "Origin: \(origin)\r\n" }
         try await channel.writeAndFlush(ByteBuffer(string: request + "\r\n")).get()
