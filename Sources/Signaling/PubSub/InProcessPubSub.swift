@@ -3,19 +3,25 @@ import Synchronization
 
 /// The single-instance bus: publishing delivers at once, on the publisher's task.
 public final class InProcessPubSub: PubSub {
-    private let deliver = Mutex<(@Sendable (BusMessage) -> Void)?>(nil)
+    /// The receiver sits in a class with a concrete closure property: kept in a generic
+    /// container, the closure would be re-wrapped in a reabstraction thunk on every read.
+    private final class Receiver: Sendable {
+        let deliver: @Sendable (BusMessage) -> Void
+        init(_ deliver: @escaping @Sendable (BusMessage) -> Void) { self.deliver = deliver }
+    }
+    private let receiver = Mutex<Receiver?>(nil)
 
     public init() {}
 
     public var isTransactional: Bool { false }
 
     public func publish(_ message: BusMessage, in transaction: (any SQLDatabase)?) async throws {
-        deliver.withLock { $0 }?(message)
+        receiver.withLock { $0 }?.deliver(message)
     }
 
     public func run(deliver: @escaping @Sendable (BusMessage) -> Void, ready: @escaping @Sendable () -> Void) async throws {
-        self.deliver.withLock { $0 = deliver }
-        defer { self.deliver.withLock { $0 = nil } }
+        receiver.withLock { $0 = Receiver(deliver) }
+        defer { receiver.withLock { $0 = nil } }
         ready()
         // Stays until cancelled, like the PostgreSQL listener.
         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
