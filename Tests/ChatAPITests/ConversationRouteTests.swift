@@ -71,6 +71,7 @@ struct ConversationRouteTests {
                 (.post, "/conversations/\(group)/read", ["messageId": message]),
                 (.get, "/conversations/\(group)/call", nil),
                 (.get, "/conversations/c_doesnotexist", nil),
+                (.get, "/conversations/c_%00nul", nil),
             ]
             for (method, path, body) in probes {
                 let reply = try await api.request(method, path, as: eve, json: body)

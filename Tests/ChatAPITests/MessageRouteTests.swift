@@ -47,7 +47,7 @@ struct MessageRouteTests {
         try await withAPI(backend) { api in
             let ada = try await api.signUp("Ada")
             let group = try await api.createGroup(ada, members: [])
-            for bad in ["", " \n\t ", String(repeating: "x", count: 4001)] {
+            for bad in ["", " \n\t ", String(repeating: "x", count: 4001), "nul\u{0}inside"] {
                 let reply = try await api.send(bad, in: group, as: ada)
                 #expect(reply.status == .unprocessableContent)
                 #expect(reply.errorField == "content")

@@ -44,7 +44,7 @@ public struct AuthService: Sendable {
 
     public func login(email rawEmail: String, password: String) async throws -> AuthResponseDTO {
         let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
-        let user = try await users.find(email: email)
+        let user = email.utf8.contains(0) ? nil : try await users.find(email: email)
         guard try await hasher.verify(password, hash: user?.passwordHash), let user else { throw APIError.invalidCredentials }
         let token = RefreshToken.generate()
         let loginId = Identifier.make("l")

@@ -47,6 +47,7 @@ public enum JSONBody {
 public enum Validate {
     /// Length in Swift `Character`s within `range`, and not only white space.
     public static func text(_ value: String, field: String, _ range: ClosedRange<Int>) throws {
+        try noNUL(value, field: field)
         let count = value.count
         guard range.contains(count) else {
             throw APIError.invalidField(field, "\(field) must be \(range.lowerBound) to \(range.upperBound) characters.")
@@ -73,6 +74,7 @@ public enum Validate {
     /// A plausible address: one `@` with text on both sides, no white space, at most 254 characters.
     /// Returns it lower-cased, the form in which emails are stored and compared.
     public static func email(_ value: String) throws -> String {
+        try noNUL(value, field: "email")
         let trimmed = value.trimmingCharacters(in: .whitespaces)
         let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
         guard (3...254).contains(trimmed.count), parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
@@ -83,13 +85,22 @@ public enum Validate {
         return trimmed.lowercased()
     }
 
+    /// PostgreSQL text cannot hold U+0000, and no field of this API has a use for it.
+    public static func noNUL(_ value: String, field: String) throws {
+        guard !value.utf8.contains(0) else {
+            throw APIError.invalidField(field, "\(field) must not contain a NUL character.")
+        }
+    }
+
     public static func identifier(_ value: String, field: String) throws {
+        try noNUL(value, field: field)
         guard (1...64).contains(value.utf8.count) else {
             throw APIError.invalidField(field, "\(field) must be 1 to 64 bytes.")
         }
     }
 
     public static func avatarURL(_ value: String) throws {
+        try noNUL(value, field: "avatarUrl")
         guard (1...2048).contains(value.utf8.count),
               value.hasPrefix("https://") || value.hasPrefix("http://"),
               let url = URL(string: value), url.host != nil

@@ -13,9 +13,10 @@ extension Response {
 }
 
 extension Parameters {
-    /// A path parameter that the route pattern guarantees.
+    /// A path parameter that the route pattern guarantees. Ids never hold NUL (which
+    /// PostgreSQL text cannot take), so one that does names nothing.
     func path(_ name: String) throws -> String {
-        guard let value = self.get(name) else { throw APIError.notFound() }
+        guard let value = self.get(name), !value.utf8.contains(0) else { throw APIError.notFound() }
         return value
     }
 }

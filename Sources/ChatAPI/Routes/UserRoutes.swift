@@ -34,7 +34,7 @@ public struct UserRoutes: Sendable {
         }
         group.get { request, context in
             _ = try context.requireCaller()
-            guard let q = request.uri.queryParameters.get("q"), (1...100).contains(q.count) else {
+            guard let q = request.uri.queryParameters.get("q"), (1...100).contains(q.count), !q.utf8.contains(0) else {
                 throw APIError.invalidField("q", "q must be a prefix of 1 to 100 characters.")
             }
             let limit = try Validate.limit(request.uri.queryParameters.get("limit"), default: 20, cap: 50)

@@ -16,7 +16,7 @@ public struct ConversationService: Sendable {
 
     /// The caller's membership, or `not_found`.
     public func requireMember(_ conversationId: String, _ caller: AuthContext) async throws -> Membership {
-        guard !conversationId.isEmpty, conversationId.utf8.count <= 64,
+        guard !conversationId.isEmpty, conversationId.utf8.count <= 64, !conversationId.utf8.contains(0),
               let membership = try await conversations.membership(conversationId: conversationId, userId: caller.userId)
         else { throw APIError.notFound("No such conversation.") }
         return membership
