@@ -28,11 +28,10 @@ struct BenchChat: AsyncParsableCommand {
         let base = url.hasSuffix("/") ? String(url.dropLast()) : url
         let wsURL = base.replacingOccurrences(of: "http://", with: "ws://").replacingOccurrences(of: "https://", with: "wss://") + "/ws"
         print("bench chat: \(connections) connections, groups of \(groupSize), \(rate) msg/s for \(duration) s against \(base)")
+        print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(ProcessInfo.processInfo.physicalMemory >> 30) GiB; load generator and server share them")
         if Double(rate) / Double(connections) > 10 {
             print("warning: \(rate) msg/s over \(connections) connections comes near the server's 20 frames/s per connection; clients may be closed with 4429")
         }
-        let rssBefore = serverPid.flatMap(Self.residentKiB)
-
         let started = ContinuousClock.now
         let users = try await Self.concurrently(count: connections, width: setupConcurrency) { index in
             try await BenchHTTP.signUp(base: base, index: index)
@@ -45,6 +44,9 @@ struct BenchChat: AsyncParsableCommand {
         let conversations = groups
         print("setup: \(users.count) users, \(groups.count) groups in \(started.duration(to: .now))")
 
+        // Read after the sign-ups (which grow the server's caches), so the difference is the connections'.
+        try await Task.sleep(for: .seconds(1))
+        let rssBefore = serverPid.flatMap(Self.residentKiB)
         let stats = BenchStats()
         let pool = BenchConnections(url: wsURL, stats: stats)
         let connectStart = ContinuousClock.now
