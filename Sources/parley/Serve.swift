@@ -9,7 +9,8 @@ import ServiceLifecycle
 import Signaling
 import HummingbirdWebSocket
 
-/// `parley serve`: migrate, then serve HTTP, WebSocket and media until SIGTERM or SIGINT.
+/// `parley serve`: migrate, then serve the REST API and `/ws` until SIGTERM or SIGINT.
+/// (The media socket of the ICE module is started by the SFU, which is not built yet.)
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server (the default).")
 
@@ -56,9 +57,6 @@ struct Serve: AsyncParsableCommand {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: .init(bytes: text)))
         }
-        if let webRoot = Self.webRoot() {
-            router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
-        }
 
         let app = Application(
             router: router,
@@ -72,17 +70,6 @@ struct Serve: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()
-    }
-
-    /// The browser client: `WEB_ROOT`, else `web/` in the working folder, else beside the binary's package.
-    static func webRoot() -> String? {
-        if let configured = ProcessInfo.processInfo.environment["WEB_ROOT"] { return configured }
-        let candidates = [
-            FileManager.default.currentDirectoryPath + "/web",
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-                .appendingPathComponent("../../../web").standardized.path,
-        ]
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
     }
 }
 
