@@ -29,12 +29,23 @@ public struct MessageService: Sendable {
             let (seq, created) = try await messages.insert(
                 conversationId: conversationId, senderId: caller.userId, content: content,
                 clientMsgId: clientMsgId, now: now, on: sql)
-            guard let message = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
-                throw APIError.internalError
+            guard created else {
+                guard let first = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
+                    throw APIError.internalError
+                }
+                return ((first, false), [])
             }
-            guard created else { return ((message, false), []) }
-            let recipients = try await conversations.memberIds(conversationId: conversationId, on: sql)
-            return ((message, true), [.messageNew(message, recipients: recipients)])
+            // A new message is exactly what was just inserted: no need to read it back. One query
+            // gives both the recipients and the sender's name.
+            let members = try await conversations.memberNames(conversationId: conversationId, on: sql)
+            guard let sender = members.first(where: { $0.id == caller.userId }) else {
+                throw APIError.notFound("No such conversation.")
+            }
+            let message = MessageDTO(
+                id: MessageID.format(seq), conversationId: conversationId,
+                sender: .init(id: caller.userId, displayName: sender.displayName), content: content,
+                clientMsgId: clientMsgId, createdAt: now, editedAt: nil, deletedAt: nil)
+            return ((message, true), [.messageNew(message, recipients: members.map(\.id))])
         }
     }
 

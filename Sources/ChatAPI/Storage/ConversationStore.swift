@@ -26,6 +26,14 @@ public struct ConversationStore: Sendable {
         }
     }
 
+    /// The members with their display names, in joining order.
+    func memberNames(conversationId: String, on sql: any SQLDatabase) async throws -> [(id: String, displayName: String)] {
+        try await sql.raw("""
+            SELECT m.user_id, u.display_name FROM members m JOIN users u ON u.id = m.user_id
+            WHERE m.conversation_id = \(bind: conversationId) ORDER BY m.joined_at, m.user_id
+            """).all().map { (try $0.decode(column: "user_id", as: String.self), try $0.decode(column: "display_name", as: String.self)) }
+    }
+
     public func memberIds(conversationId: String, on sql: (any SQLDatabase)? = nil) async throws -> [String] {
         try await (sql ?? database.sql).raw("""
             SELECT user_id FROM members WHERE conversation_id = \(bind: conversationId) ORDER BY joined_at, user_id
