@@ -87,10 +87,8 @@ public struct AccessTokens: Sendable {
 
     /// The `alg` of a compact JWS header, read without trusting anything else in it.
     static func headerAlgorithm(of token: String) -> String? {
-        guard let headerPart = token.split(separator: ".", omittingEmptySubsequences: false).first else { return nil }
-        var base64 = headerPart.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while base64.count % 4 != 0 { base64 += "=" }
-        guard let data = Data(base64Encoded: base64),
+        guard let headerPart = token.split(separator: ".", omittingEmptySubsequences: false).first,
+              let data = Base64URL.decode(headerPart),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return object["alg"] as? String

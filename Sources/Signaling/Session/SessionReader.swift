@@ -60,7 +60,7 @@ struct SessionReader: Sendable {
         case .auth:
             throw APIError.invalidField("type", "This connection is already authenticated.")
         case .ping:
-            reply(.make("pong", id: id, SessionFrames.Empty()))
+            reply(.make("pong", id: id, ServerFrame.Empty()))
         case .roomJoin(let conversationId):
             _ = try await services.conversations.requireMember(conversationId, caller)
             let members = try await services.conversationStore.memberIds(conversationId: conversationId)
@@ -74,14 +74,14 @@ struct SessionReader: Sendable {
             reply(.make("room.left", id: id, SessionFrames.Conversation(conversationId: conversationId)))
         case .messageSend(let conversationId, let content, let clientMsgId):
             let (message, _) = try await services.messages.send(conversationId, content: content, clientMsgId: clientMsgId, caller)
-            reply(.make("message.sent", id: id, SessionFrames.MessagePayload(message: message)))
+            reply(.make("message.sent", id: id, ServerFrame.MessagePayload(message: message)))
             await server.typingChanged(.init(conversationId: conversationId, userId: caller.userId), started: false, connection: connection)
         case .messageEdit(let conversationId, let messageId, let content):
             let message = try await services.messages.edit(conversationId, messageId: messageId, content: content, caller)
-            reply(.make("message.updated", id: id, SessionFrames.MessagePayload(message: message)))
+            reply(.make("message.updated", id: id, ServerFrame.MessagePayload(message: message)))
         case .messageDelete(let conversationId, let messageId):
             try await services.messages.delete(conversationId, messageId: messageId, caller)
-            reply(.make("message.deleted", id: id, SessionFrames.MessageRef(conversationId: conversationId, messageId: messageId)))
+            reply(.make("message.deleted", id: id, ServerFrame.MessageRef(conversationId: conversationId, messageId: messageId)))
         case .typing(let conversationId, let started):
             _ = try await services.conversations.requireMember(conversationId, caller)
             await server.typingChanged(.init(conversationId: conversationId, userId: caller.userId), started: started, connection: connection)

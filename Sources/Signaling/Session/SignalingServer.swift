@@ -246,10 +246,7 @@ public final class SignalingServer: Service, Sendable {
 }
 
 enum SessionFrames {
-    struct Empty: Encodable {}
     struct AuthSuccess: Encodable { var user: UserDTO }
     struct Conversation: Encodable { var conversationId: String }
     struct RoomJoined: Encodable { var conversationId: String; var online: [String]; var typing: [String] }
-    struct MessagePayload: Encodable { var message: MessageDTO }
-    struct MessageRef: Encodable { var conversationId: String; var messageId: String }
 }
