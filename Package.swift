@@ -77,7 +77,7 @@ let package = Package(
         ),
 
         // MARK: media
-        .target(name: "SFU", dependencies: ["ICE", "DTLS"], swiftSettings: strict),
+        .target(name: "SFU", dependencies: ["ICE", "DTLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
         .target(
             name: "ICE",
             dependencies: [
@@ -127,6 +127,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ICETests", dependencies: ["ICE"], exclude: ["aioice_peer.py"], swiftSettings: strict),
+        .testTarget(name: "SFUTests", dependencies: ["SFU", "ICE", "DTLS"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "COpus", "CParleyShims"], exclude: ["aiortc_dtls_peer.py"], swiftSettings: strict),
     ]
 )
