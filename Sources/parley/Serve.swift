@@ -6,11 +6,13 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import SFU
+import ICE
 import Signaling
 import HummingbirdWebSocket
 
-/// `parley serve`: migrate, then serve the REST API and `/ws` until SIGTERM or SIGINT.
-/// (The media socket of the ICE module is started by the SFU, which is not built yet.)
+/// `parley serve`: migrate, then serve the REST API, `/ws` and the SFU's media port until
+/// SIGTERM or SIGINT.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the server (the default).")
 
@@ -23,6 +25,16 @@ struct Serve: AsyncParsableCommand {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+
+        var mediaConfiguration = MediaTransportConfiguration()
+        mediaConfiguration.port = UInt16(configuration.rtcUDPPort)
+        mediaConfiguration.publicIP = configuration.rtcPublicIP
+        mediaConfiguration.iceTCPEnabled = configuration.iceTCP
+        let (mediaEvents, mediaEventSink) = AsyncStream<MediaEvent>.makeStream()
+        let media = try MediaServer(configuration: mediaConfiguration, certificateDirectory: configuration.dataDirectory) {
+            mediaEventSink.yield($0)
+        }
+        let callDirectory = CallDirectory()
 
         let database = try await Database.open(configuration.database, logger: logger)
         let services: ChatServices
@@ -37,14 +49,19 @@ struct Serve: AsyncParsableCommand {
             }
             services = await ChatServices(
                 database: database, jwtSecret: try configuration.resolvedJWTKey(), bcryptCost: configuration.bcryptCost,
-                presence: hub.presenceLookup, events: bus.eventSink())
+                presence: hub.presenceLookup, calls: callDirectory.lookup, events: bus.eventSink())
         } catch {
             try? await database.shutdown()
             throw error
         }
         var signalingOptions = SignalingOptions()
         signalingOptions.origins = OriginPolicy(allowed: configuration.allowedOrigins)
-        let signaling = SignalingServer(hub: hub, services: services, bus: bus, options: signalingOptions, logger: logger)
+        let calls = CallSignaling(
+            directory: callDirectory, media: media, events: mediaEvents,
+            iceServers: IceServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
+                                               turnSecret: configuration.turnSecret, turnTTL: configuration.turnTTL),
+            maxParticipants: configuration.callMaxParticipants)
+        let signaling = SignalingServer(hub: hub, services: services, bus: bus, options: signalingOptions, logger: logger, calls: calls)
         await signaling.start()
 
         let router = ChatRouter.make(services: services, options: ChatHTTPOptions(
@@ -54,6 +71,7 @@ struct Serve: AsyncParsableCommand {
         router.get("metrics") { _, _ in
             var text = [UInt8]()
             registry.emit(into: &text)
+            text += media.counters.prometheusText.utf8
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: .init(bytes: text)))
         }
@@ -66,10 +84,24 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "parley"),
             logger: logger)
         let group = ServiceGroup(
-            services: [DatabaseService(database: database, logger: logger), signaling, app],
+            services: [DatabaseService(database: database, logger: logger), MediaService(media: media, logger: logger), signaling, app],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()
+    }
+}
+
+/// Runs the media I/O thread while the server runs; stopped after the HTTP server and the
+/// WebSockets (ServiceGroup stops in reverse order).
+struct MediaService: Service {
+    let media: MediaServer
+    let logger: Logger
+
+    func run() async throws {
+        media.start()
+        logger.info("media listening", metadata: ["udp": "\(media.port)", "announced": "\(media.configuration.announcedIP)"])
+        try? await gracefulShutdown()
+        media.stop()
     }
 }
 

@@ -29,6 +29,9 @@ public final class MediaIOThread: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let started = Atomic<Bool>(false)
     private var pollSet: [pollfd] = []
+    /// The owner's periodic work (the SFU's RTCP reports, congestion feedback, DTLS timers).
+    private var ticker: ((ContinuousClock.Instant, MediaTransportRouter) -> Void)?
+    private var tickerInterval: Duration = .milliseconds(20)
 
     /// A closure handed over with `sending`: its captures are disconnected from the caller, so
     /// moving it to the I/O thread is safe even though it is not `@Sendable`.
@@ -112,6 +115,18 @@ public final class MediaIOThread: @unchecked Sendable {
         wake()
     }
 
+    /// Runs `tick` on the I/O thread every `interval` (after packets are handled, before the
+    /// batch is flushed), replacing any earlier ticker. Timers of the media path live here rather
+    /// than in a timer per object: one check per tick, nothing scheduled per packet.
+    public func setTicker(every interval: Duration, _ tick: sending @escaping (ContinuousClock.Instant, MediaTransportRouter) -> Void) {
+        let work = Work(run: { [self] _ in
+            self.ticker = tick
+            self.tickerInterval = interval
+        })
+        inbox.withLock { $0.append(work) }
+        wake()
+    }
+
     private func wake() {
         var byte: UInt8 = 1
         _ = Glibc.write(wakeWrite, &byte, 1)
@@ -121,10 +136,12 @@ public final class MediaIOThread: @unchecked Sendable {
 
     private func run() {
         var nextTick = ContinuousClock.now + .seconds(1)
+        var nextOwnerTick = ContinuousClock.now
         var drain = [UInt8](repeating: 0, count: 64)
         while !stopping.load(ordering: .relaxed) {
             buildPollSet()
-            let untilTick = (nextTick - .now) / .milliseconds(1)
+            let wakeAt = ticker == nil ? nextTick : min(nextTick, nextOwnerTick)
+            let untilTick = (wakeAt - .now) / .milliseconds(1)
             let timeoutMS = Int32(max(0, min(1000, untilTick.rounded(.up))))
             let ready = poll(&pollSet, nfds_t(pollSet.count), timeoutMS)
             let now = ContinuousClock.now
@@ -148,6 +165,10 @@ public final class MediaIOThread: @unchecked Sendable {
                 router.expireConsent(now: now)
                 tcp?.closeStale(now: now) { router.agent.transport(for: $0) != nil }
                 nextTick = now + .seconds(1)
+            }
+            if let ticker, now >= nextOwnerTick {
+                ticker(now, router)
+                nextOwnerTick = now + tickerInterval
             }
             udp.flush()
         }

@@ -18,6 +18,19 @@ public struct ClientFrame: Sendable, Equatable {
         case messageDelete(conversationId: String, messageId: String)
         case typing(conversationId: String, started: Bool)
         case read(conversationId: String, messageId: String)
+        case callJoin(conversationId: String)
+        case callPublish(conversationId: String, sdp: String, tracks: [PublishedSource])
+        case callSubscribeAnswer(conversationId: String, sdp: String, revision: Int)
+        case callCandidate(conversationId: String, pc: String)
+        case callMute(conversationId: String, trackId: String, muted: Bool)
+        case callQuality(conversationId: String, trackId: String, quality: String)
+        case callLeave(conversationId: String)
+    }
+
+    /// An entry of `call.publish`'s `tracks`: the source of one sending transceiver.
+    public struct PublishedSource: Decodable, Sendable, Equatable {
+        public var mid: String
+        public var source: String
     }
 
     public struct FrameError: Error, Sendable, Equatable {
@@ -32,6 +45,11 @@ public struct ClientFrame: Sendable, Equatable {
     struct EditData: Decodable { var conversationId: String; var messageId: String; var content: String }
     struct MessageRef: Decodable { var conversationId: String; var messageId: String }
     struct AuthData: Decodable { var token: String }
+    struct PublishData: Decodable { var conversationId: String; var sdp: String; var tracks: [PublishedSource]? }
+    struct AnswerData: Decodable { var conversationId: String; var sdp: String; var revision: Int }
+    struct CandidateData: Decodable { var conversationId: String; var pc: String }
+    struct MuteData: Decodable { var conversationId: String; var trackId: String; var muted: Bool }
+    struct QualityData: Decodable { var conversationId: String; var trackId: String; var quality: String }
 
     public init(parsing text: String) throws(FrameError) {
         let data = Data(text.utf8)
@@ -78,6 +96,26 @@ public struct ClientFrame: Sendable, Equatable {
         case "read":
             let body = try payload(MessageRef.self)
             request = .read(conversationId: body.conversationId, messageId: body.messageId)
+        case "call.join": request = .callJoin(conversationId: try payload(ConversationData.self).conversationId)
+        case "call.leave": request = .callLeave(conversationId: try payload(ConversationData.self).conversationId)
+        case "call.publish":
+            let body = try payload(PublishData.self)
+            request = .callPublish(conversationId: body.conversationId, sdp: body.sdp, tracks: body.tracks ?? [])
+        case "call.subscribe.answer":
+            let body = try payload(AnswerData.self)
+            request = .callSubscribeAnswer(conversationId: body.conversationId, sdp: body.sdp, revision: body.revision)
+        case "call.candidate":
+            let body = try payload(CandidateData.self)
+            guard body.pc == "publish" || body.pc == "subscribe" else {
+                throw FrameError(id: envelope.id, error: .invalidField("pc", "pc must be publish or subscribe."))
+            }
+            request = .callCandidate(conversationId: body.conversationId, pc: body.pc)
+        case "call.mute":
+            let body = try payload(MuteData.self)
+            request = .callMute(conversationId: body.conversationId, trackId: body.trackId, muted: body.muted)
+        case "call.quality":
+            let body = try payload(QualityData.self)
+            request = .callQuality(conversationId: body.conversationId, trackId: body.trackId, quality: body.quality)
         default:
             throw FrameError(id: envelope.id, error: .invalidField("type", "Unknown frame type '\(envelope.type.prefix(64))'."))
         }

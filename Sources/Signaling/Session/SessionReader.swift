@@ -87,6 +87,25 @@ struct SessionReader: Sendable {
             await server.typingChanged(.init(conversationId: conversationId, userId: caller.userId), started: started, connection: connection)
         case .read(let conversationId, let messageId):
             try await services.messages.markRead(conversationId, messageId: messageId, caller)
+        case .callJoin(let conversationId):
+            try await calls().join(conversationId, id: id, caller: caller, connection: connection, server: server)
+        case .callPublish(let conversationId, let sdp, let tracks):
+            try await calls().publish(conversationId, sdp: sdp, tracks: tracks, id: id, caller: caller, connection: connection, server: server)
+        case .callSubscribeAnswer(let conversationId, let sdp, let revision):
+            try await calls().subscribeAnswer(conversationId, sdp: sdp, revision: revision, caller: caller, server: server)
+        case .callCandidate(let conversationId, _):
+            try await calls().candidate(conversationId, caller: caller, server: server)
+        case .callMute(let conversationId, let trackId, let muted):
+            try await calls().mute(conversationId, trackId: trackId, muted: muted, caller: caller, server: server)
+        case .callQuality(let conversationId, let trackId, let quality):
+            try await calls().quality(conversationId, trackId: trackId, quality: quality, caller: caller, server: server)
+        case .callLeave(let conversationId):
+            try await calls().leave(conversationId, caller: caller, server: server)
         }
+    }
+
+    private func calls() throws -> CallSignaling {
+        guard let calls = server.calls else { throw APIError.conflict("calls_unavailable", "This server runs no media; calls are not available.") }
+        return calls
     }
 }

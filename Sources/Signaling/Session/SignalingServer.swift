@@ -16,13 +16,17 @@ public final class SignalingServer: Service, Sendable {
     let bus: any PubSub
     let options: SignalingOptions
     let logger: Logger
+    /// The call frames; nil on a server without media (calls are then refused).
+    let calls: CallSignaling?
     private let typing = Mutex(TypingTracker())
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// Users whose local connection count may have crossed zero, announced one at a time.
     private let presenceChanges: AsyncStream<String>.Continuation
     private let presenceStream: AsyncStream<String>
 
-    public init(hub: SignalingHub, services: ChatServices, bus: any PubSub, options: SignalingOptions, logger: Logger) {
+    public init(hub: SignalingHub, services: ChatServices, bus: any PubSub, options: SignalingOptions, logger: Logger,
+                calls: CallSignaling? = nil) {
+        self.calls = calls
         self.hub = hub
         self.services = services
         self.bus = bus
@@ -66,7 +70,10 @@ public final class SignalingServer: Service, Sendable {
             }
         }
         let presence = Task { [self] in await announcePresenceChanges() }
-        tasks.withLock { $0 = [listener, sweeper, presence] }
+        let media = Task { [self] in
+            if let calls { await calls.run(server: self) }
+        }
+        tasks.withLock { $0 = [listener, sweeper, presence, media] }
         for await _ in ready {}
     }
 
@@ -147,6 +154,7 @@ public final class SignalingServer: Service, Sendable {
             connection.queue.close()
         }
 
+        await calls?.connectionClosed(connection, server: self)
         let dropped = typing.withLock { $0.drop(connection: connection.id) }
         for key in dropped { await announceTyping(key, typing: false) }
         if hub.unregister(connection) { presenceChanges.yield(caller.userId) }
@@ -236,7 +244,7 @@ public final class SignalingServer: Service, Sendable {
                                  presence: .init(userId: userId, online: online, instance: hub.instanceId)))
     }
 
-    private func publish(_ message: BusMessage) async {
+    func publish(_ message: BusMessage) async {
         do {
             try await bus.publish(message, in: nil)
         } catch {

@@ -1,0 +1,29 @@
+/// Why a call request was refused. The signaling turns each into an `error` frame with the
+/// code PROTOCOL.md uses for it.
+public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The caller has not joined this conversation's call (or it has ended).
+    case notInCall
+    /// The call already has the configured maximum of participants.
+    case callFull(limit: Int)
+    /// `trackId` names no track the caller may act on.
+    case unknownTrack(String)
+    /// A subscribe answer for another revision than the offer awaiting one.
+    case staleRevision(expected: Int?, got: Int)
+    /// The SDP could not be served.
+    case sdp(SdpError)
+    /// A `tracks` entry names a mid the offer does not have, or twice.
+    case invalidTracks(String)
+
+    public var description: String {
+        switch self {
+        case .notInCall: "You are not in this call; send call.join first."
+        case .callFull(let limit): "The call is full (at most \(limit) participants)."
+        case .unknownTrack(let id): "No track '\(id.prefix(64))' in this call."
+        case .staleRevision(let expected?, let got):
+            "This answer is for revision \(got), but the offer awaiting an answer is revision \(expected)."
+        case .staleRevision(nil, let got): "No subscribe offer awaits an answer (got revision \(got))."
+        case .sdp(let error): error.description
+        case .invalidTracks(let reason): reason
+        }
+    }
+}

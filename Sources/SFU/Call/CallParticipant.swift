@@ -1,0 +1,44 @@
+import ICE
+
+/// One person in a call: their two peer connections' local parameters, what they publish,
+/// and the state of their subscribe connection's offer/answer exchange.
+public struct CallParticipant: Sendable {
+    public let userId: String
+    public var displayName: String
+    public let id: ParticipantID
+    /// The WebSocket connection that joined; call events for this participant go to it.
+    public let connectionId: UInt64
+    public internal(set) var tracks: [CallTrack] = []
+    /// Parley's side of the publish connection, made at the first `call.publish`.
+    var publish: PeerSide?
+    var subscribe: SubscribeState
+
+    struct PeerSide: Sendable {
+        var local: LocalTransport
+        var credentials: IceCredentials
+    }
+}
+
+/// The subscribe connection's negotiation (PROTOCOL.md: the server offers, the client answers,
+/// and no new offer goes out before the last one, by revision, is answered).
+struct SubscribeState: Sendable {
+    var side: CallParticipant.PeerSide
+    /// One per remote track ever offered, in m-line order; a track that went away stays as an
+    /// inactive section so later m-lines keep their place (RFC 8829 §5.2.2).
+    var slots: [SubscribeSlot] = []
+    var revision = 0
+    /// The revision of the offer sent and not answered yet.
+    var awaitingAnswer: Int?
+    /// The track set changed since the last offer.
+    var dirty = false
+    /// The transport is opened with the first offer.
+    var opened = false
+}
+
+struct SubscribeSlot: Sendable {
+    var track: SubscribeTrack
+    var engineTrack: TrackID
+    var accepted = false
+    var rtxAccepted = false
+    var extensions = HeaderExtensionMap()
+}

@@ -1,0 +1,225 @@
+import ICE
+
+/// The signaling state of one call (one conversation's call on this instance): who is in it,
+/// what each publishes, and each subscribe connection's offer/answer state. A pure state
+/// machine in the manner of postgres-nio's: every request returns the `CallEffect`s the caller
+/// must carry out (frames to send, offers to deliver); it does no I/O and holds no lock, so
+/// every rule is tested without sockets.
+public struct CallRoom: Sendable {
+    public let callId: String
+    public let conversationId: String
+    /// In join order.
+    public private(set) var participants: [CallParticipant] = []
+    private var trackCounter: UInt64 = 0
+
+    public init(callId: String, conversationId: String) {
+        self.callId = callId
+        self.conversationId = conversationId
+    }
+
+    public var isEmpty: Bool { participants.isEmpty }
+
+    public func participant(_ userId: String) -> CallParticipant? { participants.first { $0.userId == userId } }
+
+    private func index(_ userId: String) throws(CallError) -> Int {
+        guard let index = participants.firstIndex(where: { $0.userId == userId }) else { throw .notInCall }
+        return index
+    }
+
+    // MARK: joining and leaving
+
+    /// Adds a participant (a user joining again from another connection replaces their first
+    /// one, which leaves). `subscribe` is Parley's side of the new subscribe connection.
+    public mutating func join(userId: String, displayName: String, id: ParticipantID, connectionId: UInt64,
+                              subscribe: LocalTransport, credentials: IceCredentials) -> [CallEffect] {
+        var effects: [CallEffect] = []
+        if participant(userId) != nil { effects += leave(userId: userId) }
+        participants.append(CallParticipant(
+            userId: userId, displayName: displayName, id: id, connectionId: connectionId,
+            subscribe: SubscribeState(side: .init(local: subscribe, credentials: credentials))))
+        effects.append(.joined(userId: userId))
+        effects += refreshOffers()
+        return effects
+    }
+
+    /// Removes a participant: the others see it leave and its tracks go, and get new offers.
+    public mutating func leave(userId: String) -> [CallEffect] {
+        guard let index = participants.firstIndex(where: { $0.userId == userId }) else { return [] }
+        let gone = participants.remove(at: index)
+        var effects: [CallEffect] = [.left(userId: userId, participant: gone.id)]
+        for track in gone.tracks { effects.append(.unpublished(userId: userId, track: track)) }
+        effects += refreshOffers()
+        return effects
+    }
+
+    // MARK: publishing
+
+    /// Answers a publish offer. Tracks are matched to m-sections by mid: a mid seen before keeps
+    /// its track, a new sending mid publishes a track, a mid that stopped sending unpublishes.
+    /// `local` is used for the first publish only (later offers renegotiate the same connection).
+    public mutating func publish(userId: String, offer: String, sources: [String: TrackSource],
+                                 local: LocalTransport, credentials: IceCredentials) throws(CallError)
+        -> (negotiation: PublishNegotiation, effects: [CallEffect]) {
+        let index = try index(userId)
+        let side = participants[index].publish ?? .init(local: local, credentials: credentials)
+        let negotiation: PublishNegotiation
+        do {
+            negotiation = try SdpNegotiator.negotiatePublish(offer: offer, local: side.local)
+        } catch {
+            throw .sdp(error)
+        }
+        let mids = Set(negotiation.media.map(\.mid))
+        for mid in sources.keys where !mids.contains(mid) {
+            throw .invalidTracks("tracks names mid '\(mid.prefix(32))', which the offer does not send.")
+        }
+        participants[index].publish = side
+        var effects: [CallEffect] = []
+        let old = participants[index].tracks
+        var tracks: [CallTrack] = []
+        for media in negotiation.media {
+            let source = sources[media.mid] ?? (media.kind == .audio ? .microphone : .camera)
+            if var existing = old.first(where: { $0.media.mid == media.mid && $0.kind == media.kind }) {
+                existing.media = media
+                existing.source = source
+                tracks.append(existing)
+            } else {
+                trackCounter += 1
+                let id = TrackID(rawValue: participants[index].id.rawValue << 20 | (trackCounter & 0xFFFFF))
+                let track = CallTrack(trackId: "\(callId.prefix(8))-\(participants[index].id.rawValue)-\(trackCounter)",
+                                      id: id, source: source, muted: false, media: media)
+                tracks.append(track)
+                effects.append(.published(userId: userId, track: track))
+            }
+        }
+        for track in old where !tracks.contains(where: { $0.id == track.id }) {
+            effects.append(.unpublished(userId: userId, track: track))
+        }
+        participants[index].tracks = tracks
+        effects += refreshOffers()
+        return (negotiation, effects)
+    }
+
+    /// Whether the caller's publish connection exists yet (its first `call.publish` opens it).
+    public func hasPublishTransport(_ userId: String) -> Bool { participant(userId)?.publish != nil }
+
+    /// Parley's ICE credentials of a participant's publish connection.
+    public func publishCredentials(_ userId: String) -> IceCredentials? { participant(userId)?.publish?.credentials }
+
+    public mutating func mute(userId: String, trackId: String, muted: Bool) throws(CallError) -> [CallEffect] {
+        let index = try index(userId)
+        guard let trackIndex = participants[index].tracks.firstIndex(where: { $0.trackId == trackId }) else {
+            throw .unknownTrack(trackId)
+        }
+        guard participants[index].tracks[trackIndex].muted != muted else { return [] }
+        participants[index].tracks[trackIndex].muted = muted
+        return [.muted(userId: userId, track: participants[index].tracks[trackIndex])]
+    }
+
+    /// The engine id of a remote track a subscriber may set the quality of.
+    public func remoteTrack(_ trackId: String, for userId: String) throws(CallError) -> TrackID {
+        let index = try index(userId)
+        for other in participants.indices where other != index {
+            if let track = participants[other].tracks.first(where: { $0.trackId == trackId }) { return track.id }
+        }
+        throw .unknownTrack(trackId)
+    }
+
+    // MARK: subscribing
+
+    /// Takes the answer to the subscribe offer of `revision`. Returns what the answer accepted,
+    /// as the engine's down-tracks, and any offer that was held back while this one was open.
+    public mutating func subscribeAnswer(userId: String, sdp: String, revision: Int) throws(CallError)
+        -> (answer: SubscribeAnswer, downTracks: [DownTrackConfig], effects: [CallEffect]) {
+        let index = try index(userId)
+        let awaiting = participants[index].subscribe.awaitingAnswer
+        guard awaiting == revision else { throw .staleRevision(expected: awaiting, got: revision) }
+        let offered = participants[index].subscribe.slots.map(\.track)
+        let answer: SubscribeAnswer
+        do {
+            answer = try SdpNegotiator.parseSubscribeAnswer(sdp, offered: offered)
+        } catch {
+            throw .sdp(error)
+        }
+        participants[index].subscribe.awaitingAnswer = nil
+        let accepted = Set(answer.acceptedMids)
+        let rtx = Set(answer.rtxAcceptedMids)
+        for slot in participants[index].subscribe.slots.indices {
+            let mid = participants[index].subscribe.slots[slot].track.mid
+            participants[index].subscribe.slots[slot].accepted = accepted.contains(mid)
+            participants[index].subscribe.slots[slot].rtxAccepted = rtx.contains(mid)
+            participants[index].subscribe.slots[slot].extensions = answer.extensions[mid] ?? HeaderExtensionMap()
+        }
+        let effects = refreshOffers()
+        return (answer, downTracks(of: participants[index]), effects)
+    }
+
+    /// The down-tracks a subscriber's last answer accepted that are still live.
+    func downTracks(of participant: CallParticipant) -> [DownTrackConfig] {
+        participant.subscribe.slots.filter { $0.accepted && $0.track.active }.map { slot in
+            DownTrackConfig(
+                track: slot.engineTrack, ssrc: slot.track.ssrc, rtxSsrc: slot.rtxAccepted ? slot.track.rtxSsrc : nil,
+                payloadType: slot.track.codec.payloadType, rtxPayloadType: slot.rtxAccepted ? slot.track.codec.rtxPayloadType : nil,
+                absSendTimeId: slot.extensions.absSendTime, audioLevelId: slot.extensions.audioLevel, quality: .high)
+        }
+    }
+
+    /// Brings every subscribe connection's slots in line with the tracks of the others, and
+    /// sends an offer to each one that changed and is not waiting for an answer.
+    private mutating func refreshOffers() -> [CallEffect] {
+        var effects: [CallEffect] = []
+        for index in participants.indices {
+            let me = participants[index]
+            var wanted: [(CallParticipant, CallTrack)] = []
+            for other in participants where other.userId != me.userId {
+                for track in other.tracks { wanted.append((other, track)) }
+            }
+            var state = me.subscribe
+            for slot in state.slots.indices where state.slots[slot].track.active {
+                if !wanted.contains(where: { $0.1.id == state.slots[slot].engineTrack }) {
+                    state.slots[slot].track.active = false
+                    state.dirty = true
+                }
+            }
+            for (owner, track) in wanted where !state.slots.contains(where: { $0.engineTrack == track.id && $0.track.active }) {
+                let codec = SubscribeCodecs.codec(forwarding: track.media.codec)
+                let rtxSsrc: UInt32? = codec.rtxPayloadType == nil ? nil : UInt32.random(in: 1...UInt32.max)
+                state.slots.append(SubscribeSlot(
+                    track: SubscribeTrack(mid: String(state.slots.count), kind: track.kind, codec: codec,
+                                          ssrc: UInt32.random(in: 1...UInt32.max), rtxSsrc: rtxSsrc,
+                                          streamId: owner.userId, trackId: track.trackId),
+                    engineTrack: track.id))
+                state.dirty = true
+            }
+            if state.dirty, state.awaitingAnswer == nil, !state.slots.isEmpty {
+                state.revision += 1
+                state.awaitingAnswer = state.revision
+                state.dirty = false
+                let opening = !state.opened
+                state.opened = true
+                let sdp = SdpNegotiator.subscribeOffer(tracks: state.slots.map(\.track), local: state.side.local,
+                                                       version: UInt64(state.revision))
+                effects.append(.subscribeOffer(userId: me.userId, participant: me.id, sdp: sdp, revision: state.revision,
+                                               opensTransport: opening))
+            }
+            participants[index].subscribe = state
+        }
+        return effects
+    }
+
+    /// Parley's ICE credentials of a participant's subscribe connection (for opening it).
+    public func subscribeCredentials(_ userId: String) -> IceCredentials? { participant(userId)?.subscribe.side.credentials }
+}
+
+/// What the owner of a `CallRoom` must do after a change.
+public enum CallEffect: Sendable, Equatable {
+    /// `call.participant.joined` to the others in the call, `call.state` to the members.
+    case joined(userId: String)
+    /// `call.participant.left` to the others, `call.state` to the members; the engine drops it.
+    case left(userId: String, participant: ParticipantID)
+    /// `call.track.published` / `call.track.unpublished` / `call.track.muted` to the others.
+    case published(userId: String, track: CallTrack)
+    case unpublished(userId: String, track: CallTrack)
+    case muted(userId: String, track: CallTrack)
+    /// `call.subscribe.offer` to this participant; the first one opens its subscribe transport.
+    case subscribeOffer(userId: String, participant: ParticipantID, sdp: String, revision: Int, opensTransport: Bool)
+}

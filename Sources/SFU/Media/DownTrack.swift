@@ -1,0 +1,29 @@
+/// One published track as one subscriber receives it: Parley's SSRC and payload type for it in
+/// the subscribe connection, the simulcast layer it gets, and the rewriter keeping its numbering
+/// continuous. Confined to the media thread.
+final class DownTrack {
+    unowned let track: PublishedTrack
+    unowned let subscriber: PeerTransport
+    let config: DownTrackConfig
+    /// The answer accepted it and the transport has SRTP keys: packets flow.
+    var active = false
+    var quality: SimulcastQuality
+    /// The layer being forwarded now, and the one wanted (switched to on its next keyframe).
+    var currentLayer: Int?
+    var targetLayer: Int?
+    var rewriter: StreamRewriter
+    var rtxSequence: UInt16
+    /// For sender reports (RFC 3550 §6.4.1).
+    var packetsSent: UInt32 = 0
+    var octetsSent: UInt32 = 0
+
+    init(track: PublishedTrack, subscriber: PeerTransport, config: DownTrackConfig) {
+        self.track = track
+        self.subscriber = subscriber
+        self.config = config
+        self.quality = config.quality
+        rewriter = StreamRewriter(initialSequence: UInt16.random(in: 0...0x7FFF), initialTimestamp: UInt32.random(in: 0...UInt32.max))
+        rtxSequence = UInt16.random(in: 0...0x7FFF)
+        if !track.isVideo || track.layers.count == 1 { targetLayer = 0 }
+    }
+}

@@ -1,0 +1,98 @@
+import DTLS
+import ICE
+
+/// RTCP from peers: keyframe requests, NACKs and bandwidth feedback from subscribers, sender
+/// reports from publishers (DESIGN.md "The media path", RTCP).
+extension MediaEngine {
+    func receiveRTCP(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, now: ContinuousClock.Instant,
+                     router: MediaTransportRouter) {
+        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, let source = packet.baseAddress,
+              let buffer = receiveBuffer.baseAddress else {
+            counters.add(.packetsDropped)
+            return
+        }
+        buffer.copyMemory(from: source, byteCount: packet.count)
+        var length = packet.count
+        do {
+            try srtp.unprotectRTCP(receiveBuffer, length: &length)
+        } catch {
+            counters.add(.srtpErrors)
+            return
+        }
+        var packets = RtcpCompoundIterator(UnsafeRawBufferPointer(start: buffer, count: length))
+        while let rtcp = packets.next() {
+            switch transport.role {
+            case .subscribe: subscriberFeedback(rtcp, on: transport, now: now, router: router)
+            case .publish: publisherReport(rtcp, on: transport, now: now)
+            }
+        }
+    }
+
+    private func subscriberFeedback(_ rtcp: RtcpPacketView, on transport: PeerTransport, now: ContinuousClock.Instant,
+                                    router: MediaTransportRouter) {
+        switch (rtcp.packetType, rtcp.format) {
+        case (206, 1):  // PLI, RFC 4585 §6.3.1
+            guard let pli = PictureLossIndication(parsing: rtcp), let down = transport.downTracks[pli.mediaSsrc] else { return }
+            counters.add(.keyframeRequestsReceived)
+            if let layer = down.targetLayer ?? down.currentLayer { requestKeyframe(down.track, layer: layer, now: now, router: router) }
+        case (206, 4):  // FIR, RFC 5104 §4.3.1
+            guard let fir = FullIntraRequest(parsing: rtcp), let down = transport.downTracks[fir.ssrc] else { return }
+            counters.add(.keyframeRequestsReceived)
+            if let layer = down.targetLayer ?? down.currentLayer { requestKeyframe(down.track, layer: layer, now: now, router: router) }
+        case (206, 15):  // REMB
+            guard let remb = Remb(parsing: rtcp) else { return }
+            transport.estimator.remb(bitrate: remb.bitrate, now: now)
+        case (205, 1):  // Generic NACK, RFC 4585 §6.2.1
+            guard let nack = GenericNack(parsing: rtcp), let down = transport.downTracks[nack.mediaSsrc] else { return }
+            nack.forEachLostSequence { lost in
+                counters.add(.nacksReceived)
+                retransmit(lost, for: down, now: now, router: router)
+            }
+        case (201, _):
+            guard let report = ReceiverReport(parsing: rtcp) else { return }
+            for index in 0..<report.count {
+                if let block = report.reportBlock(at: index), transport.downTracks[block.ssrc] != nil {
+                    transport.estimator.receiverReport(fractionLost: block.fractionLost, now: now)
+                }
+            }
+        default:
+            break
+        }
+    }
+
+    /// Answers one NACKed sequence number (in the subscriber's numbering) from the cache of the
+    /// layer it is receiving: as RTX when its answer kept RTX (RFC 4588), else as the packet again.
+    private func retransmit(_ lost: UInt16, for down: DownTrack, now: ContinuousClock.Instant, router: MediaTransportRouter) {
+        guard let layerIndex = down.currentLayer, let cache = down.track.layers[layerIndex].cache,
+              let input = down.rewriter.input(forOutput: lost), let entry = cache.entry(input) else {
+            counters.add(.retransmissionsMissed)
+            return
+        }
+        var pictureId: UInt16?
+        var tl0: UInt8?
+        if down.track.media.codec.name == .vp8, let descriptor = Vp8Descriptor(entry.payload) {
+            pictureId = descriptor.pictureId.map { down.rewriter.pictureId(for: $0) }
+            tl0 = descriptor.tl0PicIdx.map { down.rewriter.tl0(for: $0) }
+        }
+        let absSendTime = AbsSendTime.value(microsecondsSinceStart: UInt64(microseconds(since: epoch, now)))
+        let timestamp = down.rewriter.timestamp(for: entry.timestamp)
+        let sent: Bool
+        if let rtxSsrc = down.config.rtxSsrc, let rtxPayloadType = down.config.rtxPayloadType {
+            sent = send(entry.payload, to: down, marker: entry.marker, payloadType: rtxPayloadType, sequence: down.rtxSequence,
+                        timestamp: timestamp, ssrc: rtxSsrc, originalSequence: lost, pictureId: pictureId, tl0: tl0,
+                        audioLevel: nil, absSendTime: absSendTime, router: router)
+            if sent { down.rtxSequence &+= 1 }
+        } else {
+            sent = send(entry.payload, to: down, marker: entry.marker, payloadType: down.config.payloadType, sequence: lost,
+                        timestamp: timestamp, ssrc: down.config.ssrc, originalSequence: nil, pictureId: pictureId, tl0: tl0,
+                        audioLevel: nil, absSendTime: absSendTime, router: router)
+        }
+        if sent { counters.add(.retransmissions) }
+    }
+
+    private func publisherReport(_ rtcp: RtcpPacketView, on transport: PeerTransport, now: ContinuousClock.Instant) {
+        guard rtcp.packetType == 200, let report = SenderReport(parsing: rtcp), let binding = transport.bindings[report.ssrc],
+              !binding.isRTX else { return }
+        binding.track.layers[binding.layer].statistics.senderReport(ntp: report.ntpTimestamp, now: now)
+    }
+}

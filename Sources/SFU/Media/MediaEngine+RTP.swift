@@ -1,0 +1,226 @@
+import DTLS
+import ICE
+
+/// The packet path: DTLS to the session, SRTP media from publishers forwarded to subscribers.
+extension MediaEngine {
+    func received(_ packet: UnsafeRawBufferPointer, kind: MediaPacketKind, from path: FiveTuple,
+                  on transport: PeerTransport, router: MediaTransportRouter) {
+        guard !transport.closed else { return }
+        let now = ContinuousClock.now
+        switch kind {
+        case .dtls:
+            transport.lastPath = path
+            apply(transport.dtls.receive(datagram: packet, now: now), to: transport, router: router)
+        case .rtp:
+            if transport.role == .publish {
+                receiveMedia(packet, on: transport, now: now, router: router)
+            } else {
+                counters.add(.packetsDropped)  // subscribers send RTCP only
+            }
+        case .rtcp:
+            receiveRTCP(packet, on: transport, now: now, router: router)
+        default:
+            counters.add(.packetsDropped)
+        }
+    }
+
+    /// One SRTP packet from a publisher: unprotect, account, cache, forward.
+    private func receiveMedia(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, now: ContinuousClock.Instant,
+                              router: MediaTransportRouter) {
+        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, let source = packet.baseAddress,
+              let buffer = receiveBuffer.baseAddress else {
+            counters.add(.packetsDropped)
+            return
+        }
+        buffer.copyMemory(from: source, byteCount: packet.count)
+        var length = packet.count
+        do {
+            try srtp.unprotectRTP(receiveBuffer, length: &length)
+        } catch {
+            counters.add(.srtpErrors)
+            return
+        }
+        guard let rtp = RtpPacketView(UnsafeRawBufferPointer(start: buffer, count: length)) else {
+            counters.add(.packetsDropped)
+            return
+        }
+        counters.add(.packetsReceived)
+        counters.add(.bytesReceived, length)
+
+        // Transport-wide sequence numbers are recorded for every packet, padding and RTX
+        // included: the publisher's bandwidth estimate counts them all.
+        if transport.transportCCId != 0, let element = rtp.extensionElement(id: transport.transportCCId), element.count >= 2 {
+            let sequence = UInt16(element[0]) << 8 | UInt16(element[1])
+            transport.transportCC.record(sequence: sequence, arrivalMicroseconds: microseconds(since: epoch, now))
+        }
+
+        guard let binding = transport.bindings[rtp.ssrc] ?? bind(rtp, on: transport) else {
+            counters.add(.packetsDropped)
+            return
+        }
+        let track = binding.track
+        let layer = track.layers[binding.layer]
+        var sequence = rtp.sequenceNumber
+        var payload = rtp.payload
+        if binding.isRTX {
+            // RFC 4588 §4: the original sequence number, then the original payload. RTX with
+            // nothing after the OSN is bandwidth probing padding.
+            guard payload.count > 2, let original = RtxPacket.originalSequenceNumber(payload: payload) else {
+                counters.add(.packetsDropped)
+                return
+            }
+            sequence = original
+            payload = UnsafeRawBufferPointer(rebasing: payload[2...])
+        } else if payload.isEmpty {
+            counters.add(.packetsDropped)  // padding only
+            return
+        }
+
+        layer.received(bytes: length, now: now)
+        if !binding.isRTX {
+            layer.statistics.record(sequence: sequence, timestamp: rtp.timestamp,
+                                    arrivalTicks: ticks(since: epoch, now, clockRate: track.media.codec.clockRate))
+        }
+        layer.cache?.store(sequenceNumber: sequence, timestamp: rtp.timestamp, marker: rtp.marker, payload: payload)
+
+        var levelByte: UInt8 = 0
+        var hasLevel = false
+        if track.media.kind == .audio, track.media.extensions.audioLevel != 0,
+           let element = rtp.extensionElement(id: track.media.extensions.audioLevel), let level = AudioLevel(element) {
+            levelByte = element[0]
+            hasLevel = true
+            track.audioLevel.record(level: level.level, voice: level.voice)
+        }
+        guard !track.downTracks.isEmpty else { return }
+
+        let isKeyframe: Bool
+        var pictureId: UInt16?
+        var tl0: UInt8?
+        switch track.media.codec.name {
+        case .opus: isKeyframe = true
+        case .vp8:
+            isKeyframe = KeyframeDetector.vp8(payload)
+            if let descriptor = Vp8Descriptor(payload) {
+                pictureId = descriptor.pictureId
+                tl0 = descriptor.tl0PicIdx
+            }
+        case .vp9: isKeyframe = KeyframeDetector.vp9(payload)
+        case .h264: isKeyframe = KeyframeDetector.h264(payload)
+        }
+        if isKeyframe, track.isVideo { layer.keyframeRequests.keyframeArrived() }
+        let absSendTime = AbsSendTime.value(microsecondsSinceStart: UInt64(microseconds(since: epoch, now)))
+        let clockRate = track.media.codec.clockRate
+
+        for down in track.downTracks where down.active {
+            if down.currentLayer != binding.layer {
+                guard down.targetLayer == binding.layer, isKeyframe else { continue }
+                down.rewriter.rebase(sequence: sequence, timestamp: rtp.timestamp, pictureId: pictureId, tl0: tl0,
+                                     clockRate: clockRate, now: now)
+                if down.currentLayer != nil { counters.add(.layerSwitches) }
+                down.currentLayer = binding.layer
+            }
+            let outSequence = down.rewriter.sequence(for: sequence)
+            let outTimestamp = down.rewriter.timestamp(for: rtp.timestamp)
+            let outPicture = pictureId.map { down.rewriter.pictureId(for: $0) }
+            let outTl0 = tl0.map { down.rewriter.tl0(for: $0) }
+            if send(payload, to: down, marker: rtp.marker, payloadType: down.config.payloadType, sequence: outSequence,
+                    timestamp: outTimestamp, ssrc: down.config.ssrc, originalSequence: nil, pictureId: outPicture, tl0: outTl0,
+                    audioLevel: hasLevel ? levelByte : nil, absSendTime: absSendTime, router: router) {
+                down.rewriter.sent(sequence: outSequence, timestamp: outTimestamp, pictureId: outPicture, tl0: outTl0, now: now)
+                down.packetsSent &+= 1
+                down.octetsSent &+= UInt32(truncatingIfNeeded: payload.count)
+            }
+        }
+    }
+
+    /// Writes one packet for one subscriber into the send buffer (a fresh header in its
+    /// numbering, the payload, the VP8 ids rewritten), protects it with its keys and queues it.
+    /// `originalSequence` makes it an RTX packet (RFC 4588 §4).
+    func send(_ payload: UnsafeRawBufferPointer, to down: DownTrack, marker: Bool, payloadType: UInt8, sequence: UInt16,
+              timestamp: UInt32, ssrc: UInt32, originalSequence: UInt16?, pictureId: UInt16?, tl0: UInt8?,
+              audioLevel: UInt8?, absSendTime: UInt32, router: MediaTransportRouter) -> Bool {
+        let subscriber = down.subscriber
+        guard let srtp = subscriber.srtp, let iceID = subscriber.iceID, let base = sendBuffer.baseAddress else { return false }
+        let headerLength = RtpHeaderWriter.write(
+            into: sendBuffer, marker: marker, payloadType: payloadType, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc,
+            absSendTime: (down.config.absSendTimeId, absSendTime),
+            audioLevel: (audioLevel == nil ? 0 : down.config.audioLevelId, audioLevel ?? 0),
+            transportSequence: (0, 0), mid: (0, nil))
+        let osnLength = originalSequence == nil ? 0 : 2
+        var length = headerLength + osnLength + payload.count
+        guard headerLength > 0, length + srtp.profile.rtpOverhead <= sendBuffer.count, let source = payload.baseAddress else {
+            counters.add(.packetsDropped)
+            return false
+        }
+        if let originalSequence {
+            base.storeBytes(of: UInt8(originalSequence >> 8), toByteOffset: headerLength, as: UInt8.self)
+            base.storeBytes(of: UInt8(originalSequence & 0xFF), toByteOffset: headerLength + 1, as: UInt8.self)
+        }
+        let payloadStart = headerLength + osnLength
+        (base + payloadStart).copyMemory(from: source, byteCount: payload.count)
+        if pictureId != nil || tl0 != nil {
+            _ = Vp8Descriptor.rewrite(UnsafeMutableRawBufferPointer(start: base + payloadStart, count: payload.count),
+                                  pictureId: pictureId, tl0PicIdx: tl0)
+        }
+        do {
+            try srtp.protectRTP(sendBuffer, length: &length)
+        } catch {
+            counters.add(.srtpErrors)
+            return false
+        }
+        guard router.send(UnsafeRawBufferPointer(start: base, count: length), on: iceID) else { return false }
+        counters.add(.packetsForwarded)
+        counters.add(.bytesForwarded, length)
+        return true
+    }
+
+    /// Finds the track layer of an SSRC not seen before, from the mid and rid header extensions
+    /// (RFC 8843 §9.2, RFC 8852), or, for a transport whose tracks announced no SSRC and no
+    /// extension says otherwise, from the payload type. Runs once per new SSRC.
+    private func bind(_ rtp: RtpPacketView, on transport: PeerTransport) -> SsrcBinding? {
+        var track: PublishedTrack?
+        if transport.midId != 0, let mid = rtp.extensionElement(id: transport.midId) {
+            track = transport.tracks.first { $0.mid.withUnsafeBytes { $0.elementsEqual(mid) } }
+        }
+        if track == nil {
+            let candidates = transport.tracks.filter {
+                $0.media.codec.payloadType == rtp.payloadType || $0.media.codec.rtxPayloadType == rtp.payloadType
+            }
+            if candidates.count == 1 { track = candidates[0] }
+        }
+        guard let track else { return nil }
+        var isRTX = track.media.codec.rtxPayloadType == rtp.payloadType
+        var layer = 0
+        if track.layers.count > 1 {
+            if transport.ridId != 0, let rid = rtp.extensionElement(id: transport.ridId), let index = track.layerIndex(rid: rid) {
+                layer = index
+            } else if transport.repairedRidId != 0, let rid = rtp.extensionElement(id: transport.repairedRidId),
+                      let index = track.layerIndex(rid: rid) {
+                layer = index
+                isRTX = true
+            } else {
+                return nil
+            }
+        }
+        let binding = SsrcBinding(track: track, layer: layer, isRTX: isRTX)
+        transport.bindings[rtp.ssrc] = binding
+        if isRTX {
+            track.layers[layer].rtxSsrc = rtp.ssrc
+        } else {
+            track.layers[layer].ssrc = rtp.ssrc
+            if transport.transportCCMediaSsrc == 0 { transport.transportCCMediaSsrc = rtp.ssrc }
+        }
+        return binding
+    }
+}
+
+@inline(__always)
+func microseconds(since origin: ContinuousClock.Instant, _ now: ContinuousClock.Instant) -> Int64 {
+    let elapsed = now - origin
+    return elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+}
+
+@inline(__always)
+func ticks(since origin: ContinuousClock.Instant, _ now: ContinuousClock.Instant, clockRate: UInt32) -> Int64 {
+    microseconds(since: origin, now) * Int64(clockRate) / 1_000_000
+}

@@ -1,0 +1,298 @@
+import DTLS
+import ICE
+
+/// The SFU's media plane (DESIGN.md "The media path"): every peer transport, published track
+/// and down-track of every call on this instance, and the packet path between them.
+///
+/// It lives on the media I/O thread and nowhere else: packets arrive through `PeerTransport`
+/// synchronously from the router, are unprotected into one reused buffer, and forwarded to each
+/// subscriber from a second reused buffer, with no lock, no actor hop and no allocation per
+/// packet. The call signaling changes its configuration only through `MediaServer`, which runs
+/// each change here with `MediaIOThread.execute`; what it must learn back (a transport closed,
+/// who is speaking) leaves through `events`, a few times a second at most.
+///
+/// `@unchecked Sendable` because `MediaServer` hands it to the I/O thread in closures; nothing
+/// outside that thread touches it.
+final class MediaEngine: @unchecked Sendable {
+    let dtlsContext: DtlsContext
+    let events: @Sendable (MediaEvent) -> Void
+    let published: MediaCounters
+    var counters = LocalMediaCounters()
+
+    var participants: [ParticipantID: MediaParticipant] = [:]
+    var tracks: [TrackID: PublishedTrack] = [:]
+    var lastSpeakers: [String: [ParticipantID]] = [:]
+
+    /// Reused packet buffers: received packets are copied here and unprotected in place; each
+    /// forwarded copy is written into `sendBuffer` and protected in place.
+    let receiveBuffer: UnsafeMutableRawBufferPointer
+    let sendBuffer: UnsafeMutableRawBufferPointer
+    let rtcpBuffer: UnsafeMutableRawBufferPointer
+    static let bufferSize = 2048
+
+    /// abs-send-time counts from here (only its low 24 bits matter).
+    let epoch = ContinuousClock.now
+    var lastFeedback: ContinuousClock.Instant
+    var lastSelection: ContinuousClock.Instant
+    var lastReports: ContinuousClock.Instant
+
+    init(dtlsContext: DtlsContext, counters: MediaCounters, events: @escaping @Sendable (MediaEvent) -> Void) {
+        self.dtlsContext = dtlsContext
+        self.published = counters
+        self.events = events
+        receiveBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+        sendBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+        rtcpBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+        lastFeedback = epoch
+        lastSelection = epoch
+        lastReports = epoch
+    }
+
+    deinit {
+        receiveBuffer.deallocate()
+        sendBuffer.deallocate()
+        rtcpBuffer.deallocate()
+    }
+
+    // MARK: configuration (from the call signaling, through MediaServer)
+
+    func openTransport(participant id: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
+                       remoteUfrag: String?, remoteFingerprints: [DtlsFingerprint], router: MediaTransportRouter) {
+        let participant = participants[id] ?? MediaParticipant(id: id, callId: callId)
+        participants[id] = participant
+        if let old = participant.transport(role) { close(old, router: router) }
+        guard let dtls = try? DtlsSession(context: dtlsContext, role: .server, remoteFingerprints: remoteFingerprints) else {
+            counters.add(.dtlsFailures)
+            events(.transportClosed(id, role, reason: "could not create a DTLS session"))
+            return
+        }
+        let transport = PeerTransport(engine: self, participant: id, role: role, callId: callId, dtls: dtls)
+        guard let iceID = router.addTransport(local: credentials, remoteUfrag: remoteUfrag, handler: transport) else {
+            events(.transportClosed(id, role, reason: "ICE credentials already in use"))
+            return
+        }
+        transport.iceID = iceID
+        participant.set(transport, for: role)
+    }
+
+    func updateRemote(participant id: ParticipantID, role: PeerRole, ufrag: String, fingerprints: [DtlsFingerprint],
+                      router: MediaTransportRouter) {
+        guard let transport = participants[id]?.transport(role), let iceID = transport.iceID else { return }
+        router.setRemoteUfrag(ufrag, for: iceID)
+        apply(transport.dtls.setRemoteFingerprints(fingerprints, now: .now), to: transport, router: router)
+    }
+
+    /// Makes `configs` the publisher's track set: tracks not listed stop (their down-tracks go),
+    /// new ones start, existing ones stay as they are.
+    func setPublishedTracks(participant id: ParticipantID, _ configs: [PublishTrackConfig], router: MediaTransportRouter) {
+        guard let transport = participants[id]?.publish else { return }
+        let wanted = Set(configs.map(\.id))
+        for track in transport.tracks where !wanted.contains(track.id) { removeTrack(track) }
+        transport.tracks.removeAll { !wanted.contains($0.id) }
+        for config in configs where tracks[config.id] == nil {
+            let track = PublishedTrack(id: config.id, participant: id, transport: transport, media: config.media, cname: config.cname)
+            tracks[config.id] = track
+            transport.tracks.append(track)
+            if let ssrc = config.media.ssrc, track.layers.count == 1 {
+                transport.bindings[ssrc] = SsrcBinding(track: track, layer: 0, isRTX: false)
+                track.layers[0].ssrc = ssrc
+                if transport.transportCCMediaSsrc == 0 { transport.transportCCMediaSsrc = ssrc }
+            }
+            if let rtx = config.media.rtxSsrc, track.layers.count == 1 {
+                transport.bindings[rtx] = SsrcBinding(track: track, layer: 0, isRTX: true)
+                track.layers[0].rtxSsrc = rtx
+            }
+        }
+        if let first = configs.first?.media.extensions {
+            transport.transportCCId = first.transportWideCC
+            transport.midId = first.mid
+            transport.ridId = first.rid
+            transport.repairedRidId = first.repairedRid
+        }
+    }
+
+    /// Makes `configs` the subscriber's down-track set (what its last answer accepted).
+    func setDownTracks(participant id: ParticipantID, _ configs: [DownTrackConfig], router: MediaTransportRouter) {
+        guard let transport = participants[id]?.subscribe else { return }
+        let wanted = Dictionary(configs.map { ($0.ssrc, $0) }, uniquingKeysWith: { a, _ in a })
+        for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc && wanted[ssrc]?.track != down.track.id {
+            detach(down)
+        }
+        for config in configs where transport.downTracks[config.ssrc] == nil {
+            guard let track = tracks[config.track] else { continue }
+            let down = DownTrack(track: track, subscriber: transport, config: config)
+            track.downTracks.append(down)
+            transport.downTracks[config.ssrc] = down
+            if let rtx = config.rtxSsrc { transport.downTracks[rtx] = down }
+            if transport.isConnected { activate(down, router: router) }
+        }
+    }
+
+    func setQuality(participant id: ParticipantID, track: TrackID, quality: SimulcastQuality, router: MediaTransportRouter) {
+        guard let transport = participants[id]?.subscribe else { return }
+        for (ssrc, down) in transport.downTracks where down.track.id == track && down.config.ssrc == ssrc {
+            down.quality = quality
+            select(down, estimate: transport.estimator.estimate / max(1, videoDownTrackCount(transport)), router: router)
+        }
+    }
+
+    func removeParticipant(_ id: ParticipantID, router: MediaTransportRouter) {
+        guard let participant = participants.removeValue(forKey: id) else { return }
+        for transport in [participant.publish, participant.subscribe].compactMap({ $0 }) { close(transport, router: router) }
+        lastSpeakers[participant.callId]?.removeAll { $0 == id }
+    }
+
+    // MARK: internals
+
+    func close(_ transport: PeerTransport, router: MediaTransportRouter) {
+        guard !transport.closed else { return }
+        transport.closed = true
+        for track in transport.tracks { removeTrack(track) }
+        transport.tracks.removeAll()
+        transport.bindings.removeAll()
+        for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc { detach(down) }
+        transport.downTracks.removeAll()
+        if let iceID = transport.iceID { router.removeTransport(iceID) }
+    }
+
+    private func removeTrack(_ track: PublishedTrack) {
+        tracks[track.id] = nil
+        for down in track.downTracks {
+            down.active = false
+            down.subscriber.downTracks[down.config.ssrc] = nil
+            if let rtx = down.config.rtxSsrc { down.subscriber.downTracks[rtx] = nil }
+        }
+        track.downTracks.removeAll()
+        for (ssrc, binding) in track.transport.bindings where binding.track === track { track.transport.bindings[ssrc] = nil }
+    }
+
+    private func detach(_ down: DownTrack) {
+        down.active = false
+        down.track.downTracks.removeAll { $0 === down }
+        down.subscriber.downTracks[down.config.ssrc] = nil
+        if let rtx = down.config.rtxSsrc { down.subscriber.downTracks[rtx] = nil }
+    }
+
+    /// Starts a down-track once its transport has keys: picks its layer and asks for a keyframe.
+    func activate(_ down: DownTrack, router: MediaTransportRouter) {
+        guard !down.active else { return }
+        down.active = true
+        if down.track.isVideo {
+            if down.track.layers.count > 1 {
+                select(down, estimate: down.subscriber.estimator.estimate / max(1, videoDownTrackCount(down.subscriber)), router: router)
+            }
+            if let layer = down.targetLayer { requestKeyframe(down.track, layer: layer, now: .now, router: router) }
+        }
+    }
+
+    func videoDownTrackCount(_ transport: PeerTransport) -> Int {
+        var count = 0
+        for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc && down.track.isVideo && down.quality != .off { count += 1 }
+        return count
+    }
+
+    /// Chooses the layer of a simulcast down-track; a change waits for the new layer's keyframe.
+    func select(_ down: DownTrack, estimate: Int, router: MediaTransportRouter) {
+        let track = down.track
+        guard track.layers.count > 1 else {
+            down.targetLayer = down.quality == .off && track.isVideo ? nil : 0
+            return
+        }
+        let now = ContinuousClock.now
+        let bitrates = track.layers.map { layer -> Int in
+            if layer.bitrate > 0 { return layer.bitrate }
+            if let at = layer.lastPacketAt, now - at < .seconds(2) { return 1 }
+            return 0
+        }
+        let target = LayerSelector.select(quality: down.quality, layerBitrates: bitrates, estimate: estimate)
+        guard target != down.targetLayer else { return }
+        down.targetLayer = target
+        if target == nil { down.currentLayer = nil }
+        if let target, target != down.currentLayer, down.active { requestKeyframe(track, layer: target, now: now, router: router) }
+    }
+
+    /// Sends a PLI (RFC 4585 §6.3.1) for one layer to its publisher, rate limited. A request
+    /// that cannot go now (too soon after the last, or the publisher not connected yet) is
+    /// remembered and sent by the ticker, unless a keyframe arrives first.
+    func requestKeyframe(_ track: PublishedTrack, layer index: Int, now: ContinuousClock.Instant, router: MediaTransportRouter) {
+        guard track.layers.indices.contains(index) else { return }
+        let layer = track.layers[index]
+        let publisher = track.transport
+        guard let ssrc = layer.ssrc, let srtp = publisher.srtp, let iceID = publisher.iceID,
+              layer.keyframeRequests.allow(now: now) else {
+            layer.keyframeRequests.defer()
+            return
+        }
+        var length = PictureLossIndication.write(into: rtcpBuffer, senderSsrc: publisher.rtcpSsrc, mediaSsrc: ssrc)
+        guard length > 0, (try? srtp.protectRTCP(rtcpBuffer, length: &length)) != nil else { return }
+        router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), on: iceID)
+        counters.add(.keyframeRequestsSent)
+    }
+
+    func transportClosed(_ transport: PeerTransport, reason: IceCloseReason) {
+        guard !transport.closed else { return }
+        if reason == .consentExpired { counters.add(.transportsClosedByConsent) }
+        transport.iceID = nil  // the router already forgot it
+        events(.transportClosed(transport.participant, transport.role,
+                                reason: reason == .consentExpired ? "ICE consent expired" : "transport removed"))
+    }
+
+    /// Applies what the DTLS session asked for: datagrams, the timer, and a state change.
+    func apply(_ output: DtlsOutput, to transport: PeerTransport, router: MediaTransportRouter) {
+        if let iceID = transport.iceID {
+            for datagram in output.datagrams {
+                datagram.withUnsafeBytes { bytes in
+                    if !router.send(bytes, on: iceID), let path = transport.lastPath { router.send(bytes, to: path) }
+                }
+            }
+        }
+        transport.dtlsDeadline = output.timerDeadline
+        switch output.event {
+        case .connected(let material)?:
+            guard let srtp = try? SrtpSession(keyingMaterial: material) else {
+                fail(transport, reason: "could not create SRTP contexts", router: router)
+                return
+            }
+            transport.srtp = srtp
+            events(.connected(transport.participant, transport.role))
+            if transport.role == .subscribe {
+                for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc { activate(down, router: router) }
+            }
+        case .failed(let error)?:
+            counters.add(.dtlsFailures)
+            fail(transport, reason: "DTLS failed: \(error)", router: router)
+        case .closed?:
+            fail(transport, reason: "DTLS closed by the peer", router: router)
+        case nil:
+            break
+        }
+    }
+
+    private func fail(_ transport: PeerTransport, reason: String, router: MediaTransportRouter) {
+        guard !transport.closed else { return }
+        close(transport, router: router)
+        events(.transportClosed(transport.participant, transport.role, reason: reason))
+    }
+}
+
+/// The engine's view of one participant: its call and its two transports.
+final class MediaParticipant {
+    let id: ParticipantID
+    let callId: String
+    var publish: PeerTransport?
+    var subscribe: PeerTransport?
+
+    init(id: ParticipantID, callId: String) {
+        self.id = id
+        self.callId = callId
+    }
+
+    func transport(_ role: PeerRole) -> PeerTransport? { role == .publish ? publish : subscribe }
+
+    func set(_ transport: PeerTransport, for role: PeerRole) {
+        switch role {
+        case .publish: publish = transport
+        case .subscribe: subscribe = transport
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import DTLS
+import ICE
+
+/// The SFU's media plane as the rest of the process sees it: the media I/O thread with its one
+/// UDP port, the DTLS certificate, and the engine on that thread. Every method queues its
+/// change to the I/O thread and returns at once; nothing here blocks on the media path.
+public final class MediaServer: Sendable {
+    public let configuration: MediaTransportConfiguration
+    public let certificate: DtlsCertificate
+    public let counters = MediaCounters()
+    let io: MediaIOThread
+    let engine: MediaEngine
+
+    /// Opens the media port and loads (or creates) the DTLS certificate in `certificateDirectory`.
+    /// `events` is called from the media thread; it must only hand the event on.
+    public init(configuration: MediaTransportConfiguration, certificateDirectory: String,
+                events: @escaping @Sendable (MediaEvent) -> Void) throws {
+        self.configuration = configuration
+        certificate = try DtlsCertificate.loadOrCreate(inDirectory: certificateDirectory)
+        let context = try DtlsContext(certificate: certificate)
+        io = try MediaIOThread(configuration: configuration)
+        engine = MediaEngine(dtlsContext: context, counters: counters, events: events)
+    }
+
+    public func start() {
+        let engine = self.engine
+        io.setTicker(every: .milliseconds(20)) { now, router in engine.tick(now: now, router: router) }
+        io.start()
+    }
+
+    public func stop() { io.stop() }
+
+    /// The UDP port media arrives on (the one bound, if `RTC_UDP_PORT` was 0).
+    public var port: UInt16 { io.localAddress.port }
+
+    /// Parley's side of a new peer connection, for its SDP: fresh ICE credentials, the
+    /// certificate's fingerprint, and the candidates on the announced address.
+    public func localTransport(sessionId: UInt64) -> (LocalTransport, IceCredentials) {
+        let credentials = IceCredentials.random()
+        let ip = configuration.announcedIP
+        let local = LocalTransport(
+            iceUfrag: credentials.ufrag, icePwd: credentials.password, fingerprint: certificate.fingerprint.sdpValue,
+            candidates: IceCandidateLines.lines(announcedIP: ip, port: port, iceTCP: configuration.iceTCPEnabled),
+            address: ip, sessionId: sessionId)
+        return (local, credentials)
+    }
+
+    public func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
+                              remoteUfrag: String?, remoteFingerprints: [DtlsFingerprint]) {
+        let engine = self.engine
+        io.execute { router in
+            engine.openTransport(participant: participant, callId: callId, role: role, credentials: credentials,
+                                 remoteUfrag: remoteUfrag, remoteFingerprints: remoteFingerprints, router: router)
+        }
+    }
+
+    public func updateRemote(participant: ParticipantID, role: PeerRole, ufrag: String, fingerprints: [DtlsFingerprint]) {
+        let engine = self.engine
+        io.execute { router in engine.updateRemote(participant: participant, role: role, ufrag: ufrag, fingerprints: fingerprints, router: router) }
+    }
+
+    public func setPublishedTracks(participant: ParticipantID, _ tracks: [PublishTrackConfig]) {
+        let engine = self.engine
+        io.execute { router in engine.setPublishedTracks(participant: participant, tracks, router: router) }
+    }
+
+    public func setDownTracks(participant: ParticipantID, _ downTracks: [DownTrackConfig]) {
+        let engine = self.engine
+        io.execute { router in engine.setDownTracks(participant: participant, downTracks, router: router) }
+    }
+
+    public func setQuality(participant: ParticipantID, track: TrackID, quality: SimulcastQuality) {
+        let engine = self.engine
+        io.execute { router in engine.setQuality(participant: participant, track: track, quality: quality, router: router) }
+    }
+
+    public func removeParticipant(_ participant: ParticipantID) {
+        let engine = self.engine
+        io.execute { router in engine.removeParticipant(participant, router: router) }
+    }
+}

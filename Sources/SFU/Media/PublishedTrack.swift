@@ -1,0 +1,43 @@
+/// One track a participant publishes (an m-section of its publish connection) and the
+/// subscribers it is forwarded to. Confined to the media thread.
+final class PublishedTrack {
+    let id: TrackID
+    let participant: ParticipantID
+    unowned let transport: PeerTransport
+    let media: PublishedMedia
+    let mid: [UInt8]
+    let cname: [UInt8]
+    let layers: [PublishedLayer]
+    var downTracks: [DownTrack] = []
+    var audioLevel = AudioLevelAccumulator()
+
+    init(id: TrackID, participant: ParticipantID, transport: PeerTransport, media: PublishedMedia, cname: String) {
+        self.cname = Array(cname.utf8.prefix(255))
+        self.id = id
+        self.participant = participant
+        self.transport = transport
+        self.media = media
+        self.mid = Array(media.mid.utf8)
+        let rids: [String?] = media.simulcastRids.isEmpty ? [nil] : Self.qualityOrder(media.simulcastRids)
+        layers = rids.map { PublishedLayer(rid: $0, kind: media.kind, clockRate: media.codec.clockRate) }
+    }
+
+    var isVideo: Bool { media.kind == .video }
+
+    /// Layers from the highest quality down: `h`, `m`, `l` (PROTOCOL.md) when those are the rids,
+    /// otherwise the order of `a=simulcast`.
+    static func qualityOrder(_ rids: [String]) -> [String] {
+        let rank = ["h": 0, "f": 0, "m": 1, "h2": 1, "l": 2, "q": 2, "h4": 2]
+        guard rids.allSatisfy({ rank[$0] != nil }) else { return rids }
+        return rids.sorted { rank[$0, default: 9] < rank[$1, default: 9] }
+    }
+
+    func layerIndex(rid: UnsafeRawBufferPointer) -> Int? {
+        for (index, layer) in layers.enumerated() where layer.rid.count == rid.count {
+            if layer.rid.withUnsafeBytes({ $0.elementsEqual(rid) }) { return index }
+        }
+        return nil
+    }
+
+    var layerBitrates: [Int] { layers.map(\.bitrate) }
+}

@@ -1,0 +1,63 @@
+extension SdpNegotiator {
+    /// Header extensions in every subscribe offer, with Parley's fixed ids: the audio level for
+    /// active-speaker display (RFC 6464) and abs-send-time for the subscriber's REMB estimate.
+    static let subscribeAudioExtensions: [ExtensionMapping] = [
+        ExtensionMapping(id: 1, uri: HeaderExtension.audioLevel.rawValue),
+        ExtensionMapping(id: 2, uri: HeaderExtension.absSendTime.rawValue),
+    ]
+    static let subscribeVideoExtensions: [ExtensionMapping] = [
+        ExtensionMapping(id: 2, uri: HeaderExtension.absSendTime.rawValue),
+    ]
+
+    /// The offer for a subscriber's peer connection: one sendonly m-section per track, in order
+    /// (RFC 8829 §5.2.1, §5.2.2).
+    ///
+    /// Each active track is described by `a=msid:<publisher userId> <trackId>` (RFC 8830 §2) and by
+    /// its SSRCs (RFC 5576 §4.1), with `a=ssrc-group:FID` pairing the RTX SSRC (RFC 4588 §8.6), so
+    /// the subscriber can demultiplex without the mid header extension. Tracks that are gone keep
+    /// their section with port 0 and `a=inactive`, outside the BUNDLE group (RFC 8843 §7.3.3), so
+    /// mids are never reused. `version` is the `o=` session version and must grow with every
+    /// offer on the same connection (RFC 8829 §5.2.2).
+    public static func subscribeOffer(tracks: [SubscribeTrack], local: LocalTransport, version: UInt64) -> String {
+        var offer = local.session(version: version, bundle: tracks.filter(\.active).map(\.mid))
+        for track in tracks {
+            offer.media.append(subscribeSection(track, local: local))
+        }
+        return offer.serialize()
+    }
+
+    static func subscribeSection(_ track: SubscribeTrack, local: LocalTransport) -> MediaSection {
+        let codec = track.codec
+        let mid = SdpAttribute("mid", track.mid)
+        guard track.active else {
+            // Rejected-style section (RFC 8829 §5.2.2): port 0, the codec kept so the m-line is valid.
+            // The ICE and DTLS attributes stay although the section uses no transport: aiortc refuses
+            // an offer with any m-section lacking them ("ICE username fragment or password is missing").
+            return MediaSection(
+                media: track.kind.rawValue, port: 0, proto: "UDP/TLS/RTP/SAVPF", formats: [String(codec.payloadType)],
+                fields: [local.connectionField],
+                attributes: [mid, SdpAttribute("inactive")] + local.transportAttributes(setup: "actpass")
+                    + [SdpAttribute("rtpmap", "\(codec.payloadType) \(codec.rtpmapValue)")])
+        }
+        var attributes = [mid, SdpAttribute("sendonly"), SdpAttribute("msid", "\(track.streamId) \(track.trackId)")]
+        attributes += local.transportAttributes(setup: "actpass")
+        attributes.append(SdpAttribute("rtcp-rsize"))
+        attributes += local.candidateAttributes
+        attributes += codec.attributes
+        for mapping in track.kind == .audio ? subscribeAudioExtensions : subscribeVideoExtensions {
+            attributes.append(SdpAttribute("extmap", mapping.value))
+        }
+        var ssrcs = [track.ssrc]
+        if let rtx = track.rtxSsrc, codec.rtxPayloadType != nil {
+            ssrcs.append(rtx)
+            attributes.append(SdpAttribute("ssrc-group", "FID \(track.ssrc) \(rtx)"))
+        }
+        for ssrc in ssrcs {
+            attributes.append(SdpAttribute("ssrc", "\(ssrc) cname:parley-\(track.streamId)"))
+            attributes.append(SdpAttribute("ssrc", "\(ssrc) msid:\(track.streamId) \(track.trackId)"))
+        }
+        return MediaSection(
+            media: track.kind.rawValue, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: codec.formats,
+            fields: [local.connectionField], attributes: attributes)
+    }
+}

@@ -1,0 +1,109 @@
+"""Three aiortc peers in one group call through Parley's SFU (issue: SFU calls)."""
+import asyncio
+
+import pytest
+
+from call_peer import CallPeer
+from parley_server import Server
+from ws_client import Client
+
+FREQUENCIES = {"Ada": 440.0, "Bob": 660.0, "Cy": 880.0}
+
+
+@pytest.fixture
+def server():
+    instance = Server("call-aiortc", 18291, {"RTC_PUBLIC_IP": "127.0.0.1"})
+    yield instance
+    instance.stop()
+
+
+def test_three_peers_hear_and_see_each_other(server):
+    asyncio.run(_three_peers(server))
+
+
+async def _three_peers(server):
+    users = {name: server.sign_up(name) for name in FREQUENCIES}
+    owner_token = users["Ada"][1]
+    status, group = server.call("POST", "/conversations", {
+        "kind": "group", "title": "Call", "memberIds": [users["Bob"][0], users["Cy"][0]]}, owner_token)
+    assert status == 201, group
+    conversation = group["id"]
+
+    peers = {name: CallPeer(name, server.ws_url, token, user_id) for name, (user_id, token) in users.items()}
+    try:
+        for shade, (name, peer) in enumerate(peers.items()):
+            await peer.connect()
+            await peer.join(conversation)
+            await peer.publish(FREQUENCIES[name], 60 * (shade + 1))
+
+        # Each receives the other two's audio and video, and each tone is on its sender's track.
+        deadline = asyncio.get_running_loop().time() + 25
+        while True:
+            missing = []
+            for name, peer in peers.items():
+                for other, (other_id, _) in users.items():
+                    if other == name:
+                        continue
+                    audio, video = peer.received_from(other_id, "audio"), peer.received_from(other_id, "video")
+                    if audio is None or audio.frequency() is None:
+                        missing.append(f"{name} <- {other} audio")
+                    if video is None or video.frames < 10:
+                        missing.append(f"{name} <- {other} video")
+            if not missing:
+                break
+            assert asyncio.get_running_loop().time() < deadline, f"still missing: {missing}"
+            await asyncio.sleep(0.5)
+        for name, peer in peers.items():
+            for other, (other_id, _) in users.items():
+                if other != name:
+                    heard = peer.received_from(other_id, "audio").frequency()
+                    assert abs(heard - FREQUENCIES[other]) < 15, f"{name} heard {heard} Hz from {other}"
+
+        status, call = server.call("GET", f"/conversations/{conversation}/call", token=owner_token)
+        assert status == 200 and call["active"] and len(call["participants"]) == 3, call
+        assert all(len(p["tracks"]) == 2 for p in call["participants"]), call
+
+        # Cy leaves: the others see it and its tracks go within 5 s.
+        cy_id = users["Cy"][0]
+        marks = {name: len(peers[name].frames) for name in ("Ada", "Bob")}
+        await peers["Cy"].send("call.leave", {"conversationId": conversation})
+        for name in ("Ada", "Bob"):
+            peer = peers[name]
+            await peer.wait_for("call.participant.left", timeout=5, where=lambda d: d["userId"] == cy_id, since=marks[name])
+            for kind in ("audio", "video"):
+                await peer.wait_for("call.track.unpublished", timeout=5,
+                                    where=lambda d, kind=kind: d["userId"] == cy_id and d["track"]["kind"] == kind,
+                                    since=marks[name])
+            state = await peer.wait_for("call.state", timeout=5, where=lambda d: cy_id not in d["participants"], since=marks[name])
+            assert state["data"]["active"]
+        # Their subscribe connections are renegotiated without Cy's tracks and keep receiving each other.
+        await asyncio.sleep(2)
+        for name, other in (("Ada", "Bob"), ("Bob", "Ada")):
+            video = peers[name].received_from(users[other][0], "video")
+            before = video.frames
+            await asyncio.sleep(1.5)
+            assert video.frames > before, f"{name} stopped receiving {other}'s video after Cy left"
+    finally:
+        for peer in peers.values():
+            await peer.close()
+
+
+def test_non_member_cannot_join_a_call(server):
+    asyncio.run(_non_member(server))
+
+
+async def _non_member(server):
+    ada_id, ada_token = server.sign_up("Ada")
+    bob_id, _ = server.sign_up("Bob")
+    eve_id, eve_token = server.sign_up("Eve")
+    status, group = server.call("POST", "/conversations", {"kind": "group", "title": "Private", "memberIds": [bob_id]}, ada_token)
+    assert status == 201
+    eve = await Client.connect(server.ws_url, eve_token)
+    try:
+        await eve.send("call.join", {"conversationId": group["id"]}, id="sneak")
+        error = await eve.next("error")
+        assert error["id"] == "sneak" and error["data"]["code"] == "not_found", error
+        status, call = server.call("GET", f"/conversations/{group['id']}/call", token=eve_token)
+        assert status == 404
+    finally:
+        await eve.close()
