@@ -1,5 +1,6 @@
 import ChatAPI
 import Signaling
+import SFU
 import Testing
 
 @Suite("Typing and presence state")
@@ -66,6 +67,18 @@ struct ClientFrameTests {
         (#"{"type":"typing.start","data":{"conversationId":"c"}}"#, .typing(conversationId: "c", started: true)),
         (#"{"type":"typing.stop","data":{"conversationId":"c"}}"#, .typing(conversationId: "c", started: false)),
         (#"{"type":"read","data":{"conversationId":"c","messageId":"m"}}"#, .read(conversationId: "c", messageId: "m")),
+        (#"{"type":"call.join","data":{"conversationId":"c"}}"#, .callJoin(conversationId: "c")),
+        (#"{"type":"call.leave","data":{"conversationId":"c"}}"#, .callLeave(conversationId: "c")),
+        (#"{"type":"call.publish","data":{"conversationId":"c","sdp":"v=0"}}"#, .callPublish(conversationId: "c", sdp: "v=0", tracks: [])),
+        (#"{"type":"call.publish","data":{"conversationId":"c","sdp":"v=0","tracks":[{"mid":"1","source":"screen"}]}}"#,
+         .callPublish(conversationId: "c", sdp: "v=0", tracks: [.init(mid: "1", source: "screen")])),
+        (#"{"type":"call.subscribe.answer","data":{"conversationId":"c","sdp":"v=0","revision":3}}"#,
+         .callSubscribeAnswer(conversationId: "c", sdp: "v=0", revision: 3)),
+        (#"{"type":"call.candidate","data":{"conversationId":"c","pc":"publish","candidate":{"candidate":"x"}}}"#,
+         .callCandidate(conversationId: "c", pc: "publish")),
+        (#"{"type":"call.mute","data":{"conversationId":"c","trackId":"t","muted":true}}"#, .callMute(conversationId: "c", trackId: "t", muted: true)),
+        (#"{"type":"call.quality","data":{"conversationId":"c","trackId":"t","quality":"low"}}"#,
+         .callQuality(conversationId: "c", trackId: "t", quality: "low")),
     ])
     func parses(_ text: String, _ expected: ClientFrame.Request) throws {
         #expect(try ClientFrame(parsing: text).request == expected)
@@ -77,6 +90,10 @@ struct ClientFrameTests {
         (#"{"type":"room.join"}"#, "invalid_field", "data"), (#"{"type":"room.join","data":[]}"#, "invalid_field", "data"),
         (#"{"type":"room.join","data":{}}"#, "invalid_field", "conversationId"),
         (#"{"type":"message.send","data":{"conversationId":"c","content":null}}"#, "invalid_field", "content"),
+        (#"{"type":"call.subscribe.answer","data":{"conversationId":"c","sdp":"v=0","revision":"3"}}"#, "invalid_field", "revision"),
+        (#"{"type":"call.candidate","data":{"conversationId":"c","pc":"other"}}"#, "invalid_field", "pc"),
+        (#"{"type":"call.mute","data":{"conversationId":"c","trackId":"t"}}"#, "invalid_field", "muted"),
+        (#"{"type":"call.publish","data":{"conversationId":"c"}}"#, "invalid_field", "sdp"),
     ] as [(String, String, String?)])
     func refuses(_ text: String, _ code: String, _ field: String?) {
         #expect {
@@ -85,5 +102,24 @@ struct ClientFrameTests {
             guard let error = error as? ClientFrame.FrameError else { return false }
             return error.error.code == code && (field == nil || error.error.field == field)
         }
+    }
+}
+
+@Suite("ICE servers handed out in call.config")
+struct IceServerConfigurationTests {
+    @Test func stunAsIsAndTurnWithEphemeralCredentials() {
+        let configuration = IceServerConfiguration(stunURLs: ["stun:stun.example.com:3478"],
+                                                   turnURLs: ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349"],
+                                                   turnSecret: "s3cret", turnTTL: 600)
+        let servers = configuration.servers(for: "user-1", now: 1_000)
+        #expect(servers.count == 2)
+        #expect(servers[0] == .init(urls: ["stun:stun.example.com:3478"]))
+        #expect(servers[1].urls.count == 2)
+        #expect(servers[1].username == "1600:user-1")
+        #expect(servers[1].credential == TurnCredentials(secret: "s3cret", userId: "user-1", now: 1_000, ttl: 600).credential)
+    }
+
+    @Test func nothingConfiguredHandsOutNothing() {
+        #expect(IceServerConfiguration().servers(for: "u", now: 0).isEmpty)
     }
 }

@@ -27,8 +27,10 @@ struct SubscribeState: Sendable {
     /// inactive section so later m-lines keep their place (RFC 8829 §5.2.2).
     var slots: [SubscribeSlot] = []
     var revision = 0
-    /// The revision of the offer sent and not answered yet.
+    /// The revision of the offer sent and not answered yet, and the sections it offered (the
+    /// slots may have grown since; the answer is read against what was offered).
     var awaitingAnswer: Int?
+    var offered: [SubscribeTrack] = []
     /// The track set changed since the last offer.
     var dirty = false
     /// The transport is opened with the first offer.

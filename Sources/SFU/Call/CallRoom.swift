@@ -133,7 +133,7 @@ public struct CallRoom: Sendable {
         let index = try index(userId)
         let awaiting = participants[index].subscribe.awaitingAnswer
         guard awaiting == revision else { throw .staleRevision(expected: awaiting, got: revision) }
-        let offered = participants[index].subscribe.slots.map(\.track)
+        let offered = participants[index].subscribe.offered
         let answer: SubscribeAnswer
         do {
             answer = try SdpNegotiator.parseSubscribeAnswer(sdp, offered: offered)
@@ -143,7 +143,8 @@ public struct CallRoom: Sendable {
         participants[index].subscribe.awaitingAnswer = nil
         let accepted = Set(answer.acceptedMids)
         let rtx = Set(answer.rtxAcceptedMids)
-        for slot in participants[index].subscribe.slots.indices {
+        let answeredMids = Set(offered.map(\.mid))
+        for slot in participants[index].subscribe.slots.indices where answeredMids.contains(participants[index].subscribe.slots[slot].track.mid) {
             let mid = participants[index].subscribe.slots[slot].track.mid
             participants[index].subscribe.slots[slot].accepted = accepted.contains(mid)
             participants[index].subscribe.slots[slot].rtxAccepted = rtx.contains(mid)
@@ -196,7 +197,8 @@ public struct CallRoom: Sendable {
                 state.dirty = false
                 let opening = !state.opened
                 state.opened = true
-                let sdp = SdpNegotiator.subscribeOffer(tracks: state.slots.map(\.track), local: state.side.local,
+                state.offered = state.slots.map(\.track)
+                let sdp = SdpNegotiator.subscribeOffer(tracks: state.offered, local: state.side.local,
                                                        version: UInt64(state.revision))
                 effects.append(.subscribeOffer(userId: me.userId, participant: me.id, sdp: sdp, revision: state.revision,
                                                opensTransport: opening))

@@ -21,6 +21,12 @@ public struct IceServerConfiguration: Sendable {
         public var urls: [String]
         public var username: String?
         public var credential: String?
+
+        public init(urls: [String], username: String? = nil, credential: String? = nil) {
+            self.urls = urls
+            self.username = username
+            self.credential = credential
+        }
     }
 
     /// - Parameter now: seconds since 1970.

@@ -31,6 +31,11 @@ public struct ClientFrame: Sendable, Equatable {
     public struct PublishedSource: Decodable, Sendable, Equatable {
         public var mid: String
         public var source: String
+
+        public init(mid: String, source: String) {
+            self.mid = mid
+            self.source = source
+        }
     }
 
     public struct FrameError: Error, Sendable, Equatable {
