@@ -59,6 +59,14 @@ async def _three_peers(server):
                     heard = peer.received_from(other_id, "audio").frequency()
                     assert abs(heard - FREQUENCIES[other]) < 15, f"{name} heard {heard} Hz from {other}"
 
+        # The audio-level header extension of every tone makes its sender an active speaker.
+        speakers = set()
+        for peer in peers.values():
+            for frame in peer.frames:
+                if frame["type"] == "call.active-speaker":
+                    speakers.update(frame["data"]["speakers"])
+        assert speakers == {user_id for user_id, _ in users.values()}, speakers
+
         status, call = server.call("GET", f"/conversations/{conversation}/call", token=owner_token)
         assert status == 200 and call["active"] and len(call["participants"]) == 3, call
         assert all(len(p["tracks"]) == 2 for p in call["participants"]), call

@@ -1,12 +1,13 @@
 /// Finds who is speaking from the ssrc-audio-level header extension (RFC 6464) of each audio
 /// track, without decoding audio. Each packet's level (0 = loudest, 127 = silence, in -dBov)
-/// becomes a loudness 127 - level (0 for packets not marked voice), accumulated on the track
+/// becomes a loudness 127 - level, accumulated on the track
 /// in an `AudioLevelAccumulator` (two integer adds per packet); at its own cadence (PROTOCOL.md:
 /// at most twice a second) the owner ranks the averages here.
 enum ActiveSpeakerDetector {
-    /// Average loudness a participant must reach to count as speaking (-60 dBov and louder,
-    /// so background noise stays out).
-    static let threshold = 127 - 60
+    /// Average loudness a participant must reach to count as speaking (-50 dBov and louder, so
+    /// background noise stays out). The level alone decides: the voice-activity flag is only
+    /// meaningful when `vad=on` was negotiated (RFC 6464 §4), and senders such as aiortc never set it.
+    static let threshold = 127 - 50
 
     /// The participants whose average passes the threshold, loudest first (ties by id).
     static func rank(_ averages: [(participant: UInt64, loudness: Int)]) -> [UInt64] {
@@ -21,8 +22,8 @@ struct AudioLevelAccumulator {
     private(set) var sum = 0
     private(set) var count = 0
 
-    mutating func record(level: UInt8, voice: Bool) {
-        sum += voice ? 127 - Int(min(level, 127)) : 0
+    mutating func record(level: UInt8) {
+        sum += 127 - Int(min(level, 127))
         count += 1
     }
 

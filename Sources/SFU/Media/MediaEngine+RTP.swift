@@ -89,7 +89,7 @@ extension MediaEngine {
            let element = rtp.extensionElement(id: track.media.extensions.audioLevel), let level = AudioLevel(element) {
             levelByte = element[0]
             hasLevel = true
-            track.audioLevel.record(level: level.level, voice: level.voice)
+            track.audioLevel.record(level: level.level)
         }
         guard !track.downTracks.isEmpty else { return }
 

@@ -198,9 +198,9 @@ import Testing
     @Test func loudestFirstAndQuietOnesLeftOut() {
         var loud = AudioLevelAccumulator(), soft = AudioLevelAccumulator(), silent = AudioLevelAccumulator()
         for _ in 0..<10 {
-            loud.record(level: 20, voice: true)
-            soft.record(level: 50, voice: true)
-            silent.record(level: 30, voice: false)
+            loud.record(level: 20)
+            soft.record(level: 45)
+            silent.record(level: 70)
         }
         let ranked = ActiveSpeakerDetector.rank([(1, silent.take()!), (2, soft.take()!), (3, loud.take()!)])
         #expect(ranked == [3, 2])

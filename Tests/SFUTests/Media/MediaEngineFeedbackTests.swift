@@ -1,0 +1,93 @@
+import DTLS
+import ICE
+import Testing
+@testable import SFU
+
+/// Congestion feedback and transport lifetime in the media engine.
+@Suite struct MediaEngineFeedbackTests {
+    let publisherId = ParticipantID(rawValue: 1)
+    let subscriberId = ParticipantID(rawValue: 2)
+    let track = TrackID(rawValue: 5)
+
+    func media(simulcast: [String] = []) -> PublishedMedia {
+        var extensions = HeaderExtensionMap()
+        extensions.mid = 1
+        extensions.rid = 2
+        extensions.transportWideCC = 3
+        return PublishedMedia(
+            mid: "0", kind: .video,
+            codec: RtpCodec(name: .vp8, payloadType: 96, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: nil,
+                            feedback: ["transport-cc"]),
+            extensions: extensions, simulcastRids: simulcast, ssrc: simulcast.isEmpty ? 4242 : nil)
+    }
+
+    @Test func publishersGetTransportWideFeedbackForWhatArrived() throws {
+        let harness = try EngineHarness()
+        let publisher = try harness.connect(publisherId, role: .publish)
+        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media(), cname: "p")],
+                                          router: harness.router)
+        for sequence in UInt16(0)..<5 where sequence != 2 {
+            try harness.sendRTP(rtpPacket(payloadType: 96, sequence: 100 + sequence, timestamp: 0, ssrc: 4242,
+                                          extensions: [(3, [0, UInt8(sequence)])],
+                                          payload: vp8Payload(pictureId: 1, start: false, keyframe: false)), from: publisher)
+        }
+        harness.tick(at: .now + .milliseconds(100))
+        var statuses: [(UInt16, Bool)] = []
+        for bytes in try harness.received(by: publisher).rtcp {
+            bytes.withUnsafeBytes { raw in
+                var iterator = RtcpCompoundIterator(raw)
+                while let packet = iterator.next() {
+                    TransportCCFeedback(parsing: packet)?.forEachPacket { sequence, arrival in statuses.append((sequence, arrival != nil)) }
+                }
+            }
+        }
+        #expect(statuses.map(\.0) == [0, 1, 2, 3, 4])
+        #expect(statuses.map(\.1) == [true, true, false, true, true])
+    }
+
+    @Test func aLowRembMovesASubscriberToALowerLayer() throws {
+        let harness = try EngineHarness()
+        let publisher = try harness.connect(publisherId, role: .publish)
+        let subscriber = try harness.connect(subscriberId, role: .subscribe)
+        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media(simulcast: ["h", "m", "l"]), cname: "p")],
+                                          router: harness.router)
+        harness.engine.setDownTracks(participant: subscriberId, [DownTrackConfig(
+            track: track, ssrc: 77, rtxSsrc: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
+            quality: .high)], router: harness.router)
+        // One second of traffic on each layer: h 1.2 Mbit/s, m 400 kbit/s, l 100 kbit/s.
+        let start = ContinuousClock.now
+        for (rid, ssrc, packets) in [("h", UInt32(1), 125), ("m", UInt32(2), 42), ("l", UInt32(3), 11)] {
+            for index in 0..<packets {
+                try harness.sendRTP(rtpPacket(payloadType: 96, sequence: UInt16(index), timestamp: 0, ssrc: ssrc,
+                                              extensions: [(1, Array("0".utf8)), (2, Array(rid.utf8))],
+                                              payload: vp8Payload(pictureId: 1, start: false, keyframe: false, size: 1200)), from: publisher)
+            }
+        }
+        harness.tick(at: start + .seconds(1))
+        #expect(harness.engine.tracks[track]?.layers.map { $0.bitrate > 0 } == [true, true, true])
+        var remb = [UInt8](repeating: 0, count: 64)
+        let length = remb.withUnsafeMutableBytes { out in
+            [UInt32(77)].withUnsafeBufferPointer { Remb.write(into: out, senderSsrc: 9, bitrate: 300_000, ssrcs: $0) }
+        }
+        try harness.sendRTCP(Array(remb[0..<length]), from: subscriber)
+        harness.tick(at: start + .seconds(1) + .milliseconds(600))
+        let down = try #require(harness.engine.participants[subscriberId]?.subscribe?.downTracks[77])
+        #expect(down.targetLayer == 2)
+    }
+
+    @Test func aLapsedConsentIsReportedSoTheParticipantLeaves() throws {
+        let harness = try EngineHarness()
+        _ = try harness.connect(publisherId, role: .publish)
+        harness.router.expireConsent(now: .now + .seconds(31))
+        #expect(harness.events.contains(.transportClosed(publisherId, .publish, reason: "ICE consent expired")))
+        #expect(harness.engine.counters.values[MediaCounters.Name.transportsClosedByConsent.rawValue] == 1)
+    }
+
+    @Test func garbageFromAConnectedPeerIsCountedAndDropped() throws {
+        let harness = try EngineHarness()
+        let publisher = try harness.connect(publisherId, role: .publish)
+        harness.deliver([0x80, 0x60] + [UInt8](repeating: 0xAB, count: 60), from: publisher.path)  // RTP that fails SRTP
+        harness.deliver([0x80, 0xC8] + [UInt8](repeating: 0xAB, count: 30), from: publisher.path)  // RTCP that fails SRTCP
+        #expect(harness.engine.counters.values[MediaCounters.Name.srtpErrors.rawValue] == 2)
+    }
+}
