@@ -17,6 +17,7 @@ struct Configuration: Sendable {
     var turnSecret: String?
     var turnTTL: Int
     var callMaxParticipants: Int
+    var webRoot: String?
     var trustedProxies: [String]
     var authRateLimit: RateLimiter.Rule?
     var bcryptCost: UInt8
@@ -87,6 +88,7 @@ struct Configuration: Sendable {
         turnSecret = value("TURN_SECRET")
         turnTTL = try integer("TURN_TTL", default: 86400, 60...(30 * 86400))
         callMaxParticipants = try integer("CALL_MAX_PARTICIPANTS", default: 16, 2...200)
+        webRoot = value("WEB_ROOT")
         trustedProxies = value("TRUSTED_PROXIES").map { _ in list("TRUSTED_PROXIES") } ?? ["127.0.0.1", "::1"]
         for proxy in trustedProxies where !Self.isIPAddress(proxy) {
             throw Error(variable: "TRUSTED_PROXIES", problem: "'\(proxy)' is not an IP address")

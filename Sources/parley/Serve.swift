@@ -68,6 +68,14 @@ struct Serve: AsyncParsableCommand {
             authRateLimit: configuration.authRateLimit,
             trustedProxies: TrustedProxies(configuration.trustedProxies),
             origins: OriginPolicy(allowed: configuration.allowedOrigins)))
+        router.add(middleware: SecurityHeadersMiddleware())
+        if let webRoot = WebClient.root(configured: configuration.webRoot) {
+            // Innermost: only what no API route answered falls through to the files.
+            router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
+            logger.info("serving the web client", metadata: ["root": "\(webRoot)"])
+        } else {
+            logger.warning("no web client found (set WEB_ROOT to the web folder); serving the API only")
+        }
         router.get("metrics") { _, _ in
             var text = [UInt8]()
             registry.emit(into: &text)
