@@ -115,3 +115,59 @@ async def _non_member(server):
         assert status == 404
     finally:
         await eve.close()
+
+
+def test_closing_the_websocket_leaves_the_call(server):
+    asyncio.run(_close_leaves(server))
+
+
+async def _close_leaves(server):
+    (ada_id, ada_token), (bob_id, bob_token) = server.sign_up("Ada"), server.sign_up("Bob")
+    status, group = server.call("POST", "/conversations", {"kind": "group", "title": "Drop", "memberIds": [bob_id]}, ada_token)
+    assert status == 201
+    ada, bob = CallPeer("Ada", server.ws_url, ada_token, ada_id), CallPeer("Bob", server.ws_url, bob_token, bob_id)
+    try:
+        for peer in (ada, bob):
+            await peer.connect()
+            await peer.join(group["id"])
+        await ada.wait_for("call.participant.joined", where=lambda d: d["userId"] == bob_id)
+        mark = len(ada.frames)
+        await bob.socket.close()
+        await ada.wait_for("call.participant.left", timeout=5, where=lambda d: d["userId"] == bob_id, since=mark)
+        state = await ada.wait_for("call.state", timeout=5, where=lambda d: bob_id not in d["participants"], since=mark)
+        assert state["data"]["participants"] == [ada_id]
+        status, call = server.call("GET", f"/conversations/{group['id']}/call", token=ada_token)
+        assert [p["userId"] for p in call["participants"]] == [ada_id]
+    finally:
+        await ada.close()
+        await bob.close()
+
+
+def test_a_full_call_refuses_one_more():
+    limited = Server("call-limit", 18292, {"RTC_PUBLIC_IP": "127.0.0.1", "CALL_MAX_PARTICIPANTS": "2"})
+    try:
+        asyncio.run(_full(limited))
+    finally:
+        limited.stop()
+
+
+async def _full(server):
+    users = [server.sign_up(name) for name in ("Ada", "Bob", "Cy")]
+    status, group = server.call("POST", "/conversations", {
+        "kind": "group", "title": "Small", "memberIds": [users[1][0], users[2][0]]}, users[0][1])
+    assert status == 201
+    clients = [await Client.connect(server.ws_url, token) for _, token in users]
+    try:
+        for client in clients[:2]:
+            await client.send("call.join", {"conversationId": group["id"]}, id="join")
+            assert (await client.next("call.config"))["id"] == "join"
+        await clients[2].send("call.join", {"conversationId": group["id"]}, id="third")
+        error = await clients[2].next("error")
+        assert error["id"] == "third" and error["data"]["code"] == "call_full", error
+        # A call frame from someone who has not joined is refused too.
+        await clients[2].send("call.leave", {"conversationId": group["id"]}, id="leave")
+        error = await clients[2].next("error")
+        assert error["id"] == "leave" and error["data"]["code"] == "not_in_call", error
+    finally:
+        for client in clients:
+            await client.close()

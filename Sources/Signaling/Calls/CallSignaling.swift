@@ -35,7 +35,7 @@ public final class CallSignaling: Sendable {
         guard let user = try await server.services.users.find(id: caller.userId) else { throw APIError.unauthorized() }
         let (local, credentials) = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
         let limit = maxParticipants
-        let (callId, participant, others, effects) = try directory.state.withLock { state throws(CallError) in
+        let (callId, others, effects) = try call { () throws(CallError) in try directory.state.withLock { state throws(CallError) in
             var room = state.rooms[conversationId] ?? CallRoom(callId: UUID().uuidString.lowercased(), conversationId: conversationId)
             if room.participant(caller.userId) == nil, room.participants.count >= limit { throw CallError.callFull(limit: limit) }
             let participant = ParticipantID(rawValue: state.nextParticipant)
@@ -45,9 +45,8 @@ public final class CallSignaling: Sendable {
                                     subscribe: local, credentials: credentials)
             state.rooms[conversationId] = room
             state.participants[participant] = (conversationId, caller.userId, connection)
-            return (room.callId, participant, others, effects)
-        }
-        _ = participant
+            return (room.callId, others, effects)
+        } }
         let servers = iceServers.servers(for: caller.userId, now: Int(clock.now().milliseconds / 1000))
         server.send(.make("call.config", id: id, CallFrames.Config(conversationId: conversationId, callId: callId, iceServers: servers)),
                     to: connection)
