@@ -34,4 +34,11 @@ enum LayerSelector {
         // Nothing at or below the wish is live: take the closest live layer above it.
         return (0..<best).reversed().first { layerBitrates[$0] > 0 }
     }
+
+    /// The next live layer above `from` that the wish allows, if any: where a subscriber held
+    /// below its wish tries next.
+    static func probe(quality: SimulcastQuality, layerBitrates: [Int], from current: Int) -> Int? {
+        guard let wished = select(quality: quality, layerBitrates: layerBitrates, estimate: .max), wished < current else { return nil }
+        return (wished..<current).reversed().first { layerBitrates[$0] > 0 }
+    }
 }

@@ -11,6 +11,9 @@ final class DownTrack {
     /// The layer being forwarded now, and the one wanted (switched to on its next keyframe).
     var currentLayer: Int?
     var targetLayer: Int?
+    /// When `currentLayer` last changed, and until when a probe to a higher layer is held.
+    var layerSince: ContinuousClock.Instant?
+    var probeUntil: ContinuousClock.Instant?
     var rewriter: StreamRewriter
     var rtxSequence: UInt16
     /// For sender reports (RFC 3550 §6.4.1).

@@ -118,6 +118,7 @@ extension MediaEngine {
                                      clockRate: clockRate, now: now)
                 if down.currentLayer != nil { counters.add(.layerSwitches) }
                 down.currentLayer = binding.layer
+                down.layerSince = now
             }
             let outSequence = down.rewriter.sequence(for: sequence)
             let outTimestamp = down.rewriter.timestamp(for: rtp.timestamp)

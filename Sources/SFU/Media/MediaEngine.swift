@@ -103,12 +103,15 @@ final class MediaEngine: @unchecked Sendable {
                 track.layers[0].rtxSsrc = rtx
             }
         }
-        if let first = configs.first?.media.extensions {
-            transport.transportCCId = first.transportWideCC
-            transport.midId = first.mid
-            transport.ridId = first.rid
-            transport.repairedRidId = first.repairedRid
+        // With BUNDLE an extension id means the same in every section (RFC 8843 §9.2), but not
+        // every section carries every extension (audio has no rid): take each from where it is.
+        func extensionId(_ key: KeyPath<HeaderExtensionMap, UInt8>) -> UInt8 {
+            configs.lazy.map { $0.media.extensions[keyPath: key] }.first { $0 != 0 } ?? 0
         }
+        transport.transportCCId = extensionId(\.transportWideCC)
+        transport.midId = extensionId(\.mid)
+        transport.ridId = extensionId(\.rid)
+        transport.repairedRidId = extensionId(\.repairedRid)
     }
 
     /// Makes `configs` the subscriber's down-track set (what its last answer accepted).
@@ -121,6 +124,7 @@ final class MediaEngine: @unchecked Sendable {
         for config in configs where transport.downTracks[config.ssrc] == nil {
             guard let track = tracks[config.track] else { continue }
             let down = DownTrack(track: track, subscriber: transport, config: config)
+            if let wish = transport.qualityWishes[config.track] { down.quality = wish }
             track.downTracks.append(down)
             transport.downTracks[config.ssrc] = down
             if let rtx = config.rtxSsrc { transport.downTracks[rtx] = down }
@@ -130,6 +134,7 @@ final class MediaEngine: @unchecked Sendable {
 
     func setQuality(participant id: ParticipantID, track: TrackID, quality: SimulcastQuality, router: MediaTransportRouter) {
         guard let transport = participants[id]?.subscribe else { return }
+        transport.qualityWishes[track] = quality  // also for a down-track its next answer creates
         for (ssrc, down) in transport.downTracks where down.track.id == track && down.config.ssrc == ssrc {
             down.quality = quality
             select(down, estimate: transport.estimator.estimate / max(1, videoDownTrackCount(transport)), router: router)
@@ -143,6 +148,11 @@ final class MediaEngine: @unchecked Sendable {
     }
 
     // MARK: internals
+
+    /// How long a subscriber stays on a layer below its wish before trying the next one up,
+    /// and how long such a try lasts at least.
+    static let probeAfter: Duration = .seconds(10)
+    static let probeHold: Duration = .seconds(4)
 
     func close(_ transport: PeerTransport, router: MediaTransportRouter) {
         guard !transport.closed else { return }
@@ -204,7 +214,18 @@ final class MediaEngine: @unchecked Sendable {
             if let at = layer.lastPacketAt, now - at < .seconds(2) { return 1 }
             return 0
         }
-        let target = LayerSelector.select(quality: down.quality, layerBitrates: bitrates, estimate: estimate)
+        if let hold = down.probeUntil, now < hold { return }
+        down.probeUntil = nil
+        var target = LayerSelector.select(quality: down.quality, layerBitrates: bitrates, estimate: estimate)
+        // A receiver-side estimate (REMB) only grows with what arrives, so a subscriber held
+        // below its wish would never be offered the better layer again: after a while on a
+        // layer, it is moved one live layer up and held there long enough for its estimate
+        // to follow. If the estimate does not, the next choice moves it back down.
+        if let selected = target, selected == down.currentLayer, let since = down.layerSince, now - since >= Self.probeAfter,
+           let up = LayerSelector.probe(quality: down.quality, layerBitrates: bitrates, from: selected) {
+            target = up
+            down.probeUntil = now + Self.probeHold
+        }
         guard target != down.targetLayer else { return }
         down.targetLayer = target
         if target == nil { down.currentLayer = nil }

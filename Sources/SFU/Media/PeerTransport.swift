@@ -37,6 +37,8 @@ final class PeerTransport: MediaTransportHandler {
     /// Parley's SSRCs of this subscriber's down-tracks (media and RTX) -> the down-track.
     var downTracks: [UInt32: DownTrack] = [:]
     var estimator = BandwidthEstimator()
+    /// `call.quality` wishes by track, kept so a wish sent before the answer is not lost.
+    var qualityWishes: [TrackID: SimulcastQuality] = [:]
 
     init(engine: MediaEngine, participant: ParticipantID, role: PeerRole, callId: String, dtls: DtlsSession) {
         self.engine = engine

@@ -208,3 +208,12 @@ import Testing
         #expect(again == nil)
     }
 }
+
+@Suite struct LayerProbeTests {
+    @Test func probesTheNextLiveLayerUpToTheWish() {
+        #expect(LayerSelector.probe(quality: .high, layerBitrates: [1_500_000, 500_000, 150_000], from: 2) == 1)
+        #expect(LayerSelector.probe(quality: .high, layerBitrates: [1_500_000, 0, 150_000], from: 2) == 0)
+        #expect(LayerSelector.probe(quality: .medium, layerBitrates: [1_500_000, 500_000, 150_000], from: 1) == nil)
+        #expect(LayerSelector.probe(quality: .high, layerBitrates: [1_500_000, 500_000, 150_000], from: 0) == nil)
+    }
+}

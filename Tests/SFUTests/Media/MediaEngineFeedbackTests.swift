@@ -90,4 +90,41 @@ import Testing
         harness.deliver([0x80, 0xC8] + [UInt8](repeating: 0xAB, count: 30), from: publisher.path)  // RTCP that fails SRTCP
         #expect(harness.engine.counters.values[MediaCounters.Name.srtpErrors.rawValue] == 2)
     }
+
+    /// Chrome offers audio first: the rid extension is only in the video section, and the
+    /// transport must still read it (a bug the Chromium simulcast test found).
+    @Test func ridIsReadEvenWhenTheFirstSectionHasNone() throws {
+        let harness = try EngineHarness()
+        let publisher = try harness.connect(publisherId, role: .publish)
+        let subscriber = try harness.connect(subscriberId, role: .subscribe)
+        var audioExtensions = HeaderExtensionMap()
+        audioExtensions.mid = 1
+        audioExtensions.audioLevel = 4
+        let audio = PublishedMedia(mid: "9", kind: .audio,
+                                   codec: RtpCodec(name: .opus, payloadType: 111, clockRate: 48000, channels: 2, fmtp: "",
+                                                   rtxPayloadType: nil, feedback: []),
+                                   extensions: audioExtensions, ssrc: 9)
+        harness.engine.setPublishedTracks(participant: publisherId, [
+            PublishTrackConfig(id: TrackID(rawValue: 1), media: audio, cname: "p"),
+            PublishTrackConfig(id: track, media: media(simulcast: ["h", "m", "l"]), cname: "p"),
+        ], router: harness.router)
+        // The wish comes before the answer that creates the down-track: it is kept.
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .low, router: harness.router)
+        harness.engine.setDownTracks(participant: subscriberId, [DownTrackConfig(
+            track: track, ssrc: 77, rtxSsrc: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
+            quality: .high)], router: harness.router)
+        for (rid, ssrc) in [("h", UInt32(1)), ("m", UInt32(2)), ("l", UInt32(3))] {
+            try harness.sendRTP(rtpPacket(payloadType: 96, sequence: 1, timestamp: 0, ssrc: ssrc,
+                                          extensions: [(1, Array("0".utf8)), (2, Array(rid.utf8))],
+                                          payload: vp8Payload(pictureId: 1, start: true, keyframe: false)), from: publisher)
+        }
+        let down = try #require(harness.engine.participants[subscriberId]?.subscribe?.downTracks[77])
+        #expect(down.quality == .low)
+        #expect(harness.engine.tracks[track]?.layers.map(\.ssrc) == [1, 2, 3])
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .low, router: harness.router)
+        try harness.sendRTP(rtpPacket(payloadType: 96, sequence: 2, timestamp: 0, ssrc: 3,
+                                      extensions: [(1, Array("0".utf8)), (2, Array("l".utf8))],
+                                      payload: vp8Payload(pictureId: 2, start: true, keyframe: true)), from: publisher)
+        #expect(try harness.received(by: subscriber).rtp.count == 1)
+    }
 }
