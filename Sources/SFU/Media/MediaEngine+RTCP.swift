@@ -6,20 +6,8 @@ import ICE
 extension MediaEngine {
     func receiveRTCP(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, now: ContinuousClock.Instant,
                      router: MediaTransportRouter) {
-        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, let source = packet.baseAddress,
-              let buffer = receiveBuffer.baseAddress else {
-            counters.add(.packetsDropped)
-            return
-        }
-        buffer.copyMemory(from: source, byteCount: packet.count)
-        var length = packet.count
-        do {
-            try srtp.unprotectRTCP(receiveBuffer, length: &length)
-        } catch {
-            counters.add(.srtpErrors)
-            return
-        }
-        var packets = RtcpCompoundIterator(UnsafeRawBufferPointer(start: buffer, count: length))
+        guard let plain = unprotect(packet, on: transport, rtcp: true) else { return }
+        var packets = RtcpCompoundIterator(plain)
         while let rtcp = packets.next() {
             switch transport.role {
             case .subscribe: subscriberFeedback(rtcp, on: transport, now: now, router: router)

@@ -27,20 +27,9 @@ extension MediaEngine {
     /// One SRTP packet from a publisher: unprotect, account, cache, forward.
     private func receiveMedia(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, now: ContinuousClock.Instant,
                               router: MediaTransportRouter) {
-        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, let source = packet.baseAddress,
-              let buffer = receiveBuffer.baseAddress else {
-            counters.add(.packetsDropped)
-            return
-        }
-        buffer.copyMemory(from: source, byteCount: packet.count)
-        var length = packet.count
-        do {
-            try srtp.unprotectRTP(receiveBuffer, length: &length)
-        } catch {
-            counters.add(.srtpErrors)
-            return
-        }
-        guard let rtp = RtpPacketView(UnsafeRawBufferPointer(start: buffer, count: length)) else {
+        guard let plain = unprotect(packet, on: transport, rtcp: false) else { return }
+        let length = plain.count
+        guard let rtp = RtpPacketView(plain) else {
             counters.add(.packetsDropped)
             return
         }
@@ -132,6 +121,30 @@ extension MediaEngine {
                 down.octetsSent &+= UInt32(truncatingIfNeeded: payload.count)
             }
         }
+    }
+
+    /// Copies an SRTP or SRTCP packet into the receive buffer and unprotects it there (RFC 3711
+    /// §3.3, §3.4); nil (counted) if the transport has no keys yet, the packet is too large, or
+    /// it fails authentication or replay protection.
+    func unprotect(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, rtcp: Bool) -> UnsafeRawBufferPointer? {
+        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, let source = packet.baseAddress,
+              let buffer = receiveBuffer.baseAddress else {
+            counters.add(.packetsDropped)
+            return nil
+        }
+        buffer.copyMemory(from: source, byteCount: packet.count)
+        var length = packet.count
+        do {
+            if rtcp {
+                try srtp.unprotectRTCP(receiveBuffer, length: &length)
+            } else {
+                try srtp.unprotectRTP(receiveBuffer, length: &length)
+            }
+        } catch {
+            counters.add(.srtpErrors)
+            return nil
+        }
+        return UnsafeRawBufferPointer(start: buffer, count: length)
     }
 
     /// Writes one packet for one subscriber into the send buffer (a fresh header in its
