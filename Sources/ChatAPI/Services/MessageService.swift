@@ -1,3 +1,5 @@
+import Metrics
+
 /// Sending, paging, editing, deleting and reading messages. REST routes and WebSocket frames
 /// both call these, so both produce the same events. A send returns only after its
 /// transaction has committed: an acknowledged message is stored.
@@ -22,7 +24,7 @@ public struct MessageService: Sendable {
         if let clientMsgId { try Validate.identifier(clientMsgId, field: "clientMsgId") }
         let now = clock.now()
         let messages = self.messages, conversations = self.conversations
-        return try await events.commit(database) { sql in
+        let result = try await events.commit(database) { sql in
             // Touching the conversation first takes its row lock, so within one conversation
             // sequence numbers are assigned, committed and announced in the same order.
             try await conversations.touch(conversationId: conversationId, at: now, on: sql)
@@ -47,7 +49,12 @@ public struct MessageService: Sendable {
                 clientMsgId: clientMsgId, createdAt: now, editedAt: nil, deletedAt: nil)
             return ((message, true), [.messageNew(message, recipients: members.map(\.id))])
         }
+        if result.1 { Self.sentCounter.increment() }
+        return result
     }
+
+    /// `parley_messages_sent_total`: messages stored (repeats of a clientMsgId not counted).
+    static let sentCounter = Counter(label: "parley_messages_sent_total")
 
     public func page(_ conversationId: String, before: String?, after: String?, limit rawLimit: String?, _ caller: AuthContext)
         async throws -> (messages: [MessageDTO], hasMore: Bool)
