@@ -182,7 +182,10 @@ def test_two_chromium_instances_see_and_hear_each_other(pages, server, browsers,
             browser.wait("decoded remote audio and video", lambda: decoding(browser.js("window.parleyTest.stats()"), other_id), 20,
                          lambda: f"inbound-rtp {browser.js('window.parleyTest.stats()')}")
 
-        # ... and keep decoding: a second read 2 s later shows frames and real (not concealed) samples.
+        # ... and keep decoding: after a warm-up (the publisher's encoder and bandwidth estimate ramp
+        # up in the first seconds), a second read 2 s after the first shows frames and real (not
+        # concealed) samples.
+        time.sleep(3)
         first = {name: (time.monotonic(), remote_media(browser.js("window.parleyTest.stats()"), other_id))
                  for name, (browser, _, other_id) in peers.items()}
         time.sleep(2)
