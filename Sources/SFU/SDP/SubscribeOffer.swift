@@ -15,11 +15,15 @@ extension SdpNegotiator {
     /// Each active track is described by `a=msid:<publisher userId> <trackId>` (RFC 8830 §2) and by
     /// its SSRCs (RFC 5576 §4.1), with `a=ssrc-group:FID` pairing the RTX SSRC (RFC 4588 §8.6), so
     /// the subscriber can demultiplex without the mid header extension. Tracks that are gone keep
-    /// their section with port 0 and `a=inactive`, outside the BUNDLE group (RFC 8843 §7.3.3), so
-    /// mids are never reused. `version` is the `o=` session version and must grow with every
+    /// their section as `a=inactive` (RFC 8829 §5.2.2: the direction says no media flows), still
+    /// in the BUNDLE group, and mids are never reused. They are not rejected with port 0:
+    /// rejecting the section that carries the BUNDLE tag moves the group to another transport
+    /// (RFC 8843 §7.3.3), and Chrome then closes the DTLS association the call runs on; an offer
+    /// whose sections were all rejected would have no BUNDLE group at all, which a max-bundle
+    /// peer refuses. `version` is the `o=` session version and must grow with every
     /// offer on the same connection (RFC 8829 §5.2.2).
     public static func subscribeOffer(tracks: [SubscribeTrack], local: LocalTransport, version: UInt64) -> String {
-        var offer = local.session(version: version, bundle: tracks.filter(\.active).map(\.mid))
+        var offer = local.session(version: version, bundle: tracks.map(\.mid))
         for track in tracks {
             offer.media.append(subscribeSection(track, local: local))
         }
@@ -30,14 +34,12 @@ extension SdpNegotiator {
         let codec = track.codec
         let mid = SdpAttribute("mid", track.mid)
         guard track.active else {
-            // Rejected-style section (RFC 8829 §5.2.2): port 0, the codec kept so the m-line is valid.
-            // The ICE and DTLS attributes stay although the section uses no transport: aiortc refuses
-            // an offer with any m-section lacking them ("ICE username fragment or password is missing").
+            var attributes = [mid, SdpAttribute("inactive")] + local.transportAttributes(setup: "actpass")
+            attributes.append(SdpAttribute("rtcp-rsize"))
+            attributes += codec.attributes
             return MediaSection(
-                media: track.kind.rawValue, port: 0, proto: "UDP/TLS/RTP/SAVPF", formats: [String(codec.payloadType)],
-                fields: [local.connectionField],
-                attributes: [mid, SdpAttribute("inactive")] + local.transportAttributes(setup: "actpass")
-                    + [SdpAttribute("rtpmap", "\(codec.payloadType) \(codec.rtpmapValue)")])
+                media: track.kind.rawValue, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: codec.formats,
+                fields: [local.connectionField], attributes: attributes)
         }
         var attributes = [mid, SdpAttribute("sendonly"), SdpAttribute("msid", "\(track.streamId) \(track.trackId)")]
         attributes += local.transportAttributes(setup: "actpass")

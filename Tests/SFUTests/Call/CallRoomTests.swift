@@ -1,3 +1,4 @@
+import Foundation
 import ICE
 import Testing
 @testable import SFU
@@ -80,7 +81,8 @@ import Testing
         #expect(effects.filter { if case .unpublished = $0 { true } else { false } }.count == 2)
         let offer = try #require(offers(effects).first)
         #expect(offer.user == "bob" && offer.revision == 2)
-        #expect(offer.sdp.contains("m=audio 0 ") && offer.sdp.contains("m=video 0 "))
+        #expect(offer.sdp.components(separatedBy: "a=inactive").count == 3)
+        #expect(!offer.sdp.contains("a=msid:ada"))
     }
 
     @Test func aMidNamedInTracksMustBeSent() throws {
