@@ -4,5 +4,5 @@ import ArgumentParser
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark.",
-        subcommands: [BenchChat.self, BenchStun.self, BenchUDP.self, BenchSRTP.self])
+        subcommands: [BenchChat.self, BenchStun.self, BenchUDP.self, BenchSRTP.self, BenchSFU.self])
 }

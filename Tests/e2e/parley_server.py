@@ -15,10 +15,12 @@ ARTIFACTS = os.environ.get("PARLEY_ARTIFACTS", os.path.join(ROOT, "artifacts"))
 class Server:
     """One `parley serve` process on loopback, stopped by PID."""
 
-    def __init__(self, name, port, env):
+    def __init__(self, name, port, env, data_name=None):
+        """`data_name` (default: `name`) names the data folder, so a restarted server can keep the
+        database, JWT key and certificate of an earlier one while writing its own log."""
         self.name, self.port = name, port
         os.makedirs(ARTIFACTS, exist_ok=True)
-        data = os.path.join(ARTIFACTS, f"{name}-data")
+        data = os.path.join(ARTIFACTS, f"{data_name or name}-data")
         environment = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATA_DIR=data, RTC_UDP_PORT="0",
                            AUTH_RATE_LIMIT="off", BCRYPT_COST="4", LOG_LEVEL="warning")
         environment.update(env)

@@ -1,0 +1,304 @@
+"""The browser client (web/, issue 6) driven through its UI in headless Chromium, served by Parley itself.
+
+1. Three people sign up in three browsers; a DM started from the people search carries messages,
+   typing, read markers, an edit and a delete; a group made by one of them holds a call in which every
+   browser decodes the others' video and shows their tiles, and a participant leaving updates the grids.
+2. The server restarts under an open browser: messages sent meanwhile over REST show up after the
+   reconnect exactly once, a send that failed while it was down is retried without a duplicate, the
+   session survives a reload, and a refused (reused) refresh token returns to the login screen.
+"""
+import contextlib
+import os
+import time
+import urllib.request
+import uuid
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from parley_server import ARTIFACTS, Server
+from web_browser import WebBrowser, significant_errors, write_tone
+
+ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info"}  # info: the log says why a participant leaves a call
+PASSWORD = "correct horse 42"
+
+
+def save_metrics(server):
+    with contextlib.suppress(Exception), urllib.request.urlopen(f"{server.url}/metrics", timeout=5) as response, \
+            open(os.path.join(ARTIFACTS, f"{server.name}-metrics.txt"), "wb") as out:
+        out.write(response.read())
+
+
+def sign_up(browser, server, name):
+    browser.driver.get(server.url + "/")
+    browser.click("Create an account")
+    browser.fill("Display name", name)
+    browser.fill("Email", f"{name.lower()}@example.com")
+    browser.fill("Password", PASSWORD)
+    browser.click("Sign up")
+    browser.control("Log out", timeout=10)
+
+
+def conversation_button(browser, title, timeout=10):
+    """The conversation list entry whose accessible name starts with the conversation's title."""
+    return browser.control(f"{title},", exact=False, timeout=timeout)
+
+
+def typing_text(browser):
+    return browser.driver.find_element(By.ID, "typing-indicator").text
+
+
+def send(browser, text):
+    box = browser.fill("Message", text)
+    box.send_keys(Keys.ENTER)
+
+
+def inbound_by_user(browser):
+    stats = browser.js("window.parleyDebug.inboundStats()")
+    result = {}
+    for entry in stats:
+        if entry["kind"] == "video" and entry["userId"]:
+            result[entry["userId"]] = max(result.get(entry["userId"], 0), entry["framesDecoded"])
+    return result
+
+
+def b_label(browser, css):
+    return browser.driver.find_element(By.CSS_SELECTOR, css).get_attribute("aria-label")
+
+
+def user_ids(server, *names):
+    """Display name -> user id, looked up over REST as the first person."""
+    status, body = server.call("POST", "/auth/login", {"email": f"{names[0].lower()}@example.com", "password": PASSWORD})
+    assert status == 200, body
+    token = body["accessToken"]
+    ids = {}
+    for name in names:
+        status, found = server.call("GET", f"/users?q={name}", token=token)
+        assert status == 200, found
+        ids[name] = next(u["id"] for u in found["users"] if u["displayName"] == name)
+    return ids, token
+
+
+def test_three_people_chat_and_call_through_the_ui():
+    tag = uuid.uuid4().hex[:5]
+    ada_name, bob_name, cy_name = f"Ada{tag}", f"Bob{tag}", f"Cy{tag}"
+    server = Server("web-client", 18391, ENV)
+    browsers = []
+    try:
+        # Bob's microphone is a steady loud tone, so that Parley names him the active speaker.
+        tone = write_tone(os.path.join(ARTIFACTS, "web-client-tone.wav"))
+        ada = WebBrowser("Ada", "web-client")
+        bob = WebBrowser("Bob", "web-client", flags=[f"--use-file-for-fake-audio-capture={tone}"])
+        browsers += [ada, bob]
+        sign_up(ada, server, ada_name)
+        sign_up(bob, server, bob_name)
+
+        # Ada finds Bob and starts a DM; Bob sees it appear in his list and opens it.
+        ada.fill("Find people", bob_name[:5])
+        ada.click(f"Message {bob_name}")
+        ada.wait("the DM to open", lambda: ada.driver.find_element(By.ID, "conversation-title").text == bob_name)
+        send(ada, "Hello Bob, how are you?")
+        ada.wait("the sent message", lambda: "Hello Bob, how are you?" in ada.message_texts())
+        conversation_button(bob, ada_name).click()
+        bob.wait("Ada's message", lambda: "Hello Bob, how are you?" in bob.message_texts())
+
+        # Typing, both ways.
+        ada.fill("Message", "I am writ")
+        bob.wait("Ada typing", lambda: typing_text(bob) == f"{ada_name} is typing\u2026")
+        bob.fill("Message", "Fine, tha")
+        ada.wait("Bob typing", lambda: typing_text(ada) == f"{bob_name} is typing\u2026")
+        bob.control("Message").send_keys("nks!", Keys.ENTER)
+        ada.wait("Bob's reply", lambda: "Fine, thanks!" in ada.message_texts())
+        ada.wait("Bob's typing to end", lambda: typing_text(ada) == "", 8)
+        # Optimistic sends are not doubled by their echo.
+        assert bob.message_texts() == ["Hello Bob, how are you?", "Fine, thanks!"], bob.message_texts()
+        assert ada.message_texts() == ["Hello Bob, how are you?", "Fine, thanks!"], ada.message_texts()
+        # Bob has read everything: Ada sees the read marker on his reply.
+        ada.wait("Bob's read marker", lambda: f"Seen by {bob_name}" in ada.texts(".read-marker"))
+
+        # Ada edits her draft into a message, then edits and deletes her own messages.
+        ada.control("Message").send_keys(Keys.CONTROL, "a", Keys.DELETE)
+        send(ada, "Oops, a typo")
+        bob.wait("the typo message", lambda: "Oops, a typo" in bob.message_texts())
+        ada.click("Edit message: Hello Bob, how are you?")
+        box = ada.fill("Message", "Hello Bob, how have you been?")
+        box.send_keys(Keys.ENTER)
+        bob.wait("the edit", lambda: "Hello Bob, how have you been?" in bob.message_texts())
+        assert "(edited)" in bob.texts("#message-list .message-head")[0]
+        ada.click("Delete message: Oops, a typo")
+        ada.click("Confirm delete of message: Oops, a typo")
+        bob.wait("the delete", lambda: bob.message_texts() == ["Hello Bob, how have you been?", "Fine, thanks!", "This message was deleted."])
+        ada.screenshot("chat")
+
+        # Cy joins Parley; Ada makes a group with Bob and Cy.
+        cy = WebBrowser("Cy", "web-client")
+        browsers.append(cy)
+        sign_up(cy, server, cy_name)
+        ada.click("New group")
+        ada.fill("Group name", f"Team {tag}")
+        ada.fill("Add people", bob_name[:5])
+        ada.click(f"Add {bob_name}")
+        ada.fill("Add people", cy_name[:4])
+        ada.click(f"Add {cy_name}")
+        ada.click("Create group")
+        ada.wait("the group to open", lambda: ada.driver.find_element(By.ID, "conversation-title").text == f"Team {tag}")
+        send(ada, "Welcome to the team")
+        for browser in (bob, cy):
+            conversation_button(browser, f"Team {tag}").click()
+            browser.wait("the welcome", lambda b=browser: "Welcome to the team" in b.message_texts())
+        ids, _ = user_ids(server, ada_name, bob_name, cy_name)
+
+        # The call: Ada starts it; Cy's list shows it in progress; Bob and Cy join.
+        ada.click("Start call")
+        cy.wait("the call mark", lambda: any("call in progress" in e.accessible_name for e in cy.controls(f"Team {tag},", exact=False)))
+        # Bob (the loud one) joins last: Parley announces speakers on a change only, so a late
+        # joiner is not told who is already speaking (see the report of issue 6).
+        cy.click("Join call")
+        cy.wait("Cy in the call", lambda: cy.js("window.parleyDebug.call()")["publish"] == "connected", 15)
+        bob.click("Join call")
+        everyone = {"Ada": (ada, ids[ada_name]), "Bob": (bob, ids[bob_name]), "Cy": (cy, ids[cy_name])}
+        for name, (browser, own_id) in everyone.items():
+            others = {uid for n, (_, uid) in everyone.items() if n != name}
+            browser.wait("decoded video from both others",
+                         lambda b=browser, o=others: all(inbound_by_user(b).get(uid, 0) > 0 for uid in o), 30,
+                         lambda b=browser: f"{b.js('window.parleyDebug.call()')} {b.js('window.parleyDebug.inboundStats()')}")
+        first = {name: inbound_by_user(browser) for name, (browser, _) in everyone.items()}
+        time.sleep(2)
+        for name, (browser, own_id) in everyone.items():
+            now = inbound_by_user(browser)
+            for uid, frames in now.items():
+                assert frames >= first[name][uid] + 10, f"{name}: video from {uid} stalled: {first[name]} -> {now}"
+            tiles = browser.js("window.parleyDebug.call()")["tiles"]
+            remote = {t["userId"] for t in tiles if t["hasVideo"] and t["key"].startswith("user:")}
+            assert remote == {uid for n, (_, uid) in everyone.items() if n != name}, tiles
+            labels = browser.texts("#call-grid .tile-name")
+            assert sorted(labels) == sorted([f"{n_} (you)" if n == name else n_ for n, n_ in
+                                             (("Ada", ada_name), ("Bob", bob_name), ("Cy", cy_name))]), labels
+
+        # Bob, the loud one, is highlighted as the active speaker; his mute reaches the others.
+        bob_tile = f"#call-grid li[data-user-id='{ids[bob_name]}']"
+        for browser in (ada, cy):
+            browser.wait("Bob highlighted as the active speaker",
+                         lambda b=browser: "speaking" in b.driver.find_element(By.CSS_SELECTOR, bob_tile).get_attribute("class"), 10)
+            assert b_label(browser, bob_tile).endswith(", speaking")
+        bob.click("Mute microphone")
+        ada.wait("Bob shown muted", lambda: ada.driver.find_element(By.CSS_SELECTOR, bob_tile).get_attribute("data-mic-muted") == "true", 5)
+        assert "muted" in b_label(ada, bob_tile)
+        for name, (browser, _) in everyone.items():
+            assert not browser.unnamed_controls(), f"{name}: controls without a name: {browser.unnamed_controls()}"
+        ada.screenshot("call")
+
+        # Cy leaves: Ada's and Bob's grids drop Cy.
+        cy.click("Leave call")
+        for browser in (ada, bob):
+            browser.wait("Cy's tile gone", lambda b=browser: len(b.driver.find_elements(By.CSS_SELECTOR, "#call-grid .tile")) == 2
+                         and ids[cy_name] not in {t["userId"] for t in b.js("window.parleyDebug.call()")["tiles"]}, 10)
+        assert cy.driver.find_element(By.ID, "call-view").get_attribute("hidden") is not None
+
+        for name, (browser, _) in everyone.items():
+            errors = significant_errors(browser.page_errors())
+            assert not errors, f"{name}: console errors {errors}"
+            assert not browser.alerts(), f"{name}: alerts shown {browser.alerts()}"
+    except BaseException:
+        for browser in browsers:
+            browser.save_diagnostics()
+        save_metrics(server)
+        raise
+    finally:
+        for browser in browsers:
+            browser.quit()
+        server.stop()
+
+
+def test_reconnect_after_a_server_restart_misses_nothing_and_duplicates_nothing():
+    tag = uuid.uuid4().hex[:5]
+    ada_name, bob_name = f"Ada{tag}", f"Bob{tag}"
+    name, port = "web-reconnect", 18392
+    servers = [Server(name, port, ENV)]
+    browser = None
+    try:
+        server = servers[0]
+        tokens = {}
+        for person in (ada_name, bob_name):
+            status, body = server.call("POST", "/auth/register", {"email": f"{person.lower()}@example.com", "password": PASSWORD,
+                                                                  "displayName": person})
+            assert status == 201, body
+            tokens[person] = (body["user"]["id"], body["accessToken"])
+        (ada_id, _), (bob_id, bob_token) = tokens[ada_name], tokens[bob_name]
+        status, dm = server.call("POST", "/conversations", {"kind": "dm", "userId": ada_id}, bob_token)
+        assert status == 201, dm
+        for i in range(3):
+            assert server.call("POST", f"/conversations/{dm['id']}/messages", {"content": f"before {i}"}, bob_token)[0] == 201
+
+        # Ada logs in through the UI; the session survives a reload.
+        browser = WebBrowser("Ada", "web-reconnect")
+        browser.driver.get(server.url + "/")
+        browser.fill("Email", f"{ada_name.lower()}@example.com")
+        browser.fill("Password", PASSWORD)
+        browser.click("Log in")
+        browser.control("Log out")
+        browser.driver.refresh()
+        # At phone width one pane shows at a time, with a way back to the list.
+        browser.driver.set_window_size(390, 844)
+        conversation_button(browser, bob_name).click()
+        browser.wait("the history", lambda: browser.message_texts() == ["before 0", "before 1", "before 2"])
+        browser.control("Back to conversations")
+        assert not browser.driver.find_element(By.ID, "sidebar").is_displayed()
+        browser.screenshot("phone")
+
+        # The server goes away; Ada's send fails visibly with a retry.
+        servers[0].stop()
+        browser.wait("the lost-connection notice", lambda: "Reconnecting" in browser.driver.find_element(By.ID, "connection-status").text, 10)
+        send(browser, "sent while down")
+        browser.control("Retry", timeout=10)
+        # Let the backoff grow so that the next attempt is seconds away, then restart on the same data.
+        browser.wait("a long backoff", lambda: any(f"in {s} s" in browser.driver.find_element(By.ID, "connection-status").text
+                                                   for s in range(4, 16)), 20)
+        servers.append(Server(f"{name}-restarted", port, ENV, data_name=name))
+        server = servers[-1]
+        missed = [f"missed {i}" for i in range(120)]  # more than one `after` page (100)
+        for text in missed:
+            status, body = server.call("POST", f"/conversations/{dm['id']}/messages", {"content": text}, bob_token)
+            assert status == 201, body
+        assert not browser.js("window.parleyDebug.socketOnline()"), "reconnected before the missed messages were all sent"
+
+        browser.wait("the reconnect", lambda: browser.js("window.parleyDebug.socketOnline()"), 20)
+        # The failed send is retried by itself once the connection is back (same clientMsgId).
+        expected = ["before 0", "before 1", "before 2"] + missed
+        browser.wait("the missed messages", lambda: all(t in browser.message_texts() for t in expected + ["sent while down"]), 15,
+                     lambda: f"{len(browser.message_texts())} shown")
+        time.sleep(1)  # let any late echo arrive: it must not add a copy
+        shown = browser.message_texts()
+        assert sorted(shown) == sorted(expected + ["sent while down"]), f"duplicates or extras: {len(shown)} shown"
+        assert shown[:123] == expected, "missed messages out of order"
+        status, page = server.call("GET", f"/conversations/{dm['id']}/messages?limit=100", token=bob_token)
+        assert status == 200
+        assert [m["content"] for m in page["messages"]].count("sent while down") == 1, "the retried send was stored twice"
+        ids_shown = browser.js("window.parleyDebug.messageIds()")
+        assert len(ids_shown) == len(set(ids_shown)) == 124
+        assert not browser.controls("Retry"), "the failed send still shows a retry"
+
+        # A refresh token that was already used is refused: the client returns to the login screen with words.
+        session = browser.js("JSON.parse(localStorage.getItem('parley.session'))")
+        status, _ = server.call("POST", "/auth/refresh", {"refreshToken": session["refreshToken"]})
+        assert status == 200  # rotated behind the browser's back: its stored refresh token is now spent
+        browser.js("(() => { const s = JSON.parse(localStorage.getItem('parley.session')); s.expiresAt = Date.now();"
+                   " localStorage.setItem('parley.session', JSON.stringify(s)); })()")
+        browser.driver.refresh()
+        browser.control("Log in")
+        assert any("log in again" in text for text in browser.alerts()), browser.alerts()
+        assert browser.js("localStorage.getItem('parley.session')") is None
+
+        errors = significant_errors(browser.page_errors())
+        assert not errors, f"console errors {errors}"
+    except BaseException:
+        if browser:
+            browser.save_diagnostics()
+        save_metrics(servers[-1])
+        raise
+    finally:
+        if browser:
+            browser.quit()
+        for server in servers:
+            server.stop()

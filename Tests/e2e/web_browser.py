@@ -1,0 +1,176 @@
+"""A headless Chromium driven the way a person uses the web client: controls are found by their
+accessible names (WebDriver's computed label), text is typed and buttons are clicked."""
+import contextlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from parley_server import ARTIFACTS
+
+CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                  "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"]
+CONTROLS = "button, input, textarea, select, a[href], [role=button]"
+
+
+class WebBrowser:
+    """One Chromium instance with its own profile."""
+
+    def __init__(self, name, artifact, size=(1100, 800), flags=()):
+        self.name, self.artifact = name, artifact
+        self.profile = tempfile.mkdtemp(prefix=f"parley-web-{name.lower()}-")
+        options = webdriver.ChromeOptions()
+        options.binary_location = "/usr/bin/chromium"
+        for flag in CHROMIUM_FLAGS + [f"--user-data-dir={self.profile}", f"--window-size={size[0]},{size[1]}", *flags]:
+            options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        try:
+            self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        except Exception:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
+        self.driver.set_script_timeout(10)
+        self.console = []
+
+    # MARK: finding things as a person would
+
+    def controls(self, name, exact=True):
+        """Displayed controls whose accessible name is `name` (or starts with it when not exact)."""
+        found = []
+        for element in self.driver.find_elements(By.CSS_SELECTOR, CONTROLS):
+            try:
+                if not element.is_displayed():
+                    continue
+                label = element.accessible_name
+            except StaleElementReferenceException:
+                continue
+            if (label == name) if exact else label.startswith(name):
+                found.append(element)
+        return found
+
+    def control(self, name, exact=True, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.controls(name, exact)
+            if found:
+                assert len(found) == 1, f"{self.name}: {len(found)} controls named {name!r}"
+                return found[0]
+            if time.monotonic() > deadline:
+                names = sorted({e.accessible_name for e in self.driver.find_elements(By.CSS_SELECTOR, CONTROLS) if e.is_displayed()})
+                raise AssertionError(f"{self.name}: no control named {name!r} within {timeout}s; visible: {names}; "
+                                     f"alerts: {self.alerts()}")
+            time.sleep(0.2)
+
+    def click(self, name, exact=True, timeout=10):
+        element = self.control(name, exact, timeout)
+        element.click()
+        return element
+
+    def fill(self, name, text, clear=True):
+        element = self.control(name)
+        if clear:
+            element.send_keys(Keys.CONTROL, "a")
+            element.send_keys(Keys.DELETE)
+        element.send_keys(text)
+        return element
+
+    def alerts(self):
+        with contextlib.suppress(WebDriverException):
+            return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, "[role=alert] .alert-text")]
+        return []
+
+    def js(self, expression):
+        return self.driver.execute_script(f"return {expression};")
+
+    def wait(self, description, predicate, timeout=10, detail=lambda: ""):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.name}: no {description} within {timeout}s; alerts {self.alerts()}; {detail()}")
+            time.sleep(0.2)
+
+    def texts(self, css):
+        """The rendered text of every element matching `css` (read in one step: no stale elements)."""
+        return self.driver.execute_script("return [...document.querySelectorAll(arguments[0])].map((e) => e.innerText);", css)
+
+    def message_texts(self):
+        return self.texts("#message-list .message-body")
+
+    # MARK: health
+
+    def read_console(self):
+        with contextlib.suppress(WebDriverException):
+            self.console += self.driver.get_log("browser")
+        return self.console
+
+    def page_errors(self):
+        """Console errors: script exceptions, CSP violations, failed loads (a 4xx/5xx the test did not cause)."""
+        return [entry["message"] for entry in self.read_console() if entry["level"] == "SEVERE"]
+
+    def unnamed_controls(self):
+        """Visible controls without an accessible name."""
+        missing = []
+        for element in self.driver.find_elements(By.CSS_SELECTOR, CONTROLS):
+            with contextlib.suppress(StaleElementReferenceException):
+                if element.is_displayed() and not element.accessible_name.strip():
+                    missing.append(element.get_attribute("outerHTML")[:120])
+        return missing
+
+    def screenshot(self, label):
+        path = os.path.join(ARTIFACTS, f"{self.artifact}-{label}.png")
+        self.driver.save_screenshot(path)
+        return path
+
+    def save_diagnostics(self):
+        path = os.path.join(ARTIFACTS, f"{self.artifact}-{self.name.lower()}-console.log")
+        with open(path, "w") as out:
+            for entry in self.read_console():
+                out.write(f"[{entry['level']}] {entry['message']}\n")
+            with contextlib.suppress(Exception):
+                state = self.js("""(async () => ({call: window.parleyDebug.call(), inbound: await window.parleyDebug.inboundStats(),
+                                     outbound: await window.parleyDebug.outboundStats(), online: window.parleyDebug.socketOnline(),
+                                     frames: window.parleyDebug.frames()}))()""")
+                out.write("\n--- page state ---\n" + json.dumps(state, indent=1))
+            with contextlib.suppress(Exception):
+                out.write("\n--- alerts ---\n" + "\n".join(self.alerts()))
+        with contextlib.suppress(Exception):
+            self.screenshot(f"{self.name.lower()}-failure")
+
+    def quit(self):
+        with contextlib.suppress(Exception):
+            self.driver.quit()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def write_tone(path, seconds=5, frequency=440, amplitude=0.5, rate=48000):
+    """A loud, steady sine as a WAV file for `--use-file-for-fake-audio-capture`: unlike Chromium's
+    default fake microphone (a short beep a second) it keeps its sender the loudest in a call."""
+    import math
+    import struct
+    import wave
+    with wave.open(path, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        peak = int(32767 * amplitude)
+        out.writeframes(b"".join(struct.pack("<h", int(peak * math.sin(2 * math.pi * frequency * i / rate)))
+                                 for i in range(rate * seconds)))
+    return path
+
+
+def significant_errors(messages):
+    """Console errors minus those a test provokes on purpose (a stopped server, a refused refresh)."""
+    expected = re.compile(r"ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|/auth/refresh .* 401|"
+                          r"net::ERR_|Failed to load resource: the server responded with a status of 401")
+    return [m for m in messages if not expected.search(m)]

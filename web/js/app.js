@@ -1,0 +1,169 @@
+// Entry point: signs the person in (or keeps them signed in across reloads), then starts the
+// WebSocket and the chat and call views.
+
+import { Api, describeError } from "./api.js?v=1";
+import { Socket } from "./socket.js?v=1";
+import { Store } from "./store.js?v=1";
+import { ChatView } from "./chat.js?v=1";
+import { CallController } from "./call.js?v=1";
+import { $, showAlert, clearAlerts } from "./dom.js?v=1";
+
+const api = new Api();
+const store = new Store();
+const socket = new Socket(api);
+const calls = new CallController({ api, socket, store });
+const chat = new ChatView({ api, socket, store, calls });
+
+// A small read-only hook for diagnostics and the browser tests.
+window.parleyDebug = Object.freeze({
+  inboundStats: () => calls.inboundStats(),
+  outboundStats: () => calls.outboundStats(),
+  call: () => calls.snapshot(),
+  socketOnline: () => socket.online,
+  frames: () => socket.trace.map((entry) => ({ ...entry })),
+  messageIds: (conversationId) => [...(store.threads.get(conversationId ?? store.activeId)?.messages.keys() ?? [])].sort(),
+  activeConversation: () => store.activeId,
+});
+
+function showAuth(mode = "login") {
+  $("app-view").hidden = true;
+  $("auth-view").hidden = false;
+  $("login-form").hidden = mode !== "login";
+  $("signup-form").hidden = mode !== "signup";
+  $(mode === "login" ? "login-email" : "signup-name").focus();
+}
+
+async function enterApp(user) {
+  store.reset();
+  store.me = user;
+  $("auth-view").hidden = true;
+  $("app-view").hidden = false;
+  $("me-name").textContent = user.displayName;
+  chat.showEmpty();
+  socket.start();
+  await chat.sync();
+}
+
+async function signOut({ message = null, serverSide = true } = {}) {
+  await calls.leave();
+  socket.stop();
+  store.clearTyping();
+  store.reset();
+  chat.messageNodes.clear();
+  $("conversation-list").replaceChildren();
+  $("message-list").replaceChildren();
+  if (serverSide) await api.logout();
+  clearAlerts();
+  if (message) showAlert(message, { timeoutMs: 0 });
+  showAuth("login");
+}
+
+function fieldLabel(field) {
+  return { email: "Email", password: "Password", displayName: "Display name" }[field] ?? field;
+}
+
+function bindAuthForms() {
+  $("show-signup").addEventListener("click", () => showAuth("signup"));
+  $("show-login").addEventListener("click", () => showAuth("login"));
+  $("login-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const email = $("login-email").value.trim();
+    const password = $("login-password").value;
+    if (!email || !password) {
+      showAlert("Enter your email and password.", { timeoutMs: 6_000 });
+      return;
+    }
+    const button = event.submitter ?? $("login-form").querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const user = await api.login(email, password);
+      $("login-password").value = "";
+      clearAlerts();
+      await enterApp(user);
+    } catch (error) {
+      showAlert(`Could not log in: ${describeError(error)}`);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $("signup-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const displayName = $("signup-name").value.trim();
+    const email = $("signup-email").value.trim();
+    const password = $("signup-password").value;
+    if (!displayName || !email || password.length < 8) {
+      showAlert("Enter a display name, an email, and a password of at least 8 characters.", { timeoutMs: 8_000 });
+      return;
+    }
+    const button = event.submitter ?? $("signup-form").querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const user = await api.register(email, password, displayName);
+      $("signup-password").value = "";
+      clearAlerts();
+      await enterApp(user);
+    } catch (error) {
+      const where = error.field ? ` (${fieldLabel(error.field)})` : "";
+      showAlert(`Could not sign up${where}: ${describeError(error)}`);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $("logout-button").addEventListener("click", () => signOut());
+}
+
+function bindConnectionStatus() {
+  const status = $("connection-status");
+  let shownAt = 0;
+  socket.addEventListener("offline", () => {
+    if (!api.signedIn) return;
+    status.textContent = "Connection lost. Reconnecting\u2026";
+    status.hidden = false;
+    shownAt = Date.now();
+  });
+  socket.addEventListener("retrying", (event) => {
+    if (!api.signedIn) return;
+    status.textContent = `Connection lost. Reconnecting in ${Math.ceil(event.detail.delay / 1000)} s\u2026`;
+    status.hidden = false;
+  });
+  socket.addEventListener("online", () => {
+    status.textContent = "Connected.";
+    setTimeout(() => { if (socket.online) status.hidden = true; }, Date.now() - shownAt < 500 ? 0 : 1_500);
+    // Every (re)connect: subscribe first (done by auth), then fetch what was missed.
+    chat.sync();
+  });
+  socket.addEventListener("fatal", (event) => showAlert(event.detail.message, { timeoutMs: 0 }));
+  socket.on("auth.success", () => {});
+}
+
+async function start() {
+  bindAuthForms();
+  bindConnectionStatus();
+  api.addEventListener("expired", (event) => {
+    const reason = event.detail?.reason;
+    const message = reason === "token_reused"
+      ? "Your session was ended because it was used from somewhere else. Please log in again."
+      : reason === "logged-out-elsewhere" ? "You logged out in another tab." : "Your session has expired. Please log in again.";
+    signOut({ message, serverSide: false });
+  });
+  if (!api.signedIn) {
+    showAuth("login");
+    return;
+  }
+  try {
+    const user = await api.me();
+    api.setUser(user);
+    await enterApp(user);
+  } catch (error) {
+    if (error.status === 401) return; // "expired" has shown the login screen
+    if (api.user) {
+      // The server is unreachable: show what we know and let the socket keep trying.
+      showAlert(`Parley cannot be reached right now: ${describeError(error)}`);
+      await enterApp(api.user);
+    } else {
+      showAuth("login");
+    }
+  }
+}
+
+start();
