@@ -87,7 +87,7 @@ struct Configuration: Sendable {
         }
         turnSecret = value("TURN_SECRET")
         turnTTL = try integer("TURN_TTL", default: 86400, 60...(30 * 86400))
-        callMaxParticipants = try integer("CALL_MAX_PARTICIPANTS", default: 16, 2...200)
+        callMaxParticipants = try integer("CALL_MAX_PARTICIPANTS", default: 16, 2...1000)
         webRoot = value("WEB_ROOT")
         trustedProxies = value("TRUSTED_PROXIES").map { _ in list("TRUSTED_PROXIES") } ?? ["127.0.0.1", "::1"]
         for proxy in trustedProxies where !Self.isIPAddress(proxy) {

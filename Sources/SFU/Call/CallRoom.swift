@@ -168,44 +168,55 @@ public struct CallRoom: Sendable {
     /// sends an offer to each one that changed and is not waiting for an answer.
     private mutating func refreshOffers() -> [CallEffect] {
         var effects: [CallEffect] = []
+        // Every published track once, and per participant the set of tracks its slots carry:
+        // linear in participants times tracks, with no copy of a participant (a 200-person call
+        // renegotiates on every answer).
+        var published: [(owner: String, track: CallTrack)] = []
+        for participant in participants {
+            for track in participant.tracks { published.append((participant.userId, track)) }
+        }
+        let live = Set(published.map(\.track.id))
         for index in participants.indices {
-            let me = participants[index]
-            var wanted: [(CallParticipant, CallTrack)] = []
-            for other in participants where other.userId != me.userId {
-                for track in other.tracks { wanted.append((other, track)) }
-            }
-            var state = me.subscribe
-            for slot in state.slots.indices where state.slots[slot].track.active {
-                if !wanted.contains(where: { $0.1.id == state.slots[slot].engineTrack }) {
-                    state.slots[slot].track.active = false
-                    state.dirty = true
+            let userId = participants[index].userId
+            var carried = Set<TrackID>()
+            for slot in participants[index].subscribe.slots.indices where participants[index].subscribe.slots[slot].track.active {
+                let track = participants[index].subscribe.slots[slot].engineTrack
+                if live.contains(track) {
+                    carried.insert(track)
+                } else {
+                    participants[index].subscribe.slots[slot].track.active = false
+                    participants[index].subscribe.dirty = true
                 }
             }
-            for (owner, track) in wanted where !state.slots.contains(where: { $0.engineTrack == track.id && $0.track.active }) {
+            for (owner, track) in published where owner != userId && !carried.contains(track.id) {
                 let codec = SubscribeCodecs.codec(forwarding: track.media.codec)
                 let rtxSsrc: UInt32? = codec.rtxPayloadType == nil ? nil : UInt32.random(in: 1...UInt32.max)
-                state.slots.append(SubscribeSlot(
-                    track: SubscribeTrack(mid: String(state.slots.count), kind: track.kind, codec: codec,
-                                          ssrc: UInt32.random(in: 1...UInt32.max), rtxSsrc: rtxSsrc,
-                                          streamId: owner.userId, trackId: track.trackId),
+                let mid = String(participants[index].subscribe.slots.count)
+                participants[index].subscribe.slots.append(SubscribeSlot(
+                    track: SubscribeTrack(mid: mid, kind: track.kind, codec: codec, ssrc: UInt32.random(in: 1...UInt32.max),
+                                          rtxSsrc: rtxSsrc, streamId: owner, trackId: track.trackId),
                     engineTrack: track.id))
-                state.dirty = true
+                participants[index].subscribe.dirty = true
             }
-            if state.dirty, state.awaitingAnswer == nil, !state.slots.isEmpty {
-                state.revision += 1
-                state.awaitingAnswer = state.revision
-                state.dirty = false
-                let opening = !state.opened
-                state.opened = true
-                state.offered = state.slots.map(\.track)
-                let sdp = SdpNegotiator.subscribeOffer(tracks: state.offered, local: state.side.local,
-                                                       version: UInt64(state.revision))
-                effects.append(.subscribeOffer(userId: me.userId, participant: me.id, sdp: sdp, revision: state.revision,
-                                               opensTransport: opening))
+            if let offer = nextOffer(&participants[index].subscribe) {
+                effects.append(.subscribeOffer(userId: userId, participant: participants[index].id, sdp: offer.sdp,
+                                               revision: offer.revision, opensTransport: offer.opens))
             }
-            participants[index].subscribe = state
         }
         return effects
+    }
+
+    /// The next subscribe offer, if the slots changed and no offer awaits an answer.
+    private func nextOffer(_ state: inout SubscribeState) -> (sdp: String, revision: Int, opens: Bool)? {
+        guard state.dirty, state.awaitingAnswer == nil, !state.slots.isEmpty else { return nil }
+        state.revision += 1
+        state.awaitingAnswer = state.revision
+        state.dirty = false
+        let opens = !state.opened
+        state.opened = true
+        state.offered = state.slots.map(\.track)
+        let sdp = SdpNegotiator.subscribeOffer(tracks: state.offered, local: state.side.local, version: UInt64(state.revision))
+        return (sdp, state.revision, opens)
     }
 
     /// Parley's ICE credentials of a participant's subscribe connection (for opening it).

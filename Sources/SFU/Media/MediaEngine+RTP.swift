@@ -154,7 +154,7 @@ extension MediaEngine {
               timestamp: UInt32, ssrc: UInt32, originalSequence: UInt16?, pictureId: UInt16?, tl0: UInt8?,
               audioLevel: UInt8?, absSendTime: UInt32, router: MediaTransportRouter) -> Bool {
         let subscriber = down.subscriber
-        guard let srtp = subscriber.srtp, let iceID = subscriber.iceID, let base = sendBuffer.baseAddress else { return false }
+        guard let srtp = subscriber.srtp, let path = subscriber.path, let base = sendBuffer.baseAddress else { return false }
         let headerLength = RtpHeaderWriter.write(
             into: sendBuffer, marker: marker, payloadType: payloadType, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc,
             absSendTime: (down.config.absSendTimeId, absSendTime),
@@ -182,7 +182,7 @@ extension MediaEngine {
             counters.add(.srtpErrors)
             return false
         }
-        guard router.send(UnsafeRawBufferPointer(start: base, count: length), on: iceID) else { return false }
+        router.send(UnsafeRawBufferPointer(start: base, count: length), to: path)
         counters.add(.packetsForwarded)
         counters.add(.bytesForwarded, length)
         return true

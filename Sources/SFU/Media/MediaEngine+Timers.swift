@@ -34,9 +34,10 @@ extension MediaEngine {
                 let share = transport.estimator.estimate / max(1, videoDownTrackCount(transport))
                 for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc && down.active {
                     if down.track.layers.count > 1 { select(down, estimate: share, router: router) }
-                    // Still waiting for the first keyframe of its layer: ask again (the request
-                    // or the keyframe may have been lost).
-                    if down.track.isVideo, let target = down.targetLayer, down.currentLayer != target {
+                    // Still waiting for the first keyframe of a layer the publisher is sending:
+                    // ask again (the request or the keyframe may have been lost).
+                    if down.track.isVideo, let target = down.targetLayer, down.currentLayer != target,
+                       let heard = down.track.layers[target].lastPacketAt, now - heard < .seconds(2) {
                         requestKeyframe(down.track, layer: target, now: now, router: router)
                     }
                 }
@@ -67,19 +68,19 @@ extension MediaEngine {
     /// transport-cc feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) for
     /// what arrived since the last one, so the publisher's send-side estimator can work.
     private func sendTransportFeedback(_ transport: PeerTransport, router: MediaTransportRouter) {
-        guard let srtp = transport.srtp, let iceID = transport.iceID else { return }
+        guard let srtp = transport.srtp, let path = transport.path else { return }
         for _ in 0..<4 {
             var length = transport.transportCC.writeFeedback(
                 into: UnsafeMutableRawBufferPointer(rebasing: rtcpBuffer[0..<1200]), senderSsrc: transport.rtcpSsrc,
                 mediaSsrc: transport.transportCCMediaSsrc)
             guard length > 0, (try? srtp.protectRTCP(rtcpBuffer, length: &length)) != nil else { return }
-            router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), on: iceID)
+            router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), to: path)
         }
     }
 
     /// One receiver report per received stream (RFC 3550 §6.4.2).
     private func sendReceiverReports(_ transport: PeerTransport, now: ContinuousClock.Instant, router: MediaTransportRouter) {
-        guard let srtp = transport.srtp, let iceID = transport.iceID else { return }
+        guard let srtp = transport.srtp, let path = transport.path else { return }
         for track in transport.tracks {
             for layer in track.layers {
                 guard let ssrc = layer.ssrc, let stats = layer.statistics.report(now: now) else { continue }
@@ -88,7 +89,7 @@ extension MediaEngine {
                                         delaySinceLastSR: stats.delaySinceLastSR)
                 var length = ReceiverReport.write(into: rtcpBuffer, senderSsrc: transport.rtcpSsrc, block: block)
                 guard length > 0, (try? srtp.protectRTCP(rtcpBuffer, length: &length)) != nil else { continue }
-                router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), on: iceID)
+                router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), to: path)
             }
         }
     }
@@ -96,7 +97,7 @@ extension MediaEngine {
     /// A sender report with a CNAME per forwarded stream (RFC 3550 §6.4.1, §6.5.1): the RTP
     /// timestamp is the last one sent advanced by the time since, so receivers can place it.
     private func sendSenderReports(_ transport: PeerTransport, now: ContinuousClock.Instant, router: MediaTransportRouter) {
-        guard let srtp = transport.srtp, let iceID = transport.iceID else { return }
+        guard let srtp = transport.srtp, let path = transport.path else { return }
         let ntp = Self.ntpNow()
         for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc && down.packetsSent > 0 {
             var rtpTimestamp = down.rewriter.lastTimestamp
@@ -112,7 +113,7 @@ extension MediaEngine {
                 Sdes.writeCname(into: UnsafeMutableRawBufferPointer(rebasing: rtcpBuffer[length...]), ssrc: ssrc, cname: cname)
             }
             guard (try? srtp.protectRTCP(rtcpBuffer, length: &length)) != nil else { continue }
-            router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), on: iceID)
+            router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), to: path)
         }
     }
 

@@ -239,14 +239,14 @@ final class MediaEngine: @unchecked Sendable {
         guard track.layers.indices.contains(index) else { return }
         let layer = track.layers[index]
         let publisher = track.transport
-        guard let ssrc = layer.ssrc, let srtp = publisher.srtp, let iceID = publisher.iceID,
+        guard let ssrc = layer.ssrc, let srtp = publisher.srtp, let path = publisher.path,
               layer.keyframeRequests.allow(now: now) else {
             layer.keyframeRequests.defer()
             return
         }
         var length = PictureLossIndication.write(into: rtcpBuffer, senderSsrc: publisher.rtcpSsrc, mediaSsrc: ssrc)
         guard length > 0, (try? srtp.protectRTCP(rtcpBuffer, length: &length)) != nil else { return }
-        router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), on: iceID)
+        router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), to: path)
         counters.add(.keyframeRequestsSent)
     }
 
@@ -254,6 +254,7 @@ final class MediaEngine: @unchecked Sendable {
         guard !transport.closed else { return }
         if reason == .consentExpired { counters.add(.transportsClosedByConsent) }
         transport.iceID = nil  // the router already forgot it
+        transport.path = nil
         events(.transportClosed(transport.participant, transport.role,
                                 reason: reason == .consentExpired ? "ICE consent expired" : "transport removed"))
     }

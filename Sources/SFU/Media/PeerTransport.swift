@@ -15,7 +15,9 @@ final class PeerTransport: MediaTransportHandler {
     let dtls: DtlsSession
     var dtlsDeadline: ContinuousClock.Instant?
     var srtp: SrtpSession?
-    /// The path the last DTLS record came from, for replies before ICE nominated one.
+    /// The 5-tuple ICE selected (kept here so a send needs no lookup in the agent), and the
+    /// path the last DTLS record came from, for replies before ICE nominated one.
+    var path: FiveTuple?
     var lastPath: FiveTuple?
     /// Parley's SSRC as the sender of this transport's RTCP.
     let rtcpSsrc = UInt32.random(in: 1...UInt32.max)
@@ -55,7 +57,9 @@ final class PeerTransport: MediaTransportHandler {
         engine.received(packet, kind: kind, from: path, on: self, router: router)
     }
 
-    func mediaTransport(_ id: IceTransportID, selected path: FiveTuple, previous: FiveTuple?, router: MediaTransportRouter) {}
+    func mediaTransport(_ id: IceTransportID, selected path: FiveTuple, previous: FiveTuple?, router: MediaTransportRouter) {
+        self.path = path
+    }
 
     func mediaTransportClosed(_ id: IceTransportID, reason: IceCloseReason) {
         engine.transportClosed(self, reason: reason)
