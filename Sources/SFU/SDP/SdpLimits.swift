@@ -3,9 +3,10 @@
 public enum SdpLimits {
     /// Longest SDP text accepted, in UTF-8 bytes.
     public static let maxBytes = 64 * 1024
-    /// Most m-sections in one description (one per track; a call of 64 tracks is far beyond
-    /// what one subscriber can show).
-    public static let maxMediaSections = 64
+    /// Most m-sections in one description. A subscribe connection has one per remote track
+    /// ever offered (a gone track's section stays, inactive), so a large call with people coming
+    /// and going needs a few hundred; the 64 KiB text limit bounds it as well.
+    public static let maxMediaSections = 256
     /// Most payload types in one m-line (Chromium offers about 25 for video).
     public static let maxFormats = 128
     /// Most simulcast streams (rids) in one m-section (RFC 8853); browsers send up to 4.

@@ -36,10 +36,10 @@ struct BenchSFU: AsyncParsableCommand {
 
     func validate() throws {
         guard publishers >= 1, subscribers >= 0 else { throw ValidationError("need at least one publisher") }
-        guard publishers + subscribers <= 200 else {
-            throw ValidationError("at most 200 participants: CALL_MAX_PARTICIPANTS allows 2...200")
+        guard publishers + subscribers <= 1000 else {
+            throw ValidationError("at most 1000 participants: CALL_MAX_PARTICIPANTS allows 2...1000")
         }
-        guard publishers <= 32 else { throw ValidationError("at most 32 publishers (a subscribe offer holds at most 64 m-sections)") }
+        guard publishers <= 64 else { throw ValidationError("at most 64 publishers (two m-sections each; an answer must fit a 64 KiB frame)") }
         guard ["gcm", "cm"].contains(profile) else { throw ValidationError("--profile is gcm or cm") }
         guard duration >= 2, warmup >= 0, verifyEvery >= 1, keyframeInterval >= 1, videoBitrate >= 10_000 else {
             throw ValidationError("--duration >= 2, --verify-every >= 1, --keyframe-interval >= 1, --video-bitrate >= 10000")

@@ -55,9 +55,9 @@ import Testing
         #expect(error(text) != nil)
     }
 
-    @Test func sixtyFiveMediaSectionsAreRefusedEvenWhenSmall() {
-        let text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" + String(repeating: "m=audio 0 RTP/AVP 0\r\n", count: 65)
-        #expect(error(text) == .tooManyMediaSections(limit: 64))
+    @Test func moreMediaSectionsThanTheLimitAreRefusedEvenWhenSmall() {
+        let text = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n" + String(repeating: "m=audio 0 RTP/AVP 0\r\n", count: 257)
+        #expect(error(text) == .tooManyMediaSections(limit: 256))
     }
 
     @Test func textOverSixtyFourKiBIsRefused() {
