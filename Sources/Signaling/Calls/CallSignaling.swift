@@ -36,8 +36,12 @@ public final class CallSignaling: Sendable {
         let (local, credentials) = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
         let limit = maxParticipants
         let (callId, others, effects) = try call { () throws(CallError) in try directory.state.withLock { state throws(CallError) in
-            var room = state.rooms[conversationId] ?? CallRoom(callId: UUID().uuidString.lowercased(), conversationId: conversationId)
-            if room.participant(caller.userId) == nil, room.participants.count >= limit { throw CallError.callFull(limit: limit) }
+            var room = state.rooms.removeValue(forKey: conversationId)
+                ?? CallRoom(callId: UUID().uuidString.lowercased(), conversationId: conversationId)
+            if room.participant(caller.userId) == nil, room.participants.count >= limit {
+                if !room.isEmpty { state.rooms[conversationId] = room }
+                throw CallError.callFull(limit: limit)
+            }
             let participant = ParticipantID(rawValue: state.nextParticipant)
             state.nextParticipant += 1
             let others = room.participants.filter { $0.userId != caller.userId }
