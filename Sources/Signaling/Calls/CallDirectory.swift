@@ -40,12 +40,12 @@ public final class CallDirectory: Sendable {
         }
     }
 
-    /// The call's participants and their connections, as they are now.
-    func members(of conversationId: String) -> [(participant: CallParticipant, connection: Connection)] {
+    /// The call's participants (user ids, in join order) and their connections, as they are now.
+    func members(of conversationId: String) -> [(userId: String, connection: Connection)] {
         state.withLock { state in
             guard let room = state.rooms[conversationId] else { return [] }
             return room.participants.compactMap { participant in
-                state.participants[participant.id].map { (participant, $0.connection) }
+                state.participants[participant.id].map { (participant.userId, $0.connection) }
             }
         }
     }

@@ -189,7 +189,7 @@ public final class CallSignaling: Sendable {
                 guard let conversationId else { continue }
                 let frame = ServerFrame.make("call.active-speaker", droppable: true,
                                              CallFrames.ActiveSpeaker(conversationId: conversationId, speakers: userIds))
-                for (_, connection) in directory.members(of: conversationId) { server.send(frame, to: connection) }
+                for member in directory.members(of: conversationId) { server.send(frame, to: member.connection) }
             }
         }
     }
@@ -205,27 +205,33 @@ public final class CallSignaling: Sendable {
 
     private func perform(_ effects: [CallEffect], in conversationId: String, callId: String, server: SignalingServer) async {
         var membershipChanged = false
+        // Who is in the call after the change (the effects are its consequences): looked up once,
+        // not per effect, since one leave in a large call makes an offer for everyone.
+        let members = directory.members(of: conversationId)
+        func sendToOthers(_ userId: String, _ frame: ServerFrame) {
+            for member in members where member.userId != userId { server.send(frame, to: member.connection) }
+        }
         for effect in effects {
             switch effect {
             case .joined(let userId):
                 membershipChanged = true
-                sendToOthers(userId, in: conversationId, .make("call.participant.joined",
-                    CallFrames.ParticipantRef(conversationId: conversationId, userId: userId)), server: server)
+                sendToOthers(userId, .make("call.participant.joined",
+                    CallFrames.ParticipantRef(conversationId: conversationId, userId: userId)))
             case .left(let userId, let participant):
                 membershipChanged = true
                 media.removeParticipant(participant)
                 _ = directory.state.withLock { $0.participants.removeValue(forKey: participant) }
-                sendToOthers(userId, in: conversationId, .make("call.participant.left",
-                    CallFrames.ParticipantRef(conversationId: conversationId, userId: userId)), server: server)
+                sendToOthers(userId, .make("call.participant.left",
+                    CallFrames.ParticipantRef(conversationId: conversationId, userId: userId)))
             case .published(let userId, let track):
-                sendToOthers(userId, in: conversationId, .make("call.track.published",
-                    CallFrames.Track(conversationId: conversationId, userId: userId, track: track.dto)), server: server)
+                sendToOthers(userId, .make("call.track.published",
+                    CallFrames.Track(conversationId: conversationId, userId: userId, track: track.dto)))
             case .unpublished(let userId, let track):
-                sendToOthers(userId, in: conversationId, .make("call.track.unpublished",
-                    CallFrames.Track(conversationId: conversationId, userId: userId, track: track.dto)), server: server)
+                sendToOthers(userId, .make("call.track.unpublished",
+                    CallFrames.Track(conversationId: conversationId, userId: userId, track: track.dto)))
             case .muted(let userId, let track):
-                sendToOthers(userId, in: conversationId, .make("call.track.muted",
-                    CallFrames.Track(conversationId: conversationId, userId: userId, track: track.dto)), server: server)
+                sendToOthers(userId, .make("call.track.muted",
+                    CallFrames.Track(conversationId: conversationId, userId: userId, track: track.dto)))
             case .subscribeOffer(let userId, let participant, let sdp, let revision, let opensTransport):
                 if opensTransport, let credentials = try? directory.withRoom(conversationId, { room throws(CallError) in
                     room.subscribeCredentials(userId)
@@ -234,24 +240,16 @@ public final class CallSignaling: Sendable {
                                         remoteUfrag: nil, remoteFingerprints: [])
                 }
                 let frame = ServerFrame.make("call.subscribe.offer", CallFrames.SubscribeOffer(conversationId: conversationId, sdp: sdp, revision: revision))
-                for (member, connection) in directory.members(of: conversationId) where member.userId == userId {
-                    server.send(frame, to: connection)
-                }
+                for member in members where member.userId == userId { server.send(frame, to: member.connection) }
             }
         }
         if membershipChanged { await announceState(conversationId, server: server) }
     }
 
-    private func sendToOthers(_ userId: String, in conversationId: String, _ frame: ServerFrame, server: SignalingServer) {
-        for (member, connection) in directory.members(of: conversationId) where member.userId != userId {
-            server.send(frame, to: connection)
-        }
-    }
-
     /// `call.state` to every member of the conversation, on every instance.
     private func announceState(_ conversationId: String, server: SignalingServer) async {
         guard let members = try? await server.services.conversationStore.memberIds(conversationId: conversationId) else { return }
-        let participants = directory.members(of: conversationId).map(\.participant.userId)
+        let participants = directory.members(of: conversationId).map(\.userId)
         let frame = ServerFrame.make("call.state", CallFrames.State(
             conversationId: conversationId, active: !participants.isEmpty, participants: participants))
         await server.publish(BusMessage(frame: frame, recipients: members))
