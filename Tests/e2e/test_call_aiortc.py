@@ -23,9 +23,10 @@ def test_three_peers_hear_and_see_each_other(server):
 
 async def _three_peers(server):
     users = {name: server.sign_up(name) for name in FREQUENCIES}
+    dee_id, dee_token = server.sign_up("Dee")
     owner_token = users["Ada"][1]
     status, group = server.call("POST", "/conversations", {
-        "kind": "group", "title": "Call", "memberIds": [users["Bob"][0], users["Cy"][0]]}, owner_token)
+        "kind": "group", "title": "Call", "memberIds": [users["Bob"][0], users["Cy"][0], dee_id]}, owner_token)
     assert status == 201, group
     conversation = group["id"]
 
@@ -66,6 +67,16 @@ async def _three_peers(server):
                 if frame["type"] == "call.active-speaker":
                     speakers.update(frame["data"]["speakers"])
         assert speakers == {user_id for user_id, _ in users.values()}, speakers
+
+        # Someone joining now is told who is speaking with the join, not at the next change.
+        dee = CallPeer("Dee", server.ws_url, dee_token, dee_id)
+        try:
+            await dee.connect()
+            await dee.join(conversation)
+            told = await dee.wait_for("call.active-speaker", timeout=1)
+            assert set(told["data"]["speakers"]) <= speakers and told["data"]["speakers"], told
+        finally:
+            await dee.close()
 
         status, call = server.call("GET", f"/conversations/{conversation}/call", token=owner_token)
         assert status == 200 and call["active"] and len(call["participants"]) == 3, call

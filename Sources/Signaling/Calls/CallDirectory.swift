@@ -11,6 +11,8 @@ public final class CallDirectory: Sendable {
         /// Participant -> its conversation, user and connection.
         var participants: [ParticipantID: (conversationId: String, userId: String, connection: Connection)] = [:]
         var nextParticipant: UInt64 = 1
+        /// The last `call.active-speaker` of each call, for participants who join after it.
+        var speakers: [String: [String]] = [:]
     }
 
     let state = Mutex(State())
@@ -35,7 +37,9 @@ public final class CallDirectory: Sendable {
             // Taken out of the dictionary while it changes, so its arrays are not shared and
             // are changed in place rather than copied (a 200-person call answers 200 times).
             guard var room = state.rooms.removeValue(forKey: conversationId) else { throw CallError.notInCall }
-            defer { if !room.isEmpty { state.rooms[conversationId] = room } }
+            defer {
+                if room.isEmpty { state.speakers[conversationId] = nil } else { state.rooms[conversationId] = room }
+            }
             return try body(&room)
         }
     }

@@ -57,6 +57,11 @@ public final class CallSignaling: Sendable {
         server.send(.make("call.participants", CallFrames.Participants(conversationId: conversationId, participants: others.map {
             CallFrames.Participant(userId: $0.userId, displayName: $0.displayName, tracks: $0.tracks.map { (track: CallTrack) in track.dto })
         })), to: connection)
+        // Who is speaking now, so the new tile highlights do not wait for the next change.
+        if let speakers = directory.state.withLock({ $0.speakers[conversationId] }), !speakers.isEmpty {
+            server.send(.make("call.active-speaker", droppable: true,
+                              CallFrames.ActiveSpeaker(conversationId: conversationId, speakers: speakers)), to: connection)
+        }
         await perform(effects, in: conversationId, callId: callId, server: server)
     }
 
@@ -184,7 +189,9 @@ public final class CallSignaling: Sendable {
             case .activeSpeakers(let callId, let speakers):
                 let (conversationId, userIds) = directory.state.withLock { state -> (String?, [String]) in
                     let conversation = state.rooms.first { $0.value.callId == callId }?.key
-                    return (conversation, speakers.compactMap { state.participants[$0]?.userId })
+                    let userIds = speakers.compactMap { state.participants[$0]?.userId }
+                    if let conversation { state.speakers[conversation] = userIds }
+                    return (conversation, userIds)
                 }
                 guard let conversationId else { continue }
                 let frame = ServerFrame.make("call.active-speaker", droppable: true,
