@@ -64,13 +64,15 @@ class PatternTrack(VideoStreamTrack):
 
 
 def offered_tracks(sdp):
-    """mid -> trackId of the live (port != 0) m-sections of a subscribe offer (a=msid:<userId> <trackId>)."""
+    """mid -> trackId of the live m-sections of a subscribe offer (a=msid:<userId> <trackId>; not port 0 or inactive)."""
     tracks, mid, live, track = {}, None, False, None
     for line in sdp.splitlines() + ["m=end 0"]:
         if line.startswith("m="):
             if mid is not None and live and track:
                 tracks[mid] = track
             mid, live, track = None, line.split()[1] != "0", None
+        elif line.strip() == "a=inactive":
+            live = False  # a track that went away keeps its section, inactive
         elif line.startswith("a=mid:"):
             mid = line[6:].strip()
         elif line.startswith("a=msid:"):

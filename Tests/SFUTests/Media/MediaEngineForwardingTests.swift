@@ -173,7 +173,7 @@ import Testing
         #expect(harness.engine.counters.values[MediaCounters.Name.layerSwitches.rawValue] == 1)
     }
 
-    @Test func sdesFreeSenderReportsGoToSubscribersAndReceiverReportsToPublishers() throws {
+    @Test func senderReportsGoToSubscribersAndReceiverReportsToPublishers() throws {
         let (harness, publisher, subscriber) = try setUp(vp8Media())
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 1111,
                                       payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: publisher)
