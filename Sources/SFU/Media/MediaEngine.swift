@@ -137,6 +137,7 @@ final class MediaEngine: @unchecked Sendable {
         transport.qualityWishes[track] = quality  // also for a down-track its next answer creates
         for (ssrc, down) in transport.downTracks where down.track.id == track && down.config.ssrc == ssrc {
             down.quality = quality
+            down.probeUntil = nil  // a new wish ends a probe at once
             select(down, estimate: transport.estimator.estimate / max(1, videoDownTrackCount(transport)), router: router)
         }
     }
