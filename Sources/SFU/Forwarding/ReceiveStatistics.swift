@@ -6,10 +6,9 @@
 struct ReceiveStatistics {
     let clockRate: UInt32
     private(set) var received: UInt64 = 0
+    private var sequences = SequenceUnwrapper()
     private var baseSequence: Int64 = 0
     private var highest: Int64 = -1
-    private var cycles: Int64 = 0
-    private var maxSequence: UInt16 = 0
     private var expectedPrior: Int64 = 0
     private var receivedPrior: UInt64 = 0
     /// Interarrival jitter in timestamp units, times 16 (A.8's fixed point).
@@ -22,17 +21,12 @@ struct ReceiveStatistics {
     /// One packet arrived (after SRTP, before forwarding). `arrival` is only used for jitter,
     /// in the stream's clock relative to any fixed origin.
     mutating func record(sequence: UInt16, timestamp: UInt32, arrivalTicks: Int64) {
+        let extended = sequences.unwrap(sequence)
         if received == 0 {
-            maxSequence = sequence
-            baseSequence = Int64(sequence)
-            highest = Int64(sequence)
-        } else {
-            let delta = sequence &- maxSequence
-            if delta != 0 && delta < 0x8000 {
-                if sequence < maxSequence { cycles += 1 << 16 }
-                maxSequence = sequence
-                highest = cycles + Int64(sequence)
-            }
+            baseSequence = extended
+            highest = extended
+        } else if extended > highest {
+            highest = extended
         }
         received += 1
         let transit = arrivalTicks - Int64(timestamp)

@@ -60,8 +60,7 @@ struct StreamRewriter {
     /// Records a packet as sent (output numbering). Older (reordered) packets do not move the
     /// high-water marks back.
     mutating func sent(sequence: UInt16, timestamp: UInt32, pictureId: UInt16?, tl0: UInt8?, now: ContinuousClock.Instant) {
-        let diff = sequence &- lastSequence
-        if diff != 0 && diff < 0x8000 {
+        if isNewer(sequence, than: lastSequence) {
             lastSequence = sequence
             lastTimestamp = timestamp
             lastSentAt = now
@@ -73,9 +72,7 @@ struct StreamRewriter {
     /// The source's sequence number for an output number a subscriber NACKed, if it belongs to
     /// the current source and was sent.
     func input(forOutput sequence: UInt16) -> UInt16? {
-        let sinceStart = sequence &- sourceStart
-        let sinceLast = lastSequence &- sequence
-        guard started, sinceStart < 0x8000, sinceLast < 0x8000 else { return nil }
+        guard started, !isNewer(sourceStart, than: sequence), !isNewer(sequence, than: lastSequence) else { return nil }
         return sequence &- sequenceOffset
     }
 }

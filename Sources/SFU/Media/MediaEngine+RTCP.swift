@@ -56,23 +56,20 @@ extension MediaEngine {
             counters.add(.retransmissionsMissed)
             return
         }
-        var pictureId: UInt16?
-        var tl0: UInt8?
-        if down.track.media.codec.name == .vp8, let descriptor = Vp8Descriptor(entry.payload) {
-            pictureId = descriptor.pictureId.map { down.rewriter.pictureId(for: $0) }
-            tl0 = descriptor.tl0PicIdx.map { down.rewriter.tl0(for: $0) }
-        }
+        let vp8 = down.track.media.codec.name == .vp8 ? Vp8Descriptor(entry.payload) : nil
+        let pictureId = vp8?.pictureId.map { down.rewriter.pictureId(for: $0) }
+        let tl0 = vp8?.tl0PicIdx.map { down.rewriter.tl0(for: $0) }
         let absSendTime = AbsSendTime.value(microsecondsSinceStart: UInt64(microseconds(since: epoch, now)))
         let timestamp = down.rewriter.timestamp(for: entry.timestamp)
         let sent: Bool
         if let rtxSsrc = down.config.rtxSsrc, let rtxPayloadType = down.config.rtxPayloadType {
             sent = send(entry.payload, to: down, marker: entry.marker, payloadType: rtxPayloadType, sequence: down.rtxSequence,
-                        timestamp: timestamp, ssrc: rtxSsrc, originalSequence: lost, pictureId: pictureId, tl0: tl0,
+                        timestamp: timestamp, ssrc: rtxSsrc, originalSequence: lost, vp8: vp8, pictureId: pictureId, tl0: tl0,
                         audioLevel: nil, absSendTime: absSendTime, router: router)
             if sent { down.rtxSequence &+= 1 }
         } else {
             sent = send(entry.payload, to: down, marker: entry.marker, payloadType: down.config.payloadType, sequence: lost,
-                        timestamp: timestamp, ssrc: down.config.ssrc, originalSequence: nil, pictureId: pictureId, tl0: tl0,
+                        timestamp: timestamp, ssrc: down.config.ssrc, originalSequence: nil, vp8: vp8, pictureId: pictureId, tl0: tl0,
                         audioLevel: nil, absSendTime: absSendTime, router: router)
         }
         if sent { counters.add(.retransmissions) }

@@ -83,16 +83,14 @@ extension MediaEngine {
         guard !track.downTracks.isEmpty else { return }
 
         let isKeyframe: Bool
-        var pictureId: UInt16?
-        var tl0: UInt8?
+        // VP8's descriptor is read once per packet: for the keyframe bit and for the offsets of
+        // the ids each subscriber's copy gets rewritten.
+        var vp8: Vp8Descriptor?
         switch track.media.codec.name {
         case .opus: isKeyframe = true
         case .vp8:
-            isKeyframe = KeyframeDetector.vp8(payload)
-            if let descriptor = Vp8Descriptor(payload) {
-                pictureId = descriptor.pictureId
-                tl0 = descriptor.tl0PicIdx
-            }
+            vp8 = Vp8Descriptor(payload)
+            isKeyframe = vp8?.beginsKeyframe(in: payload) ?? false
         case .vp9: isKeyframe = KeyframeDetector.vp9(payload)
         case .h264: isKeyframe = KeyframeDetector.h264(payload)
         }
@@ -103,7 +101,7 @@ extension MediaEngine {
         for down in track.downTracks where down.active {
             if down.currentLayer != binding.layer {
                 guard down.targetLayer == binding.layer, isKeyframe else { continue }
-                down.rewriter.rebase(sequence: sequence, timestamp: rtp.timestamp, pictureId: pictureId, tl0: tl0,
+                down.rewriter.rebase(sequence: sequence, timestamp: rtp.timestamp, pictureId: vp8?.pictureId, tl0: vp8?.tl0PicIdx,
                                      clockRate: clockRate, now: now)
                 if down.currentLayer != nil { counters.add(.layerSwitches) }
                 down.currentLayer = binding.layer
@@ -111,10 +109,10 @@ extension MediaEngine {
             }
             let outSequence = down.rewriter.sequence(for: sequence)
             let outTimestamp = down.rewriter.timestamp(for: rtp.timestamp)
-            let outPicture = pictureId.map { down.rewriter.pictureId(for: $0) }
-            let outTl0 = tl0.map { down.rewriter.tl0(for: $0) }
+            let outPicture = vp8?.pictureId.map { down.rewriter.pictureId(for: $0) }
+            let outTl0 = vp8?.tl0PicIdx.map { down.rewriter.tl0(for: $0) }
             if send(payload, to: down, marker: rtp.marker, payloadType: down.config.payloadType, sequence: outSequence,
-                    timestamp: outTimestamp, ssrc: down.config.ssrc, originalSequence: nil, pictureId: outPicture, tl0: outTl0,
+                    timestamp: outTimestamp, ssrc: down.config.ssrc, originalSequence: nil, vp8: vp8, pictureId: outPicture, tl0: outTl0,
                     audioLevel: hasLevel ? levelByte : nil, absSendTime: absSendTime, router: router) {
                 down.rewriter.sent(sequence: outSequence, timestamp: outTimestamp, pictureId: outPicture, tl0: outTl0, now: now)
                 down.packetsSent &+= 1
@@ -151,7 +149,7 @@ extension MediaEngine {
     /// numbering, the payload, the VP8 ids rewritten), protects it with its keys and queues it.
     /// `originalSequence` makes it an RTX packet (RFC 4588 §4).
     func send(_ payload: UnsafeRawBufferPointer, to down: DownTrack, marker: Bool, payloadType: UInt8, sequence: UInt16,
-              timestamp: UInt32, ssrc: UInt32, originalSequence: UInt16?, pictureId: UInt16?, tl0: UInt8?,
+              timestamp: UInt32, ssrc: UInt32, originalSequence: UInt16?, vp8: Vp8Descriptor?, pictureId: UInt16?, tl0: UInt8?,
               audioLevel: UInt8?, absSendTime: UInt32, router: MediaTransportRouter) -> Bool {
         let subscriber = down.subscriber
         guard let srtp = subscriber.srtp, let path = subscriber.path, let base = sendBuffer.baseAddress else { return false }
@@ -172,10 +170,8 @@ extension MediaEngine {
         }
         let payloadStart = headerLength + osnLength
         (base + payloadStart).copyMemory(from: source, byteCount: payload.count)
-        if pictureId != nil || tl0 != nil {
-            _ = Vp8Descriptor.rewrite(UnsafeMutableRawBufferPointer(start: base + payloadStart, count: payload.count),
-                                  pictureId: pictureId, tl0PicIdx: tl0)
-        }
+        vp8?.write(pictureId: pictureId, tl0PicIdx: tl0,
+                   into: UnsafeMutableRawBufferPointer(start: base + payloadStart, count: payload.count))
         do {
             try srtp.protectRTP(sendBuffer, length: &length)
         } catch {

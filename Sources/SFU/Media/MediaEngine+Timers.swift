@@ -78,20 +78,25 @@ extension MediaEngine {
         }
     }
 
-    /// One receiver report per received stream (RFC 3550 §6.4.2).
+    /// One receiver report with a block per received stream (RFC 3550 §6.4.2; at most 31
+    /// blocks per report, which a publisher's few layers never reach).
     private func sendReceiverReports(_ transport: PeerTransport, now: ContinuousClock.Instant, router: MediaTransportRouter) {
         guard let srtp = transport.srtp, let path = transport.path else { return }
+        var blocks: [ReportBlock] = []
         for track in transport.tracks {
             for layer in track.layers {
                 guard let ssrc = layer.ssrc, let stats = layer.statistics.report(now: now) else { continue }
-                let block = ReportBlock(ssrc: ssrc, fractionLost: stats.fractionLost, cumulativeLost: stats.cumulativeLost,
-                                        highestSequence: stats.extendedHighest, jitter: stats.jitter, lastSR: stats.lastSR,
-                                        delaySinceLastSR: stats.delaySinceLastSR)
-                var length = ReceiverReport.write(into: rtcpBuffer, senderSsrc: transport.rtcpSsrc, block: block)
-                guard length > 0, (try? srtp.protectRTCP(rtcpBuffer, length: &length)) != nil else { continue }
-                router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), to: path)
+                blocks.append(ReportBlock(ssrc: ssrc, fractionLost: stats.fractionLost, cumulativeLost: stats.cumulativeLost,
+                                          highestSequence: stats.extendedHighest, jitter: stats.jitter, lastSR: stats.lastSR,
+                                          delaySinceLastSR: stats.delaySinceLastSR))
             }
         }
+        guard !blocks.isEmpty else { return }
+        var length = blocks.withUnsafeBufferPointer {
+            ReceiverReport.write(into: rtcpBuffer, senderSsrc: transport.rtcpSsrc, blocks: $0)
+        }
+        guard length > 0, (try? srtp.protectRTCP(rtcpBuffer, length: &length)) != nil else { return }
+        router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), to: path)
     }
 
     /// A sender report with a CNAME per forwarded stream (RFC 3550 §6.4.1, §6.5.1): the RTP

@@ -5,9 +5,7 @@ public enum KeyframeDetector {
     /// VP8 (RFC 7741 §4.2, §4.3): the packet starts partition 0 (S=1, PID=0) and the first byte of
     /// the VP8 payload header has P (inverse key frame flag, its lowest bit) equal to 0.
     public static func vp8(_ payload: UnsafeRawBufferPointer) -> Bool {
-        guard let d = Vp8Descriptor(payload), d.startOfPartition, d.partitionIndex == 0,
-              d.descriptorLength < payload.count else { return false }
-        return payload[d.descriptorLength] & 0x01 == 0
+        Vp8Descriptor(payload)?.beginsKeyframe(in: payload) ?? false
     }
 
     /// VP9 (RFC 9628 §4.2): first byte `I|P|L|F|B|E|V|Z`. A keyframe packet begins a frame (B=1),

@@ -89,23 +89,35 @@ public struct Vp8Descriptor: Equatable, Sendable {
         descriptorLength = o
     }
 
-    /// Rewrites PictureID and/or TL0PICIDX in place (nil leaves a field alone). The PictureID
-    /// keeps the width it has on the wire: a 7-bit field gets the low 7 bits, a 15-bit field the
-    /// low 15 bits, so the payload length never changes. Returns false, changing nothing, if the
-    /// descriptor does not parse.
-    @discardableResult
-    public static func rewrite(_ payload: UnsafeMutableRawBufferPointer, pictureId: UInt16?, tl0PicIdx: UInt8?) -> Bool {
-        guard let d = Vp8Descriptor(UnsafeRawBufferPointer(payload)) else { return false }
-        if let pictureId, let o = d.pictureIdOffset {
-            if d.pictureIdIs15Bit {
+    /// True if the packet this descriptor was read from starts a keyframe (RFC 7741 §4.3: the
+    /// first packet of partition 0, whose VP8 payload header has P = 0).
+    public func beginsKeyframe(in payload: UnsafeRawBufferPointer) -> Bool {
+        startOfPartition && partitionIndex == 0 && descriptorLength < payload.count && payload[descriptorLength] & 0x01 == 0
+    }
+
+    /// Writes PictureID and/or TL0PICIDX (nil leaves a field alone) into a copy of the payload
+    /// this descriptor was read from, at the offsets found then, so an SFU parses once per
+    /// packet and rewrites per subscriber. The PictureID keeps the width it has on the wire: a
+    /// 7-bit field gets the low 7 bits, a 15-bit field the low 15 bits.
+    public func write(pictureId: UInt16?, tl0PicIdx: UInt8?, into payload: UnsafeMutableRawBufferPointer) {
+        if let pictureId, let o = pictureIdOffset, o + (pictureIdIs15Bit ? 2 : 1) <= payload.count {
+            if pictureIdIs15Bit {
                 payload.writeBE16(0x8000 | (pictureId & 0x7FFF), at: o)
             } else {
                 payload[o] = UInt8(truncatingIfNeeded: pictureId) & 0x7F
             }
         }
-        if let tl0PicIdx, let o = d.tl0PicIdxOffset {
+        if let tl0PicIdx, let o = tl0PicIdxOffset, o < payload.count {
             payload[o] = tl0PicIdx
         }
+    }
+
+    /// Parses and rewrites in place in one step. Returns false, changing nothing, if the
+    /// descriptor does not parse.
+    @discardableResult
+    public static func rewrite(_ payload: UnsafeMutableRawBufferPointer, pictureId: UInt16?, tl0PicIdx: UInt8?) -> Bool {
+        guard let d = Vp8Descriptor(UnsafeRawBufferPointer(payload)) else { return false }
+        d.write(pictureId: pictureId, tl0PicIdx: tl0PicIdx, into: payload)
         return true
     }
 }
