@@ -77,7 +77,15 @@ let package = Package(
         ),
 
         // MARK: media
-        .target(name: "SFU", dependencies: ["ICE", "DTLS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
+        .target(
+            name: "SFU",
+            dependencies: [
+                "ICE", "DTLS",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "ICE",
             dependencies: [

@@ -79,7 +79,6 @@ struct Serve: AsyncParsableCommand {
         router.get("metrics") { _, _ in
             var text = [UInt8]()
             registry.emit(into: &text)
-            text += media.counters.prometheusText.utf8
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: .init(bytes: text)))
         }

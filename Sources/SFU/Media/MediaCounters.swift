@@ -1,15 +1,18 @@
-import Synchronization
+import Metrics
 
-/// The media engine's counters as other threads read them (Prometheus, benchmarks). The media
-/// thread counts in plain integers and publishes them here once per second, so the packet path
-/// pays no atomic operation or lock per packet (the lock here is taken once a second).
-public final class MediaCounters: Sendable {
-    public enum Name: Int, CaseIterable, Sendable {
+/// The media engine's counters and gauges as the process reports them: through swift-metrics,
+/// like every other metric of Parley (`/metrics`). The media thread counts in plain integers
+/// (`LocalMediaCounters`) and hands the increase to the metrics backend once a second, so the
+/// packet path pays no atomic operation or lock per packet.
+///
+/// Confined to the media thread, like the engine that owns it.
+final class MediaCounters {
+    enum Name: Int, CaseIterable {
         case packetsReceived, bytesReceived, packetsForwarded, bytesForwarded, packetsDropped
         case nacksReceived, retransmissions, retransmissionsMissed, keyframeRequestsReceived, keyframeRequestsSent
         case srtpErrors, dtlsFailures, transportsClosedByConsent, layerSwitches
 
-        public var metricName: String {
+        var metricName: String {
             switch self {
             case .packetsReceived: "parley_media_packets_received_total"
             case .bytesReceived: "parley_media_bytes_received_total"
@@ -29,34 +32,26 @@ public final class MediaCounters: Sendable {
         }
     }
 
-    private let values = Mutex([Int](repeating: 0, count: Name.allCases.count))
-    private let gauges = Mutex((calls: 0, participants: 0, publishedTracks: 0, subscribedTracks: 0))
+    private let counters = Name.allCases.map { Counter(label: $0.metricName) }
+    private var reported = [Int](repeating: 0, count: Name.allCases.count)
+    private let calls = Gauge(label: "parley_calls")
+    private let participants = Gauge(label: "parley_call_participants")
+    private let publishedTracks = Gauge(label: "parley_published_tracks")
+    private let subscribedTracks = Gauge(label: "parley_subscribed_tracks")
 
-    public init() {}
+    init() {}
 
-    public subscript(_ name: Name) -> Int { values.withLock { $0[name.rawValue] } }
-
-    /// Calls, participants, published tracks and subscribed (forwarded) tracks on this instance.
-    public var current: (calls: Int, participants: Int, publishedTracks: Int, subscribedTracks: Int) { gauges.withLock { $0 } }
-
-    /// The counters and gauges in the Prometheus text format, appended to `/metrics`.
-    public var prometheusText: String {
-        let values = self.values.withLock { $0 }
-        var text = ""
-        for name in Name.allCases {
-            text += "# TYPE \(name.metricName) counter\n\(name.metricName) \(values[name.rawValue])\n"
-        }
-        let now = current
-        for (metric, value) in [("parley_calls", now.calls), ("parley_call_participants", now.participants),
-                                ("parley_published_tracks", now.publishedTracks), ("parley_subscribed_tracks", now.subscribedTracks)] {
-            text += "# TYPE \(metric) gauge\n\(metric) \(value)\n"
-        }
-        return text
-    }
-
+    /// Reports what was counted since the last call, and the current gauges.
     func publish(_ local: LocalMediaCounters, calls: Int, participants: Int, publishedTracks: Int, subscribedTracks: Int) {
-        values.withLock { $0 = local.values }
-        gauges.withLock { $0 = (calls, participants, publishedTracks, subscribedTracks) }
+        for name in Name.allCases {
+            let increase = local.values[name.rawValue] - reported[name.rawValue]
+            if increase > 0 { counters[name.rawValue].increment(by: increase) }
+            reported[name.rawValue] = local.values[name.rawValue]
+        }
+        self.calls.record(calls)
+        self.participants.record(participants)
+        self.publishedTracks.record(publishedTracks)
+        self.subscribedTracks.record(subscribedTracks)
     }
 }
 

@@ -7,7 +7,6 @@ import ICE
 public final class MediaServer: Sendable {
     public let configuration: MediaTransportConfiguration
     public let certificate: DtlsCertificate
-    public let counters = MediaCounters()
     let io: MediaIOThread
     let engine: MediaEngine
 
@@ -19,7 +18,7 @@ public final class MediaServer: Sendable {
         certificate = try DtlsCertificate.loadOrCreate(inDirectory: certificateDirectory)
         let context = try DtlsContext(certificate: certificate)
         io = try MediaIOThread(configuration: configuration)
-        engine = MediaEngine(dtlsContext: context, counters: counters, events: events)
+        engine = MediaEngine(dtlsContext: context, counters: MediaCounters(), events: events)
     }
 
     public func start() {
