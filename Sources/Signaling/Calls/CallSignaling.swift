@@ -35,7 +35,7 @@ public final class CallSignaling: Sendable {
         guard let user = try await server.services.users.find(id: caller.userId) else { throw APIError.unauthorized() }
         let (local, credentials) = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
         let limit = maxParticipants
-        let (callId, others, effects) = try call { () throws(CallError) in try directory.state.withLock { state throws(CallError) in
+        let (callId, others, effects) = try directory.state.withLock { state throws(CallError) in
             var room = state.rooms.removeValue(forKey: conversationId)
                 ?? CallRoom(callId: UUID().uuidString.lowercased(), conversationId: conversationId)
             if room.participant(caller.userId) == nil, room.participants.count >= limit {
@@ -50,7 +50,7 @@ public final class CallSignaling: Sendable {
             state.rooms[conversationId] = room
             state.participants[participant] = (conversationId, caller.userId, connection)
             return (room.callId, others, effects)
-        } }
+        }
         let servers = iceServers.servers(for: caller.userId, now: Int(clock.now().milliseconds / 1000))
         server.send(.make("call.config", id: id, CallFrames.Config(conversationId: conversationId, callId: callId, iceServers: servers)),
                     to: connection)
@@ -78,18 +78,16 @@ public final class CallSignaling: Sendable {
             }
         }
         let (fresh, freshCredentials) = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
-        let result = try call { () throws(CallError) in
-            try directory.withRoom(conversationId) { room throws(CallError) in
-                let opening = !room.hasPublishTransport(caller.userId)
-                let (negotiation, effects) = try room.publish(userId: caller.userId, offer: sdp, sources: sources,
-                                                              local: fresh, credentials: freshCredentials)
-                guard let participant = room.participant(caller.userId), let credentials = room.publishCredentials(caller.userId) else {
-                    throw CallError.notInCall
-                }
-                return (negotiation, effects, opening, participant, credentials, room.callId)
+        let (negotiation, effects, opening, participant, credentials, callId) = try directory.withRoom(conversationId) {
+            room throws(CallError) in
+            let opening = !room.hasPublishTransport(caller.userId)
+            let (negotiation, effects) = try room.publish(userId: caller.userId, offer: sdp, sources: sources,
+                                                          local: fresh, credentials: freshCredentials)
+            guard let participant = room.participant(caller.userId), let credentials = room.publishCredentials(caller.userId) else {
+                throw CallError.notInCall
             }
+            return (negotiation, effects, opening, participant, credentials, room.callId)
         }
-        let (negotiation, effects, opening, participant, credentials, callId) = result
         let fingerprints = negotiation.remoteFingerprints.compactMap { try? DtlsFingerprint(parsing: $0) }
         if opening {
             media.openTransport(participant: participant.id, callId: callId, role: .publish, credentials: credentials,
@@ -107,12 +105,10 @@ public final class CallSignaling: Sendable {
 
     func subscribeAnswer(_ conversationId: String, sdp: String, revision: Int, caller: AuthContext, server: SignalingServer) async throws {
         _ = try await server.services.conversations.requireMember(conversationId, caller)
-        let (answer, downTracks, effects, participant, callId) = try call { () throws(CallError) in
-            try directory.withRoom(conversationId) { room throws(CallError) in
-                let (answer, downTracks, effects) = try room.subscribeAnswer(userId: caller.userId, sdp: sdp, revision: revision)
-                guard let participant = room.participant(caller.userId) else { throw CallError.notInCall }
-                return (answer, downTracks, effects, participant.id, room.callId)
-            }
+        let (answer, downTracks, effects, participant, callId) = try directory.withRoom(conversationId) { room throws(CallError) in
+            let (answer, downTracks, effects) = try room.subscribeAnswer(userId: caller.userId, sdp: sdp, revision: revision)
+            guard let participant = room.participant(caller.userId) else { throw CallError.notInCall }
+            return (answer, downTracks, effects, participant.id, room.callId)
         }
         let fingerprints = answer.remoteFingerprints.compactMap { try? DtlsFingerprint(parsing: $0) }
         media.updateRemote(participant: participant, role: .subscribe, ufrag: answer.remoteIceUfrag, fingerprints: fingerprints)
@@ -122,10 +118,8 @@ public final class CallSignaling: Sendable {
 
     func mute(_ conversationId: String, trackId: String, muted: Bool, caller: AuthContext, server: SignalingServer) async throws {
         _ = try await server.services.conversations.requireMember(conversationId, caller)
-        let (effects, callId) = try call { () throws(CallError) in
-            try directory.withRoom(conversationId) { room throws(CallError) in
-                (try room.mute(userId: caller.userId, trackId: trackId, muted: muted), room.callId)
-            }
+        let (effects, callId) = try directory.withRoom(conversationId) { room throws(CallError) in
+            (try room.mute(userId: caller.userId, trackId: trackId, muted: muted), room.callId)
         }
         await perform(effects, in: conversationId, callId: callId, server: server)
     }
@@ -135,11 +129,9 @@ public final class CallSignaling: Sendable {
         guard let wish = SimulcastQuality(rawValue: quality) else {
             throw APIError.invalidField("quality", "quality must be high, medium, low or off.")
         }
-        let (participant, track) = try call { () throws(CallError) in
-            try directory.withRoom(conversationId) { room throws(CallError) in
-                guard let participant = room.participant(caller.userId) else { throw CallError.notInCall }
-                return (participant.id, try room.remoteTrack(trackId, for: caller.userId))
-            }
+        let (participant, track) = try directory.withRoom(conversationId) { room throws(CallError) in
+            guard let participant = room.participant(caller.userId) else { throw CallError.notInCall }
+            return (participant.id, try room.remoteTrack(trackId, for: caller.userId))
         }
         media.setQuality(participant: participant, track: track, quality: wish)
     }
@@ -148,20 +140,16 @@ public final class CallSignaling: Sendable {
     /// it as the connectivity checks themselves (RFC 8445 §2.5).
     func candidate(_ conversationId: String, caller: AuthContext, server: SignalingServer) async throws {
         _ = try await server.services.conversations.requireMember(conversationId, caller)
-        _ = try call { () throws(CallError) in
-            try directory.withRoom(conversationId) { room throws(CallError) in
-                guard room.participant(caller.userId) != nil else { throw CallError.notInCall }
-            }
+        try directory.withRoom(conversationId) { room throws(CallError) in
+            guard room.participant(caller.userId) != nil else { throw CallError.notInCall }
         }
     }
 
     func leave(_ conversationId: String, caller: AuthContext, server: SignalingServer) async throws {
         _ = try await server.services.conversations.requireMember(conversationId, caller)
-        let (effects, callId) = try call { () throws(CallError) in
-            try directory.withRoom(conversationId) { room throws(CallError) in
-                guard room.participant(caller.userId) != nil else { throw CallError.notInCall }
-                return (room.leave(userId: caller.userId), room.callId)
-            }
+        let (effects, callId) = try directory.withRoom(conversationId) { room throws(CallError) in
+            guard room.participant(caller.userId) != nil else { throw CallError.notInCall }
+            return (room.leave(userId: caller.userId), room.callId)
         }
         await perform(effects, in: conversationId, callId: callId, server: server)
     }
@@ -260,14 +248,5 @@ public final class CallSignaling: Sendable {
         let frame = ServerFrame.make("call.state", CallFrames.State(
             conversationId: conversationId, active: !participants.isEmpty, participants: participants))
         await server.publish(BusMessage(frame: frame, recipients: members))
-    }
-
-    /// Turns a `CallError` into the `APIError` the session answers with.
-    private func call<R>(_ body: () throws(CallError) -> R) throws(APIError) -> R {
-        do {
-            return try body()
-        } catch {
-            throw error.apiError
-        }
     }
 }

@@ -1,6 +1,7 @@
 import ChatAPI
 import HummingbirdWebSocket
 import NIOCore
+import SFU
 
 /// Reads one connection's frames and answers them. Every frame is untrusted: anything wrong
 /// with it gets an `error` frame carrying its `id` (or the documented close code), and the
@@ -44,6 +45,8 @@ struct SessionReader: Sendable {
                 try await handle(frame)
             } catch let error as APIError {
                 reply(.error(id: frame.id, error))
+            } catch let error as CallError {
+                reply(.error(id: frame.id, error.apiError))
             } catch {
                 server.logger.error("websocket frame failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
                 reply(.error(id: frame.id, .internalError))
