@@ -32,7 +32,7 @@ extension MediaEngine {
             lastSelection = now
             for transport in transports where transport.role == .subscribe && transport.isConnected {
                 let share = transport.estimator.estimate / max(1, videoDownTrackCount(transport))
-                for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc && down.active {
+                for down in transport.downTracks.values where down.active {
                     if down.track.layers.count > 1 { select(down, estimate: share, router: router) }
                     // Still waiting for the first keyframe of a layer the publisher is sending:
                     // ask again (the request or the keyframe may have been lost).
@@ -58,7 +58,7 @@ extension MediaEngine {
             }
             var downCount = 0
             for transport in transports where transport.role == .subscribe {
-                for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc { downCount += 1 }
+                downCount += transport.downTracks.count
             }
             published.publish(counters, calls: Set(participants.values.map(\.callId)).count, participants: participants.count,
                               publishedTracks: tracks.count, subscribedTracks: downCount)
@@ -104,7 +104,7 @@ extension MediaEngine {
     private func sendSenderReports(_ transport: PeerTransport, now: ContinuousClock.Instant, router: MediaTransportRouter) {
         guard let srtp = transport.srtp, let path = transport.path else { return }
         let ntp = Self.ntpNow()
-        for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc && down.packetsSent > 0 {
+        for (ssrc, down) in transport.downTracks where down.packetsSent > 0 {
             var rtpTimestamp = down.rewriter.lastTimestamp
             if let sentAt = down.rewriter.lastSentAt {
                 let elapsed = now - sentAt

@@ -118,7 +118,7 @@ final class MediaEngine: @unchecked Sendable {
     func setDownTracks(participant id: ParticipantID, _ configs: [DownTrackConfig], router: MediaTransportRouter) {
         guard let transport = participants[id]?.subscribe else { return }
         let wanted = Dictionary(configs.map { ($0.ssrc, $0) }, uniquingKeysWith: { a, _ in a })
-        for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc && wanted[ssrc]?.track != down.track.id {
+        for (ssrc, down) in transport.downTracks where wanted[ssrc]?.track != down.track.id {
             detach(down)
         }
         for config in configs where transport.downTracks[config.ssrc] == nil {
@@ -127,7 +127,6 @@ final class MediaEngine: @unchecked Sendable {
             if let wish = transport.qualityWishes[config.track] { down.quality = wish }
             track.downTracks.append(down)
             transport.downTracks[config.ssrc] = down
-            if let rtx = config.rtxSsrc { transport.downTracks[rtx] = down }
             if transport.isConnected { activate(down, router: router) }
         }
     }
@@ -135,7 +134,7 @@ final class MediaEngine: @unchecked Sendable {
     func setQuality(participant id: ParticipantID, track: TrackID, quality: SimulcastQuality, router: MediaTransportRouter) {
         guard let transport = participants[id]?.subscribe else { return }
         transport.qualityWishes[track] = quality  // also for a down-track its next answer creates
-        for (ssrc, down) in transport.downTracks where down.track.id == track && down.config.ssrc == ssrc {
+        for down in transport.downTracks.values where down.track.id == track {
             down.quality = quality
             down.probeUntil = nil  // a new wish ends a probe at once
             select(down, estimate: transport.estimator.estimate / max(1, videoDownTrackCount(transport)), router: router)
@@ -161,7 +160,7 @@ final class MediaEngine: @unchecked Sendable {
         for track in transport.tracks { removeTrack(track) }
         transport.tracks.removeAll()
         transport.bindings.removeAll()
-        for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc { detach(down) }
+        for down in transport.downTracks.values { detach(down) }
         transport.downTracks.removeAll()
         if let iceID = transport.iceID { router.removeTransport(iceID) }
     }
@@ -171,7 +170,6 @@ final class MediaEngine: @unchecked Sendable {
         for down in track.downTracks {
             down.active = false
             down.subscriber.downTracks[down.config.ssrc] = nil
-            if let rtx = down.config.rtxSsrc { down.subscriber.downTracks[rtx] = nil }
         }
         track.downTracks.removeAll()
         for (ssrc, binding) in track.transport.bindings where binding.track === track { track.transport.bindings[ssrc] = nil }
@@ -181,7 +179,6 @@ final class MediaEngine: @unchecked Sendable {
         down.active = false
         down.track.downTracks.removeAll { $0 === down }
         down.subscriber.downTracks[down.config.ssrc] = nil
-        if let rtx = down.config.rtxSsrc { down.subscriber.downTracks[rtx] = nil }
     }
 
     /// Starts a down-track once its transport has keys: picks its layer and asks for a keyframe.
@@ -198,7 +195,7 @@ final class MediaEngine: @unchecked Sendable {
 
     func videoDownTrackCount(_ transport: PeerTransport) -> Int {
         var count = 0
-        for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc && down.track.isVideo && down.quality != .off { count += 1 }
+        for down in transport.downTracks.values where down.track.isVideo && down.quality != .off { count += 1 }
         return count
     }
 
@@ -279,7 +276,7 @@ final class MediaEngine: @unchecked Sendable {
             transport.srtp = srtp
             events(.connected(transport.participant, transport.role))
             if transport.role == .subscribe {
-                for (ssrc, down) in transport.downTracks where down.config.ssrc == ssrc { activate(down, router: router) }
+                for down in transport.downTracks.values { activate(down, router: router) }
             }
         case .failed(let error)?:
             counters.add(.dtlsFailures)

@@ -36,7 +36,8 @@ final class PeerTransport: MediaTransportHandler {
     var transportCCMediaSsrc: UInt32 = 0
 
     // MARK: subscribe side
-    /// Parley's SSRCs of this subscriber's down-tracks (media and RTX) -> the down-track.
+    /// Parley's media SSRC of each of this subscriber's down-tracks (what its PLI, FIR, NACK and
+    /// receiver reports name) -> the down-track.
     var downTracks: [UInt32: DownTrack] = [:]
     var estimator = BandwidthEstimator()
     /// `call.quality` wishes by track, kept so a wish sent before the answer is not lost.
