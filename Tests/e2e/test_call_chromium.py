@@ -12,22 +12,18 @@ import json
 import os
 import shutil
 import socket
-import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
+from chromium_launch import launch_chromium
 from parley_server import ARTIFACTS, Server
 
 PAGES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chromium")
 NAME = "call-chromium"
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                  "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required", "--window-size=1100,800"]
 SAMPLE_RATE = 48000
 
 
@@ -71,18 +67,7 @@ class Browser:
 
     def __init__(self, name, artifact):
         self.name, self.artifact = name, artifact
-        self.profile = tempfile.mkdtemp(prefix=f"parley-chromium-{name.lower()}-")
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in CHROMIUM_FLAGS + [f"--user-data-dir={self.profile}"]:
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        try:
-            self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        except Exception:
-            shutil.rmtree(self.profile, ignore_errors=True)
-            raise
-        self.driver.set_script_timeout(10)
+        self.driver, self.profile = launch_chromium(f"parley-chromium-{name.lower()}-", ["--window-size=1100,800"])
 
     def open(self, pages, server, token, conversation_id, simulcast):
         query = urllib.parse.urlencode({"ws": server.ws_url, "token": token, "conversation": conversation_id,

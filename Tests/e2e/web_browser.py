@@ -5,19 +5,15 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+from chromium_launch import launch_chromium
 from parley_server import ARTIFACTS
 
-CHROMIUM_FLAGS = ["--headless=new", "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                  "--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"]
 CONTROLS = "button, input, textarea, select, a[href], [role=button]"
 
 
@@ -26,18 +22,7 @@ class WebBrowser:
 
     def __init__(self, name, artifact, size=(1100, 800), flags=()):
         self.name, self.artifact = name, artifact
-        self.profile = tempfile.mkdtemp(prefix=f"parley-web-{name.lower()}-")
-        options = webdriver.ChromeOptions()
-        options.binary_location = "/usr/bin/chromium"
-        for flag in CHROMIUM_FLAGS + [f"--user-data-dir={self.profile}", f"--window-size={size[0]},{size[1]}", *flags]:
-            options.add_argument(flag)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        try:
-            self.driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        except Exception:
-            shutil.rmtree(self.profile, ignore_errors=True)
-            raise
-        self.driver.set_script_timeout(10)
+        self.driver, self.profile = launch_chromium(f"parley-web-{name.lower()}-", [f"--window-size={size[0]},{size[1]}", *flags])
         self.console = []
 
     # MARK: finding things as a person would
