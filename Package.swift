@@ -131,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ParleyTests",
-            dependencies: ["parley", "ChatAPI"],
+            dependencies: ["parley", "ChatAPI", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strict
         ),
         .testTarget(name: "ICETests", dependencies: ["ICE"], exclude: ["aioice_peer.py"], swiftSettings: strict),

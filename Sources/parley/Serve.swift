@@ -71,8 +71,9 @@ struct Serve: AsyncParsableCommand {
         router.add(middleware: SecurityHeadersMiddleware())
         if let webRoot = WebClient.root(configured: configuration.webRoot) {
             // Innermost: only what no API route answered falls through to the files.
-            router.add(middleware: FileMiddleware(webRoot, searchForIndexHtml: true, logger: logger))
-            logger.info("serving the web client", metadata: ["root": "\(webRoot)"])
+            let files = try WebClientFiles(root: webRoot)
+            router.add(middleware: WebClientMiddleware(files: files))
+            logger.info("serving the web client", metadata: ["root": "\(webRoot)", "version": "\(files.version)"])
         } else {
             logger.warning("no web client found (set WEB_ROOT to the web folder); serving the API only")
         }

@@ -6,16 +6,23 @@
 2. The server restarts under an open browser: messages sent meanwhile over REST show up after the
    reconnect exactly once, a send that failed while it was down is retried without a duplicate, the
    session survives a reload, and a refused (reused) refresh token returns to the login screen.
+3. One person through the rest: errors in words, the page's CSP and versioned scripts, unread counts
+   and presence in the list, older history on scroll, opening by keyboard, group settings (rename,
+   add, remove, leave), a reload across a token rotation, and logging out.
 """
 import contextlib
+import json
 import os
+import re
 import time
 import urllib.request
 import uuid
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from websockets.sync import client as ws_sync
 
 from parley_server import ARTIFACTS, Server
 from web_browser import WebBrowser, significant_errors, write_tone
@@ -43,6 +50,14 @@ def sign_up(browser, server, name):
 def conversation_button(browser, title, timeout=10):
     """The conversation list entry whose accessible name starts with the conversation's title."""
     return browser.control(f"{title},", exact=False, timeout=timeout)
+
+
+def label_of(browser, title):
+    """The accessible name of a conversation's list entry, read afresh (the list re-renders)."""
+    for _ in range(5):
+        with contextlib.suppress(StaleElementReferenceException):
+            return conversation_button(browser, title).accessible_name
+    return ""
 
 
 def typing_text(browser):
@@ -305,3 +320,139 @@ def test_reconnect_after_a_server_restart_misses_nothing_and_duplicates_nothing(
             browser.quit()
         for server in servers:
             server.stop()
+
+
+def test_groups_history_presence_errors_and_the_session_through_the_ui():
+    """What the first two tests do not reach: errors in words, the page's own headers, presence and
+    unread counts in the list, history paging on scroll, group settings (rename, add, remove,
+    leave) by keyboard and mouse, a session that survives a reload through a token rotation, and
+    logging out."""
+    tag = uuid.uuid4().hex[:5]
+    ada_name, bob_name, cy_name = f"Ada{tag}", f"Bob{tag}", f"Cy{tag}"
+    server = Server("web-settings", 18394, ENV)
+    browser = None
+    try:
+        # The page: a strict CSP and scripts stamped with the client's version.
+        with urllib.request.urlopen(server.url + "/", timeout=5) as response:
+            csp = response.headers["Content-Security-Policy"]
+            page = response.read().decode()
+        assert "script-src 'self'" in csp and "default-src 'none'" in csp and "'unsafe-inline'" not in csp, csp
+        assert re.search(r'src="/js/app\.js\?v=[0-9a-f]{12}"', page), page
+
+        people = {}
+        for name in (bob_name, cy_name):
+            status, body = server.call("POST", "/auth/register", {"email": f"{name.lower()}@example.com", "password": PASSWORD,
+                                                                  "displayName": name})
+            assert status == 201, body
+            people[name] = (body["user"]["id"], body["accessToken"])
+        bob_id, bob_token = people[bob_name]
+
+        browser = WebBrowser("Ada", "web-settings")
+        browser.driver.get(server.url + "/")
+        assert not browser.unnamed_controls(), browser.unnamed_controls()
+        # Errors from the server reach the person in words: a wrong password, a taken email.
+        browser.fill("Email", f"{bob_name.lower()}@example.com")
+        browser.fill("Password", "not the password")
+        browser.click("Log in")
+        browser.wait("the wrong-password alert", lambda: any("password" in a.lower() for a in browser.alerts()))
+        assert not any("invalid_credentials" in a for a in browser.alerts()), browser.alerts()
+        browser.click("Create an account")
+        browser.fill("Display name", ada_name)
+        browser.fill("Email", f"{bob_name.lower()}@example.com")
+        browser.fill("Password", PASSWORD)
+        browser.click("Sign up")
+        browser.wait("the taken-email alert", lambda: any("account with this email" in a for a in browser.alerts()))
+        browser.fill("Email", f"{ada_name.lower()}@example.com")
+        browser.click("Sign up")
+        browser.control("Log out", timeout=10)
+        status, found = server.call("GET", f"/users?q={ada_name}", token=bob_token)
+        ada_id = next(u["id"] for u in found["users"] if u["displayName"] == ada_name)
+
+        # Bob writes 130 messages while Ada has not opened the DM: the list counts them unread.
+        status, dm = server.call("POST", "/conversations", {"kind": "dm", "userId": ada_id}, bob_token)
+        assert status == 201, dm
+        history = [f"history {i:03d}" for i in range(130)]
+        for text in history:
+            assert server.call("POST", f"/conversations/{dm['id']}/messages", {"content": text}, bob_token)[0] == 201
+        browser.wait("130 unread and the last message",
+                     lambda: "130 unread, last message: " in label_of(browser, bob_name) and "history 129" in label_of(browser, bob_name))
+
+        # Presence: Bob's WebSocket makes his dot go online, its close offline again.
+        with ws_sync.connect(server.ws_url) as socket:
+            socket.send(json.dumps({"type": "auth", "id": "auth", "data": {"token": bob_token}}))
+            browser.wait("Bob online", lambda: f"{bob_name}, online," in label_of(browser, bob_name))
+            assert browser.driver.find_elements(By.CSS_SELECTOR, "#conversation-list .presence-dot.online")
+        browser.wait("Bob offline", lambda: "online" not in label_of(browser, bob_name))
+
+        # Opened from the keyboard: the newest page, then older pages as Ada scrolls up.
+        browser.js(f"document.querySelector('#conversation-list button[data-conversation-id=\"{dm['id']}\"]').focus()")
+        browser.driver.switch_to.active_element.send_keys(Keys.ENTER)
+        browser.wait("the newest page", lambda: browser.message_texts()[-1:] == ["history 129"])
+        assert len(browser.message_texts()) < 130
+        browser.wait("unread cleared", lambda: "unread" not in label_of(browser, bob_name))
+        for _ in range(20):
+            if browser.message_texts() == history:
+                break
+            browser.js("document.getElementById('message-scroller').scrollTop = 0")
+            time.sleep(0.5)
+        assert browser.message_texts() == history, f"{len(browser.message_texts())} shown after scrolling up"
+
+        # A group with Bob; in its settings Ada renames it, adds Cy, removes Cy, then leaves.
+        browser.click("New group")
+        browser.fill("Group name", f"Crew {tag}")
+        browser.fill("Add people", bob_name[:5])
+        browser.click(f"Add {bob_name}")
+        browser.click("Create group")
+        browser.wait("the group", lambda: browser.driver.find_element(By.ID, "conversation-title").text == f"Crew {tag}")
+        group_id = browser.js("window.parleyDebug.activeConversation()")
+
+        def members():
+            status, body = server.call("GET", f"/conversations/{group_id}", token=bob_token)
+            return {m["user"]["displayName"] for m in body["members"]} if status == 200 else None
+
+        browser.click("Group settings")
+        browser.fill("Group name", f"Crew {tag} renamed").send_keys(Keys.ENTER)
+        browser.wait("the new name", lambda: browser.driver.find_element(By.ID, "conversation-title").text == f"Crew {tag} renamed")
+        assert server.call("GET", f"/conversations/{group_id}", token=bob_token)[1]["title"] == f"Crew {tag} renamed"
+        browser.fill("Add a member", cy_name[:4])
+        browser.click(f"Add {cy_name}")
+        browser.wait("Cy added", lambda: members() == {ada_name, bob_name, cy_name})
+        browser.click(f"Remove {cy_name} from the group")
+        browser.wait("Cy removed", lambda: members() == {ada_name, bob_name})
+        browser.control(f"Remove {bob_name} from the group")
+        assert not browser.unnamed_controls("#settings-dialog"), browser.unnamed_controls("#settings-dialog")
+        browser.click("Leave group")
+        browser.wait("the group gone from the list", lambda: not browser.controls(f"Crew {tag}", exact=False))
+        assert members() == {bob_name}
+
+        # A reload after the access token ran out: the refresh token is rotated, the session stays.
+        before = browser.js("JSON.parse(localStorage.getItem('parley.session'))")
+        browser.js("(() => { const s = JSON.parse(localStorage.getItem('parley.session')); s.expiresAt = Date.now();"
+                   " localStorage.setItem('parley.session', JSON.stringify(s)); })()")
+        browser.driver.refresh()
+        browser.control("Log out", timeout=10)
+        browser.wait("a rotated refresh token",
+                     lambda: browser.js("JSON.parse(localStorage.getItem('parley.session'))")["refreshToken"] != before["refreshToken"])
+        conversation_button(browser, bob_name)
+        browser.driver.refresh()  # and once more on the rotated pair (presenting the spent one would revoke the login)
+        browser.control("Log out", timeout=10)
+        conversation_button(browser, bob_name)
+
+        # Logging out ends the session on the server too.
+        session = browser.js("JSON.parse(localStorage.getItem('parley.session'))")
+        browser.click("Log out")
+        browser.control("Log in")
+        assert browser.js("localStorage.getItem('parley.session')") is None
+        assert server.call("POST", "/auth/refresh", {"refreshToken": session["refreshToken"]})[0] == 401
+
+        errors = significant_errors(browser.page_errors(), provoked=[r"/auth/register .* status of 409"])
+        assert not errors, f"console errors {errors}"
+    except BaseException:
+        if browser:
+            browser.save_diagnostics()
+        save_metrics(server)
+        raise
+    finally:
+        if browser:
+            browser.quit()
+        server.stop()

@@ -103,10 +103,12 @@ class WebBrowser:
         """Console errors: script exceptions, CSP violations, failed loads (a 4xx/5xx the test did not cause)."""
         return [entry["message"] for entry in self.read_console() if entry["level"] == "SEVERE"]
 
-    def unnamed_controls(self):
-        """Visible controls without an accessible name."""
+    def unnamed_controls(self, within=None):
+        """Visible controls without an accessible name (inside `within`, a CSS selector: behind an
+        open modal dialog the page is inert and has no accessible names at all)."""
         missing = []
-        for element in self.driver.find_elements(By.CSS_SELECTOR, CONTROLS):
+        selector = ", ".join(f"{within} {c.strip()}" for c in CONTROLS.split(",")) if within else CONTROLS
+        for element in self.driver.find_elements(By.CSS_SELECTOR, selector):
             with contextlib.suppress(StaleElementReferenceException):
                 if element.is_displayed() and not element.accessible_name.strip():
                     missing.append(element.get_attribute("outerHTML")[:120])
@@ -154,8 +156,10 @@ def write_tone(path, seconds=5, frequency=440, amplitude=0.5, rate=48000):
     return path
 
 
-def significant_errors(messages):
-    """Console errors minus those a test provokes on purpose (a stopped server, a refused refresh)."""
-    expected = re.compile(r"ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|/auth/refresh .* 401|"
-                          r"net::ERR_|Failed to load resource: the server responded with a status of 401")
+def significant_errors(messages, provoked=()):
+    """Console errors minus those a test provokes on purpose (a stopped server, a refused refresh,
+    and the patterns in `provoked`)."""
+    expected = re.compile("|".join([r"ERR_CONNECTION_REFUSED|WebSocket connection to .* failed|/auth/refresh .* 401|"
+                                    r"net::ERR_|Failed to load resource: the server responded with a status of 401",
+                                    *provoked]))
     return [m for m in messages if not expected.search(m)]

@@ -1,12 +1,12 @@
 // Entry point: signs the person in (or keeps them signed in across reloads), then starts the
 // WebSocket and the chat and call views.
 
-import { Api, describeError } from "./api.js?v=1";
-import { Socket } from "./socket.js?v=1";
-import { Store } from "./store.js?v=1";
-import { ChatView } from "./chat.js?v=1";
-import { CallController } from "./call.js?v=1";
-import { $, showAlert, clearAlerts } from "./dom.js?v=1";
+import { Api, describeError } from "./api.js?v=dev";
+import { Socket } from "./socket.js?v=dev";
+import { Store } from "./store.js?v=dev";
+import { ChatView } from "./chat.js?v=dev";
+import { CallController } from "./call.js?v=dev";
+import { $, showAlert, clearAlerts } from "./dom.js?v=dev";
 
 const api = new Api();
 const store = new Store();
@@ -116,6 +116,7 @@ function bindConnectionStatus() {
   const status = $("connection-status");
   let shownAt = 0;
   socket.addEventListener("offline", () => {
+    chat.markDisconnected();
     if (!api.signedIn) return;
     status.textContent = "Connection lost. Reconnecting\u2026";
     status.hidden = false;

@@ -8,8 +8,8 @@
 // Received tracks are matched to people by the offer's `a=msid:<publisherUserId> <trackId>` of
 // each mid. Each remote video's tile size picks the simulcast layer it asks for (`call.quality`).
 
-import { describeError } from "./api.js?v=1";
-import { $, h, reconcile, showAlert } from "./dom.js?v=1";
+import { describeError } from "./api.js?v=dev";
+import { $, h, reconcile, showAlert } from "./dom.js?v=dev";
 
 const SIMULCAST = [
   { rid: "h", scaleResolutionDownBy: 1 },
@@ -168,8 +168,13 @@ export class CallController extends EventTarget {
     try {
       const config = await this.socket.request("call.join", { conversationId });
       this.iceServers = config.data.iceServers ?? [];
-      this.localStream = await this.#getMedia();
-      if (this.conversationId !== conversationId) return;
+      const stream = await this.#getMedia();
+      if (this.conversationId !== conversationId) {
+        // Left (or dropped) while the browser asked for the camera: nothing may keep it on.
+        stream?.getTracks().forEach((track) => track.stop());
+        return;
+      }
+      this.localStream = stream;
       if (this.localStream) {
         const pc = this.#publishConnection();
         for (const track of this.localStream.getTracks()) {

@@ -2,8 +2,8 @@
 // history paging, optimistic sends, edits, deletes, typing and read markers. Also the chat
 // side of the WebSocket (events in, and the catch-up after a reconnect).
 
-import { describeError } from "./api.js?v=1";
-import { $, h, reconcile, showAlert, formatTime, newClientMsgId } from "./dom.js?v=1";
+import { describeError } from "./api.js?v=dev";
+import { $, h, reconcile, showAlert, formatTime, newClientMsgId } from "./dom.js?v=dev";
 
 const PAGE_SIZE = 50;
 const TYPING_REPEAT_MS = 3_000;
@@ -27,24 +27,20 @@ export class ChatView {
 
   // MARK: lifecycle
 
-  /** After sign-in and after every reconnect: fresh conversation list, then what the open one missed. */
+  /** After sign-in and after every reconnect: fresh conversation list, then what the open one missed.
+   * A reconnect during a sync runs it once more when it ends, so a catch-up never predates the
+   * connection it is for. */
   async sync() {
-    if (this.syncing) return this.syncing;
+    if (this.syncing) {
+      this.resyncWanted = true;
+      return this.syncing;
+    }
     this.syncing = (async () => {
       try {
-        const { conversations } = await this.api.conversations();
-        this.store.setConversations(conversations);
-        const active = this.store.activeId;
-        // Threads other than the open one are dropped and loaded fresh when opened.
-        for (const id of [...this.store.threads.keys()]) if (id !== active) this.store.threads.delete(id);
-        if (active && this.store.conversations.has(active)) {
-          this.socket.send("room.join", { conversationId: active });
-          await this.#catchUp(active);
-        } else if (active) {
-          this.showEmpty();
-        }
-      } catch (error) {
-        if (error.status !== 401) showAlert(`Could not load your conversations: ${describeError(error)}`);
+        do {
+          this.resyncWanted = false;
+          await this.#syncOnce();
+        } while (this.resyncWanted);
       } finally {
         this.syncing = null;
       }
@@ -52,17 +48,53 @@ export class ChatView {
     return this.syncing;
   }
 
-  /** Fetches every message after the newest one held, page by page, so nothing is skipped. */
+  async #syncOnce() {
+    try {
+      const { conversations } = await this.api.conversations();
+      // Threads of conversations one no longer belongs to go; the others stay, with their unsent
+      // messages, and catch up from where they were when they are opened.
+      this.store.setConversations(conversations);
+      const active = this.store.activeId;
+      if (active && this.store.conversations.has(active)) {
+        this.socket.send("room.join", { conversationId: active });
+        await this.#catchUp(active);
+      } else if (active) {
+        this.showEmpty();
+      }
+      for (const [id, thread] of this.store.threads) if (id !== active && thread.pending.size) this.#resendPending(id);
+    } catch (error) {
+      if (error.status !== 401) showAlert(`Could not load your conversations: ${describeError(error)}`);
+    }
+  }
+
+  /** The connection dropped: every loaded thread remembers where its unbroken history ends. */
+  markDisconnected() {
+    for (const thread of this.store.threads.values()) {
+      // "" marks a thread that was empty: it is loaded afresh, whatever arrived live since.
+      if (thread.loaded && thread.resumeAfter === null) thread.resumeAfter = thread.newestId ?? "";
+    }
+  }
+
+  /** Fetches every message after the last one known to follow an unbroken history, page by page,
+   * so nothing is skipped; messages already held are replaced, not repeated. */
   async #catchUp(conversationId) {
     const thread = this.store.thread(conversationId);
     if (!thread.loaded) return this.#loadNewest(conversationId);
-    for (let guard = 0; guard < 50; guard += 1) {
-      const after = thread.newestId;
-      if (!after) return this.#loadNewest(conversationId);
+    let after = thread.resumeAfter ?? thread.newestId;
+    if (!after) {
+      thread.resumeAfter = null;
+      await this.#loadNewest(conversationId);
+      this.#resendPending(conversationId);
+      return;
+    }
+    for (let guard = 0; guard < 1_000; guard += 1) {
       const page = await this.api.messages(conversationId, { after, limit: 100 });
       this.store.addMessages(conversationId, page.messages);
-      if (!page.hasMore || page.messages.length === 0) break;
+      if (page.messages.length === 0) break;
+      after = page.messages.reduce((newest, m) => (m.id > newest ? m.id : newest), after);
+      if (!page.hasMore) break;
     }
+    thread.resumeAfter = null;
     this.#resendPending(conversationId);
   }
 
@@ -112,6 +144,7 @@ export class ChatView {
     this.renderTyping();
     $("empty-view").hidden = true;
     $("conversation-view").hidden = false;
+    $("composer-input").focus();
     this.socket.send("room.join", { conversationId });
     const thread = store.thread(conversationId);
     try {
@@ -124,12 +157,24 @@ export class ChatView {
     this.#maybeMarkRead();
   }
 
+  /** No conversation open (the list alone at phone width): leaves the open one's room, so the
+   * server stops counting this person as looking at it, and keeps keyboard focus on the list. */
   showEmpty() {
+    if (this.store.activeId) {
+      this.#stopTyping();
+      this.cancelEdit();
+      this.socket.send("room.leave", { conversationId: this.store.activeId });
+    }
+    const wasOpen = this.store.activeId;
     this.store.activeId = null;
     $("conversation-view").hidden = true;
     $("empty-view").hidden = false;
     $("app-view").classList.remove("conversation-open");
     this.renderConversationList();
+    if (wasOpen) {
+      const item = document.querySelector(`#conversation-list button[data-conversation-id="${CSS.escape(wasOpen)}"]`);
+      (item ?? $("user-search")).focus();
+    }
   }
 
   // MARK: socket events
@@ -215,9 +260,7 @@ export class ChatView {
     const items = store.orderedConversations().map((conversation) => {
       const title = store.title(conversation);
       const others = store.otherMembers(conversation);
-      const online = conversation.kind === "dm"
-        ? others.some((m) => store.presence.get(m.user.id))
-        : others.some((m) => store.presence.get(m.user.id));
+      const online = others.some((m) => store.presence.get(m.user.id));
       const unread = conversation.unreadCount ?? 0;
       const inCall = conversation.call?.active;
       const last = conversation.lastMessage;
@@ -437,13 +480,13 @@ export class ChatView {
       }
       store.addMessages(conversationId, [message]);
     } catch (error) {
-      store.setPendingState(conversationId, clientMsgId, "failed", describeError(error));
+      const unreachable = error.status === 0 || error.status >= 500 || ["closed", "offline", "timeout"].includes(error.code);
+      store.setPendingState(conversationId, clientMsgId, "failed", describeError(error), unreachable);
       showAlert(`Your message was not sent: ${describeError(error)}`);
     }
   }
 
-  retry(clientMsgId) {
-    const conversationId = this.store.activeId;
+  retry(clientMsgId, conversationId = this.store.activeId) {
     const pending = this.store.thread(conversationId).pending.get(clientMsgId);
     if (!pending) return;
     this.store.setPendingState(conversationId, clientMsgId, "sending");
@@ -452,7 +495,7 @@ export class ChatView {
 
   #resendPending(conversationId) {
     for (const pending of this.store.thread(conversationId).pending.values()) {
-      if (pending.state === "failed" && /reach|connection|lost|connected/i.test(pending.error ?? "")) this.retry(pending.clientMsgId);
+      if (pending.state === "failed" && pending.retryable) this.retry(pending.clientMsgId, conversationId);
     }
   }
 

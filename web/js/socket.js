@@ -6,7 +6,7 @@
 // Frames are `{type, id?, data}`; `request` pairs a frame with the reply carrying its `id`.
 // Events are delivered to `on(type, handler)`; "*" sees every frame.
 
-import { ApiError } from "./api.js?v=1";
+import { ApiError } from "./api.js?v=dev";
 
 const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 15_000;

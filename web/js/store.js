@@ -16,6 +16,9 @@ export class Thread {
     this.hasOlder = false;
     this.loaded = false;        // the newest page has been fetched
     this.loadingOlder = false;
+    // The newest id held when the connection dropped: the catch-up after a reconnect starts here,
+    // not at the newest id held by then (live events and REST sends may have moved that past a gap).
+    this.resumeAfter = null;
   }
 
   get newestId() {
@@ -58,11 +61,13 @@ export class Store extends EventTarget {
 
   // MARK: conversations
 
+  /** The whole list, fetched after every (re)connect: its members' presence replaces what was
+   * held, since presence events missed while disconnected are not sent again. */
   setConversations(list) {
     const fresh = new Map();
     for (const conversation of list) {
       fresh.set(conversation.id, conversation);
-      this.#learnPresence(conversation);
+      this.#learnPresence(conversation, { replace: true });
     }
     this.conversations = fresh;
     for (const id of [...this.threads.keys()]) if (!fresh.has(id)) this.threads.delete(id);
@@ -87,9 +92,9 @@ export class Store extends EventTarget {
     this.changed("active", null);
   }
 
-  #learnPresence(conversation) {
+  #learnPresence(conversation, { replace = false } = {}) {
     for (const member of conversation.members ?? []) {
-      if (member.user && typeof member.user.online === "boolean" && !this.presence.has(member.user.id)) {
+      if (member.user && typeof member.user.online === "boolean" && (replace || !this.presence.has(member.user.id))) {
         this.presence.set(member.user.id, member.user.online);
       }
     }
@@ -190,11 +195,14 @@ export class Store extends EventTarget {
     this.changed("messages", conversationId);
   }
 
-  setPendingState(conversationId, clientMsgId, state, error = null) {
+  /** `retryable`: the send failed for want of a connection (or a server that was down), so it is
+   * sent again by itself after the next reconnect; other failures wait for the person's Retry. */
+  setPendingState(conversationId, clientMsgId, state, error = null, retryable = false) {
     const pending = this.threads.get(conversationId)?.pending.get(clientMsgId);
     if (!pending) return;
     pending.state = state;
     pending.error = error;
+    pending.retryable = retryable;
     this.changed("messages", conversationId);
   }
 

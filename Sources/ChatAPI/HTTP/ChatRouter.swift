@@ -19,9 +19,10 @@ public struct ChatHTTPOptions: Sendable {
 public enum ChatRouter {
     public static func make(services: ChatServices, options: ChatHTTPOptions = .init()) -> Router<ParleyRequestContext> {
         let router = Router(context: ParleyRequestContext.self)
-        // Outermost first: every response, errors included, gets its request id and CORS
-        // headers, and is counted with its final status.
+        // Outermost first: every response, errors included, gets its request id, a log line
+        // and CORS headers, and is counted with its final status.
         router.add(middleware: RequestIdMiddleware())
+        router.add(middleware: AccessLogMiddleware())
         router.add(middleware: CORSPolicyMiddleware(policy: options.origins))
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMiddleware())

@@ -1,0 +1,38 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// One `info` line per HTTP request, with the request id the response carries (`X-Request-Id`),
+/// the method, the path, the final status and the time taken.
+///
+/// The path is logged without its query: `/ws?token=` puts an access token there, and nothing
+/// that could be a credential may reach a log. Headers and bodies are never logged.
+public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            log(request, context: context, status: Int(response.status.code), started: started)
+            return response
+        } catch {
+            // Errors are turned into responses further in; what reaches here is the server
+            // giving up on the request (a closed connection, for one).
+            log(request, context: context, status: (error as? HTTPError).map { Int($0.status.code) } ?? 500, started: started)
+            throw error
+        }
+    }
+
+    private func log(_ request: Request, context: Context, status: Int, started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.info("request", metadata: [
+            "method": .string(request.method.rawValue),
+            "path": .string(request.uri.path),
+            "status": .stringConvertible(status),
+            "duration_ms": .string(String(format: "%.2f", milliseconds)),
+        ])
+    }
+}

@@ -1,0 +1,130 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The browser client's files, read once at start and stamped with a version.
+///
+/// The client refers to its own scripts and styles as `app.js?v=dev`; here every `?v=dev` in
+/// an HTML, JavaScript or CSS file becomes `?v=<hash of all the files>`. A release that changes
+/// any file therefore changes every static URL, so a proxy (the shipped Caddyfile) may let
+/// browsers keep a versioned file for a year without an upgrade leaving them on old code.
+/// Files change only with a restart, which is what an upgrade is.
+struct WebClientFiles: Sendable {
+    struct File: Sendable {
+        let body: ByteBuffer
+        let contentType: String
+        /// A strong validator (RFC 9110 §8.8.3): the hash of the stamped body.
+        let etag: String
+    }
+
+    static let placeholder = "?v=dev"
+    /// Everything under the root together; a client folder past this is a mistake, not a client.
+    static let maxTotalBytes = 32 << 20
+
+    let version: String
+    let files: [String: File]
+
+    enum LoadError: Error, CustomStringConvertible {
+        case tooLarge(String)
+        var description: String {
+            switch self {
+            case .tooLarge(let root): "the web client in \(root) is over \(WebClientFiles.maxTotalBytes >> 20) MiB"
+            }
+        }
+    }
+
+    init(root: String) throws {
+        let rootURL = URL(fileURLWithPath: root).standardizedFileURL
+        var raw: [(path: String, data: Data)] = []
+        var total = 0
+        let enumerator = FileManager.default.enumerator(at: rootURL, includingPropertiesForKeys: [.isRegularFileKey],
+                                                        options: [.skipsHiddenFiles])
+        while let url = enumerator?.nextObject() as? URL {
+            guard try url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile == true else { continue }
+            let relative = String(url.standardizedFileURL.path.dropFirst(rootURL.path.count))
+            let data = try Data(contentsOf: url)
+            total += data.count
+            guard total <= Self.maxTotalBytes else { throw LoadError.tooLarge(root) }
+            raw.append((relative.hasPrefix("/") ? relative : "/" + relative, data))
+        }
+        raw.sort { $0.path < $1.path }
+
+        var digest = SHA256()
+        for file in raw {
+            digest.update(data: Data(file.path.utf8))
+            digest.update(data: Data([0]))
+            digest.update(data: file.data)
+        }
+        let version = Self.hex(digest.finalize()).prefix(12)
+        self.version = String(version)
+
+        var files: [String: File] = [:]
+        for file in raw {
+            let type = Self.contentType(of: file.path)
+            var bytes = file.data
+            if type.hasPrefix("text/") {
+                let text = String(decoding: file.data, as: UTF8.self)
+                bytes = Data(text.replacingOccurrences(of: Self.placeholder, with: "?v=\(version)").utf8)
+            }
+            let etag = "\"" + Self.hex(SHA256.hash(data: bytes)).prefix(16) + "\""
+            files[file.path] = File(body: ByteBuffer(bytes: bytes), contentType: type, etag: etag)
+        }
+        self.files = files
+    }
+
+    /// The file a request path names: `/` and folders mean their `index.html`.
+    func file(at path: String) -> File? {
+        if let file = files[path] { return file }
+        let index = path.hasSuffix("/") ? path + "index.html" : path + "/index.html"
+        return files[index]
+    }
+
+    static func contentType(of path: String) -> String {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "html": "text/html; charset=utf-8"
+        case "js", "mjs": "text/javascript; charset=utf-8"
+        case "css": "text/css; charset=utf-8"
+        case "json", "webmanifest": "application/json"
+        case "svg": "image/svg+xml"
+        case "png": "image/png"
+        case "ico": "image/x-icon"
+        case "webp": "image/webp"
+        case "woff2": "font/woff2"
+        case "txt": "text/plain; charset=utf-8"
+        default: "application/octet-stream"
+        }
+    }
+
+    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Serves `WebClientFiles` for GET and HEAD requests that no API route answered. A request for
+/// the current version (`?v=<version>`) may be cached for good; anything else is revalidated
+/// with its ETag each time, so an unversioned URL never shows a stale client.
+struct WebClientMiddleware<Context: RequestContext>: RouterMiddleware {
+    let files: WebClientFiles
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard request.method == .get || request.method == .head, let file = files.file(at: request.uri.path) else {
+                throw error
+            }
+            var headers: HTTPFields = [.contentType: file.contentType, .eTag: file.etag]
+            let versioned = request.uri.queryParameters["v"].map { String($0) } == files.version
+            headers[.cacheControl] = versioned ? "public, max-age=31536000, immutable" : "no-cache"
+            if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces) == file.etag || $0.trimmingCharacters(in: .whitespaces) == "*"
+            }) {
+                return Response(status: .notModified, headers: headers)
+            }
+            headers[.contentLength] = String(file.body.readableBytes)
+            return Response(status: .ok, headers: headers, body: request.method == .head ? .init() : .init(byteBuffer: file.body))
+        }
+    }
+}
