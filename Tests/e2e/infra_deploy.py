@@ -67,36 +67,18 @@ def isolated_environment(home, **variables):
 
 # Caddy
 
-def caddyfile_without_global_options(text):
-    """The shipped Caddyfile after its global options block (a leading `{ ... }`): the snippets
-    and site blocks, byte for byte."""
-    lines = text.splitlines(keepends=True)
-    index = 0
-    while index < len(lines) and (not lines[index].strip() or lines[index].lstrip().startswith("#")):
-        index += 1
-    if index < len(lines) and lines[index].strip() == "{":
-        end = index + 1
-        while end < len(lines) and lines[end].rstrip("\n") != "}":
-            end += 1
-        assert end < len(lines), "the global options block of the Caddyfile is not closed"
-        return "".join(lines[end + 1:])
-    return "".join(lines[index:])
-
-
 def caddyfile_for_test(storage, admin_port, http_port, https_port):
-    """The shipped Caddyfile with test global options: certificates from Caddy's own local CA
-    (no ACME, no change to the system trust store), its admin API, ports and storage here."""
+    """The shipped Caddyfile with test options added at the top of its global options block:
+    certificates from Caddy's own local CA (no ACME, no change to the system trust store), its
+    admin API, ports and storage here. The shipped global options (the log filter) stay."""
     with open(CADDYFILE) as handle:
-        shipped = handle.read()
-    return (
-        "{\n"
-        "\tlocal_certs\n"
-        "\tskip_install_trust\n"
-        f"\tadmin 127.0.0.1:{admin_port}\n"
-        f"\thttp_port {http_port}\n"
-        f"\thttps_port {https_port}\n"
-        f"\tstorage file_system {storage}\n"
-        "}\n" + caddyfile_without_global_options(shipped))
+        lines = handle.read().splitlines(keepends=True)
+    index = next(i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#"))
+    assert lines[index].rstrip("\n") == "{", "the shipped Caddyfile no longer starts with a global options block"
+    test_options = ("\tlocal_certs\n\tskip_install_trust\n"
+                    f"\tadmin 127.0.0.1:{admin_port}\n\thttp_port {http_port}\n\thttps_port {https_port}\n"
+                    f"\tstorage file_system {storage}\n")
+    return "".join(lines[:index + 1]) + test_options + "".join(lines[index + 1:])
 
 
 def caddy_root_certificate(storage):

@@ -1,8 +1,10 @@
 """The shipped Caddyfile in front of a real Parley (issue 7): it validates, and through it REST,
 the WebSocket, compression, security headers and caching work as the guide promises.
 
-Caddy runs on loopback with its own local CA instead of ACME; only the global options block
-of the shipped Caddyfile is replaced (ports, storage, admin), the site block runs unchanged.
+Caddy runs on loopback with its own local CA instead of ACME: test options (ports, storage,
+admin, the local CA) are added at the top of the shipped global options block, and everything
+else, the global `log` filter included, runs unchanged. With Parley down, Caddy's error log
+records a failed /ws?token=... request without the token.
 At the end, checks of the other deployment files: the example environment file names every
 variable of the README and Parley starts with it, and compose.yaml wires what the guide says.
 """
@@ -15,6 +17,7 @@ import shutil
 import ssl
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -26,6 +29,8 @@ from infra_deploy import (CADDYFILE, Daemon, caddy_root_certificate, caddyfile_f
 from parley_server import ROOT, Server
 
 PARLEY_PORT, HTTPS_PORT, HTTP_PORT, ADMIN_PORT = 18491, 18492, 18493, 18494
+# A second Caddy whose upstream is a port nothing listens on, for the log test.
+DOWN_HTTPS_PORT, DOWN_HTTP_PORT, DOWN_ADMIN_PORT, DOWN_UPSTREAM_PORT = 18481, 18482, 18483, 18484
 # `localhost` resolves to loopback and Caddy's local CA issues a certificate for it, so the
 # TLS name (SNI), the certificate and the Host header all agree, as they do for a real domain.
 DOMAIN = "localhost"
@@ -42,6 +47,24 @@ def test_the_shipped_caddyfile_validates():
         assert "Valid configuration" in result.stdout + result.stderr
 
 
+def start_caddy(work, name, ports, upstream, ready):
+    """Caddy with the test Caddyfile under `work`; returns (daemon, root certificate)."""
+    storage, home = os.path.join(work, "storage"), os.path.join(work, "home")
+    config = os.path.join(work, "Caddyfile")
+    admin, http, https = ports
+    with open(config, "w") as handle:
+        handle.write(caddyfile_for_test(storage, admin, http, https))
+    caddy = Daemon(name, ["caddy", "run", "--config", config, "--adapter", "caddyfile"],
+                   env=isolated_environment(home, PARLEY_DOMAIN=DOMAIN, PARLEY_UPSTREAM=upstream))
+    root = caddy_root_certificate(storage)
+    try:
+        caddy.wait_until(lambda: ready(root), timeout=30, what="serving HTTPS")
+    except BaseException:
+        caddy.stop()
+        raise
+    return caddy, root
+
+
 @pytest.fixture(scope="module")
 def stack():
     """Parley (with a web root holding a versioned script) behind Caddy on loopback."""
@@ -53,17 +76,10 @@ def stack():
     with open(os.path.join(web, "js", "app.js"), "w") as handle:
         handle.write("// the client\n" + "console.log('parley');\n" * 200)
     parley = Server("caddy-parley", PARLEY_PORT, {"WEB_ROOT": web})
-    storage, home = os.path.join(work, "storage"), os.path.join(work, "home")
-    config = os.path.join(work, "Caddyfile")
-    with open(config, "w") as handle:
-        handle.write(caddyfile_for_test(storage, ADMIN_PORT, HTTP_PORT, HTTPS_PORT))
     caddy = None
     try:
-        caddy = Daemon("caddy", ["caddy", "run", "--config", config, "--adapter", "caddyfile"],
-                       env=isolated_environment(home, PARLEY_DOMAIN=DOMAIN,
-                                                PARLEY_UPSTREAM=f"127.0.0.1:{PARLEY_PORT}"))
-        root = caddy_root_certificate(storage)
-        caddy.wait_until(lambda: https_ready(f"{BASE}/healthz", root), timeout=30, what="serving HTTPS")
+        caddy, root = start_caddy(work, "caddy", (ADMIN_PORT, HTTP_PORT, HTTPS_PORT), f"127.0.0.1:{PARLEY_PORT}",
+                                  lambda root: https_ready(f"{BASE}/healthz", root))
         yield parley, root
     finally:
         if caddy is not None:
@@ -207,6 +223,55 @@ def test_plain_http_redirects_to_https(stack):
     assert redirect.value.code in (301, 308)
     # (Caddy 2.6 leaves a non-standard https_port out of the redirect; in production it is 443.)
     assert redirect.value.headers["Location"] in (f"https://{DOMAIN}/users/me", f"https://{DOMAIN}:{HTTPS_PORT}/users/me")
+
+
+def test_caddys_log_keeps_no_access_token_when_parley_is_down():
+    """A WebSocket upgrade with ?token= (and a Bearer header) that Caddy cannot proxy: Caddy logs
+    the failure with the request, but neither token, while the rest of the URI stays."""
+    token, bearer = "tok-" + os.urandom(12).hex(), "bearer-" + os.urandom(12).hex()
+    work = tempfile.mkdtemp(prefix="parley-caddy-down-")
+    base = f"https://{DOMAIN}:{DOWN_HTTPS_PORT}"
+
+    def answers(root):
+        # Parley is not there, so "ready" is any HTTP answer over TLS (a 502).
+        if not os.path.exists(root):
+            return False
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2, context=https_context(root))
+        except urllib.error.HTTPError:
+            return True
+        except (urllib.error.URLError, ConnectionError, ssl.SSLError, TimeoutError):
+            return False
+        return True
+
+    caddy = None
+    try:
+        caddy, root = start_caddy(work, "caddy-down", (DOWN_ADMIN_PORT, DOWN_HTTP_PORT, DOWN_HTTPS_PORT),
+                                  f"127.0.0.1:{DOWN_UPSTREAM_PORT}", answers)
+        request = urllib.request.Request(f"{base}/ws?token={token}&v=7", headers={
+            "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Origin": f"https://{DOMAIN}",
+            "Authorization": f"Bearer {bearer}"})
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(request, timeout=10, context=https_context(root))
+        assert failed.value.code == 502
+        entries = []
+        deadline = time.time() + 5
+        while not entries and time.time() < deadline:
+            entries = [entry for entry in (json.loads(line) for line in caddy.output().splitlines() if line.startswith("{"))
+                       if entry.get("logger", "").startswith("http.log.error")
+                       and entry.get("request", {}).get("uri", "").startswith("/ws")]
+            time.sleep(0.1)
+        assert entries, caddy.output()[-3000:]
+        assert entries[0]["request"]["uri"] == "/ws?v=7" and entries[0]["status"] == 502, entries[0]
+        # (Caddy 2.6 logs credential headers with an empty value unless `log_credentials` is set.)
+        assert entries[0]["request"]["headers"]["Authorization"] == [], entries[0]
+        output = caddy.output()
+        assert token not in output and bearer not in output
+    finally:
+        if caddy is not None:
+            caddy.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 # The other deployment files: the example environment and compose.yaml.

@@ -2,13 +2,18 @@
 
 A relay-only aiortc participant (iceTransportPolicy "relay", iceServers from call.config) talks
 and listens in a call through coturn; coturn accepts Parley's TURN REST credentials and refuses
-an expired one; /metrics shows the media counters moving while the call runs.
+an expired one; it refuses permissions towards the private ranges the shipped file denies;
+its TLS certificate comes from a Caddy-like storage through the shipped
+infra/coturn/coturn-certs.sh, which also hands coturn a renewed one without a restart;
+/metrics shows the media counters moving while the call runs.
 
 The shipped file runs with only what a loopback test needs changed: addresses and ports, the
 secret, a throwaway certificate, pidfile/log/userdb paths. Everything (Parley, coturn, both
 peers) lives on 127.0.0.1 here, so the 127/8 denial is dropped and `allow-loopback-peers` added
 (and Parley's address, allowed-peer-ip, is 127.0.0.1); in production Parley's address is the
-VM's public one and loopback stays denied.
+VM's public one and loopback stays denied. Only that 127/8 entry is out of the test's reach;
+every other IPv4 denial runs as shipped (IPv6 ones cannot be tried: the test relay has no
+IPv6 address, so coturn answers an IPv6 peer with an address-family error instead).
 """
 import asyncio
 import os
@@ -27,11 +32,45 @@ from aioice.turn import make_integrity_key
 from call_peer import CallPeer
 from infra_deploy import (TURNSERVER_CONF, Daemon, adapt_turnserver_conf, shipped_turnserver_options,
                           turn_rest_credential)
-from parley_server import Server
+from parley_server import ROOT, Server
 
 PARLEY_PORT, TURN_PORT, TURN_TLS_PORT = 18495, 18496, 18498
 SECRET = "turn-test-secret-" + "x" * 24
 REQUESTED_TRANSPORT_UDP = 0x11000000  # RFC 8656 section 18.11: protocol 17 in the first octet
+COTURN_CERTS_SCRIPT = os.path.join(ROOT, "infra", "coturn", "coturn-certs.sh")
+LETSENCRYPT, ZEROSSL = "acme-v02.api.letsencrypt.org-directory", "acme.zerossl.com-v2-dv90"
+
+
+def shipped_relay_ports():
+    """(min-port, max-port) of the shipped file: the test coturn relays from the same range."""
+    with open(TURNSERVER_CONF) as handle:
+        options = shipped_turnserver_options(handle.read())
+    return int(options["min-port"][0]), int(options["max-port"][0])
+
+
+def make_certificate(cert, key, name):
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", f"/CN={name}", "-keyout", key, "-out", cert],
+                   check=True, capture_output=True, timeout=30)
+
+
+def caddy_certificate(storage, issuer, name, mtime=None):
+    """A certificate laid out as Caddy stores it: <storage>/<issuer>/<domain>/<domain>.crt|.key."""
+    folder = os.path.join(storage, issuer, "localhost")
+    os.makedirs(folder, exist_ok=True)
+    cert, key = os.path.join(folder, "localhost.crt"), os.path.join(folder, "localhost.key")
+    make_certificate(cert, key, name)
+    if mtime is not None:
+        for path in (cert, key):
+            os.utime(path, (mtime, mtime))
+    return cert
+
+
+def run_coturn_certs(storage, target, reload="true", restart="true"):
+    """The shipped copy script with this test's folders; the group is this process's own."""
+    return subprocess.run(["sh", COTURN_CERTS_SCRIPT], capture_output=True, text=True, timeout=30, env=dict(
+        os.environ, DOMAIN="localhost", CADDY_CERTS=storage, COTURN_CERTS=target, COTURN_GROUP=str(os.getgid()),
+        COTURN_RELOAD=reload, COTURN_RESTART=restart))
 
 
 def stun_binding_answered(port):
@@ -49,10 +88,13 @@ def stun_binding_answered(port):
 @pytest.fixture(scope="module")
 def coturn():
     work = tempfile.mkdtemp(prefix="parley-turn-")
-    cert, key = os.path.join(work, "turn.crt"), os.path.join(work, "turn.key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-days", "2", "-subj", "/CN=localhost", "-keyout", key, "-out", cert],
-                   check=True, capture_output=True, timeout=30)
+    # The certificate gets to coturn as in production: Caddy's storage -> coturn-certs.sh.
+    storage, certs = os.path.join(work, "caddy-certificates"), os.path.join(work, "coturn-certs")
+    caddy_certificate(storage, LETSENCRYPT, "localhost", mtime=time.time() - 3600)
+    restarts = os.path.join(work, "restarts")
+    copied = run_coturn_certs(storage, certs, restart=f"echo restart >> {restarts}")
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    cert, key = os.path.join(certs, "turn.crt"), os.path.join(certs, "turn.key")
     with open(TURNSERVER_CONF) as handle:
         shipped = handle.read()
     log = os.path.join(work, "turnserver.log")
@@ -72,6 +114,7 @@ def coturn():
         handle.write(config)
     daemon = Daemon("coturn", ["turnserver", "-c", path])
     daemon.log_file = log
+    daemon.work, daemon.storage, daemon.certs, daemon.restarts = work, storage, certs, restarts
     try:
         daemon.wait_until(lambda: stun_binding_answered(TURN_PORT), timeout=20, what="answering STUN")
         yield daemon
@@ -163,10 +206,11 @@ async def _relay_call(coturn, server):
         assert abs(ada.received_from(bob_id, "audio").frequency() - 660.0) < 15
 
         # Ada's connections use a relayed candidate of coturn; Bob's a direct host candidate.
+        low, high = shipped_relay_ports()
         for connection in (ada.publish_pc, ada.subscribe_pc):
             pair = relay_pair(connection)
             assert pair is not None and pair.local_candidate.type == "relay", pair
-            assert pair.local_candidate.host == "127.0.0.1" and 49160 <= pair.local_candidate.port <= 49200
+            assert pair.local_candidate.host == "127.0.0.1" and low <= pair.local_candidate.port <= high
         assert relay_pair(bob.publish_pc).local_candidate.type == "host"
         # coturn saw Ada's allocations with her credential and permissions for Parley.
         log = coturn_log(coturn)
@@ -253,7 +297,56 @@ def test_coturn_refuses_an_expired_or_forged_credential_and_accepts_a_current_on
     granted = attempt(*turn_rest_credential(SECRET, "user-1", time.time() + 600))
     assert granted.message_class == stun.Class.RESPONSE, granted.attributes.get("ERROR-CODE")
     relayed_host, relayed_port = granted.attributes["XOR-RELAYED-ADDRESS"]
-    assert relayed_host == "127.0.0.1" and 49160 <= relayed_port <= 49200
+    low, high = shipped_relay_ports()
+    assert relayed_host == "127.0.0.1" and low <= relayed_port <= high
+
+
+# Addresses a relay must never reach, with the shipped rule that should stop each. Written out
+# here rather than read from the file, so a wrong or missing range in it fails the test.
+DENIED_PEERS = [
+    ("10.0.0.1", "private 10/8"), ("10.255.255.254", "private 10/8"),
+    ("172.16.0.1", "private 172.16/12"), ("172.31.255.254", "private 172.16/12"),
+    ("192.168.1.1", "private 192.168/16"),
+    ("169.254.169.254", "link-local: the cloud metadata endpoint"),
+    ("100.64.0.1", "CGNAT 100.64/10"), ("100.127.255.254", "CGNAT 100.64/10"),
+    ("0.0.0.1", "this network 0/8"),
+    ("192.0.0.1", "IETF protocol assignments 192.0.0/24"),
+    ("198.18.0.1", "benchmarking 198.18/15"),
+    ("192.0.2.1", "TEST-NET-1"), ("198.51.100.1", "TEST-NET-2"), ("203.0.113.1", "TEST-NET-3"),
+    ("240.0.0.1", "reserved 240/4"),
+    ("224.0.0.251", "multicast (no-multicast-peers)"),
+]
+
+
+def test_coturn_refuses_to_relay_towards_denied_networks(coturn):
+    """CreatePermission (RFC 8656 section 9) for a peer in a denied range gets 403 Forbidden, so
+    no relayed packet can ever be sent there; Parley's own address (allowed-peer-ip) and an
+    ordinary public address are permitted on the same allocation."""
+    username, password = turn_rest_credential(SECRET, "user-peers", time.time() + 600)
+    client = TurnClient()
+    try:
+        assert error_code(client.allocate()) == 401
+        granted = client.allocate(username, password)
+        assert granted.message_class == stun.Class.RESPONSE, granted.attributes.get("ERROR-CODE")
+
+        def permission(host):
+            return client.request(stun.Method.CREATE_PERMISSION, {"XOR-PEER-ADDRESS": (host, 7882)}, username, password)
+
+        refused = {}
+        for host, why in DENIED_PEERS:
+            reply = permission(host)
+            if error_code(reply) != 403:
+                refused[host] = (why, reply.message_class, reply.attributes.get("ERROR-CODE"))
+        assert not refused, f"coturn did not answer 403 for: {refused}"
+        # The controls: the 403s above are about the addresses, not the request.
+        for host in ("127.0.0.1", "192.88.98.1"):
+            reply = permission(host)
+            assert reply.message_class == stun.Class.RESPONSE, (host, reply.attributes.get("ERROR-CODE"))
+        assert client.release(username, password).message_class == stun.Class.RESPONSE
+    finally:
+        client.close()
+    log = coturn_log(coturn)
+    assert "CREATE_PERMISSION processed, error 403" in log, log[-3000:]
 
 
 def test_coturn_serves_turn_over_tls_on_its_tls_port(coturn):
@@ -271,3 +364,57 @@ def test_coturn_serves_turn_over_tls_on_its_tls_port(coturn):
         data = tls.recv(2048)
     reply = stun.parse_message(data)
     assert reply.transaction_id == request.transaction_id and reply.attributes["ERROR-CODE"][0] == 401
+
+
+def served_certificate():
+    """The DER certificate coturn presents on its TLS port."""
+    import ssl
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", TURN_TLS_PORT), timeout=5) as raw, \
+            context.wrap_socket(raw, server_hostname="localhost") as tls:
+        return tls.getpeercert(binary_form=True)
+
+
+def der(path):
+    import ssl
+    with open(path) as handle:
+        return ssl.PEM_cert_to_DER_cert(handle.read())
+
+
+def test_a_renewed_certificate_reaches_coturn_without_a_restart(coturn):
+    """infra/coturn/coturn-certs.sh, the way coturn-certs.service runs it: the first copy (in
+    the fixture) asked for a restart and set the modes; a run with nothing new does nothing; a
+    renewal under another issuer's folder (Caddy's ZeroSSL fallback) is found, copied and
+    loaded with SIGUSR2, and coturn keeps running and serves it."""
+    with open(coturn.restarts) as handle:
+        assert handle.read() == "restart\n"
+    cert, key = os.path.join(coturn.certs, "turn.crt"), os.path.join(coturn.certs, "turn.key")
+    assert oct(os.stat(cert).st_mode & 0o777) == "0o644" and oct(os.stat(key).st_mode & 0o777) == "0o640"
+    assert oct(os.stat(coturn.certs).st_mode & 0o777) == "0o750"
+    assert served_certificate() == der(cert)
+
+    signals = os.path.join(coturn.work, "reloads")
+    reload = f"echo reload >> {signals} && kill -USR2 {coturn.process.pid}"
+    unchanged = run_coturn_certs(coturn.storage, coturn.certs, reload=reload, restart="false")
+    assert unchanged.returncode == 0 and not os.path.exists(signals), unchanged.stdout + unchanged.stderr
+
+    renewed = caddy_certificate(coturn.storage, ZEROSSL, "localhost-renewed")
+    copied = run_coturn_certs(coturn.storage, coturn.certs, reload=reload, restart="false")
+    assert copied.returncode == 0, copied.stdout + copied.stderr
+    assert der(cert) == der(renewed)
+    with open(signals) as handle:
+        assert handle.read() == "reload\n"
+    deadline = time.time() + 10
+    while served_certificate() != der(renewed):
+        assert time.time() < deadline, "coturn still serves the old certificate after SIGUSR2"
+        time.sleep(0.2)
+    assert coturn.process.poll() is None
+    with open(coturn.restarts) as handle:
+        assert handle.read() == "restart\n"
+
+
+def test_the_copy_script_fails_plainly_without_a_certificate(tmp_path):
+    result = run_coturn_certs(str(tmp_path / "empty"), str(tmp_path / "certs"))
+    assert result.returncode == 1 and "no certificate for localhost" in result.stderr
+    assert not (tmp_path / "certs").exists()
