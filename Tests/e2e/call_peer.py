@@ -46,7 +46,9 @@ class ToneTrack(AudioStreamTrack):
 
 
 class PatternTrack(VideoStreamTrack):
-    """A 320x240 picture whose colour moves each frame, so the encoder sends real frames."""
+    """A 320x240 picture: its top half a flat grey of `shade` (0-255), which names the sender
+    (`Received.luma` reads it back), its bottom half a bar that moves each frame, so the
+    encoder sends real frames."""
 
     def __init__(self, shade):
         super().__init__()
@@ -56,7 +58,8 @@ class PatternTrack(VideoStreamTrack):
         pts, time_base = await self.next_timestamp()
         picture = numpy.zeros((240, 320, 3), numpy.uint8)
         picture[:, :, 0] = self.shade
-        picture[:, (self.count * 4) % 320:, 1] = 200
+        picture[:120, :, :] = self.shade
+        picture[120:, (self.count * 4) % 320:, 1] = 200
         self.count += 1
         frame = VideoFrame.from_ndarray(picture, format="bgr24")
         frame.pts, frame.time_base = pts, time_base
@@ -81,6 +84,19 @@ def offered_tracks(sdp):
     return tracks
 
 
+def expected_luma(shade):
+    """The Y of a grey `shade` in the limited range encoders use (BT.601: 16 + 219 * shade / 255)."""
+    return 16 + 219 * shade / 255
+
+
+def top_luma(frame):
+    """The mean Y (luma plane) of the middle of a decoded picture's top half, away from the
+    edge where the codec blurs it into the moving half."""
+    plane = frame.planes[0]
+    rows = numpy.frombuffer(plane, numpy.uint8).reshape(-1, plane.line_size)[:plane.height, :plane.width]
+    return float(rows[plane.height // 16:plane.height * 3 // 8].mean())
+
+
 def dominant_frequency(samples):
     spectrum = numpy.abs(numpy.fft.rfft(samples * numpy.hanning(len(samples))))
     return numpy.fft.rfftfreq(len(samples), 1 / SAMPLE_RATE)[int(numpy.argmax(spectrum[1:])) + 1]
@@ -91,18 +107,35 @@ class Received:
 
     def __init__(self, track):
         self.track, self.frames, self.samples, self.ended = track, 0, [], False
+        self.lumas = []           # per decoded video frame, `top_luma`
+        self.last_frame_at = None  # event-loop time of the last frame
 
     async def consume(self):
+        loop = asyncio.get_running_loop()
         try:
             while True:
                 frame = await self.track.recv()
                 self.frames += 1
+                self.last_frame_at = loop.time()
                 if self.track.kind == "audio":
                     pcm = frame.to_ndarray().reshape(-1)
                     channels = len(frame.layout.channels)
                     self.samples.append(pcm[::channels].astype(numpy.float64))
+                else:
+                    self.lumas = self.lumas[-99:] + [top_luma(frame)]
         except MediaStreamError:
             self.ended = True
+
+    def luma(self, frames=10):
+        """The median `top_luma` of the last `frames` video frames (the first after a keyframe
+        may still be coarse), or None before that many arrived."""
+        return float(numpy.median(self.lumas[-frames:])) if len(self.lumas) >= frames else None
+
+    def silent_for(self, now):
+        """Seconds since the last frame (infinite if the track ended)."""
+        if self.ended:
+            return float("inf")
+        return now - self.last_frame_at if self.last_frame_at is not None else float("inf")
 
     def frequency(self, seconds=1.0):
         needed = int(SAMPLE_RATE * seconds)
@@ -118,6 +151,7 @@ class CallPeer:
         self.track_owner = {}   # trackId -> (userId, kind), from call.participants / call.track.published
         self.mid_track = {}     # active mid of the subscribe connection -> trackId, from the offer's a=msid
         self.ice_servers, self.relay_only = [], False
+        self.spoil_answers = 0  # this many next subscribe answers are sent as unusable SDP
         self._waiters = []
 
     async def connect(self):
@@ -214,8 +248,13 @@ class CallPeer:
         await self.subscribe_pc.setRemoteDescription(RTCSessionDescription(data["sdp"], "offer"))
         await self.subscribe_pc.setLocalDescription(await self.subscribe_pc.createAnswer())
         self.offers += 1
-        await self.send("call.subscribe.answer", {"conversationId": data["conversationId"],
-                                                  "sdp": self.subscribe_pc.localDescription.sdp, "revision": data["revision"]})
+        sdp = self.subscribe_pc.localDescription.sdp
+        if self.spoil_answers:
+            # Applied locally like any answer, but what reaches Parley it cannot use.
+            self.spoil_answers -= 1
+            sdp = "v=0\r\nnot an answer\r\n"
+        await self.send("call.subscribe.answer", {"conversationId": data["conversationId"], "sdp": sdp,
+                                                  "revision": data["revision"]}, id=f"answer-{data['revision']}")
 
     def received_from(self, user_id, kind):
         """What arrived on the subscribe connection's live track published by `user_id`."""

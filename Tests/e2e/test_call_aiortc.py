@@ -3,11 +3,16 @@ import asyncio
 
 import pytest
 
-from call_peer import CallPeer
+from call_peer import CallPeer, expected_luma
 from parley_server import Server
 from ws_client import Client
 
 FREQUENCIES = {"Ada": 440.0, "Bob": 660.0, "Cy": 880.0}
+# The grey each one's video shows in its top half: a receiver reads it back to tell whose
+# picture a track carries, as the tone tells whose audio.
+SHADES = {"Ada": 60, "Bob": 120, "Cy": 180}
+# How far a decoded picture's mean luma may be from the grey sent; the shades are ~51 apart.
+LUMA_TOLERANCE = 12
 
 
 @pytest.fixture
@@ -32,12 +37,13 @@ async def _three_peers(server):
 
     peers = {name: CallPeer(name, server.ws_url, token, user_id) for name, (user_id, token) in users.items()}
     try:
-        for shade, (name, peer) in enumerate(peers.items()):
+        for name, peer in peers.items():
             await peer.connect()
             await peer.join(conversation)
-            await peer.publish(FREQUENCIES[name], 60 * (shade + 1))
+            await peer.publish(FREQUENCIES[name], SHADES[name])
 
-        # Each receives the other two's audio and video, and each tone is on its sender's track.
+        # Each receives the other two's audio and video, and each tone and each picture is on
+        # its sender's track.
         deadline = asyncio.get_running_loop().time() + 25
         while True:
             missing = []
@@ -48,7 +54,7 @@ async def _three_peers(server):
                     audio, video = peer.received_from(other_id, "audio"), peer.received_from(other_id, "video")
                     if audio is None or audio.frequency() is None:
                         missing.append(f"{name} <- {other} audio")
-                    if video is None or video.frames < 10:
+                    if video is None or video.frames < 10 or video.luma() is None:
                         missing.append(f"{name} <- {other} video")
             if not missing:
                 break
@@ -59,6 +65,9 @@ async def _three_peers(server):
                 if other != name:
                     heard = peer.received_from(other_id, "audio").frequency()
                     assert abs(heard - FREQUENCIES[other]) < 15, f"{name} heard {heard} Hz from {other}"
+                    seen = peer.received_from(other_id, "video").luma()
+                    assert abs(seen - expected_luma(SHADES[other])) < LUMA_TOLERANCE, \
+                        f"{name} sees luma {seen:.1f} on {other}'s video track, not {other}'s {expected_luma(SHADES[other]):.1f}"
 
         # The audio-level header extension of every tone makes its sender an active speaker.
         speakers = set()
@@ -82,20 +91,52 @@ async def _three_peers(server):
         assert status == 200 and call["active"] and len(call["participants"]) == 3, call
         assert all(len(p["tracks"]) == 2 for p in call["participants"]), call
 
-        # Cy leaves: the others see it and its tracks go within 5 s.
+        # Cy leaves: within 5 s of the leave (one deadline for everything below) the others see
+        # it leave and its tracks unpublished, its media stops reaching them, and their
+        # subscribe connections are renegotiated with its sections inactive.
         cy_id = users["Cy"][0]
+        cy_media, cy_mids = {}, {}
+        for name in ("Ada", "Bob"):
+            peer = peers[name]
+            cy_media[name] = {kind: peer.received_from(cy_id, kind) for kind in ("audio", "video")}
+            cy_mids[name] = {mid for mid, track in peer.mid_track.items() if peer.track_owner.get(track, (None,))[0] == cy_id}
+            assert len(cy_mids[name]) == 2 and all(cy_media[name].values()), (name, cy_mids[name], cy_media[name])
         marks = {name: len(peers[name].frames) for name in ("Ada", "Bob")}
+        loop = asyncio.get_running_loop()
+        left_at = loop.time()
+        deadline = left_at + 5
+
+        def remaining():
+            return max(0.01, deadline - loop.time())
+
         await peers["Cy"].send("call.leave", {"conversationId": conversation})
         for name in ("Ada", "Bob"):
             peer = peers[name]
-            await peer.wait_for("call.participant.left", timeout=5, where=lambda d: d["userId"] == cy_id, since=marks[name])
+            await peer.wait_for("call.participant.left", timeout=remaining(), where=lambda d: d["userId"] == cy_id, since=marks[name])
             for kind in ("audio", "video"):
-                await peer.wait_for("call.track.unpublished", timeout=5,
+                await peer.wait_for("call.track.unpublished", timeout=remaining(),
                                     where=lambda d, kind=kind: d["userId"] == cy_id and d["track"]["kind"] == kind,
                                     since=marks[name])
-            state = await peer.wait_for("call.state", timeout=5, where=lambda d: cy_id not in d["participants"], since=marks[name])
+            state = await peer.wait_for("call.state", timeout=remaining(), where=lambda d: cy_id not in d["participants"],
+                                        since=marks[name])
             assert state["data"]["active"]
-        # Their subscribe connections are renegotiated without Cy's tracks and keep receiving each other.
+        # Stopped: nothing of Cy's for a second, which (frames arriving every 20-33 ms before)
+        # can only be after the leave.
+        while True:
+            now, pending = loop.time(), []
+            for name in ("Ada", "Bob"):
+                peer = peers[name]
+                for kind, received in cy_media[name].items():
+                    if received.silent_for(now) < 1.0:
+                        pending.append(f"{name} still gets Cy's {kind}")
+                directions = {t.mid: t.currentDirection for t in peer.subscribe_pc.getTransceivers() if t.mid in cy_mids[name]}
+                if set(directions.values()) != {"inactive"} or set(peer.mid_track) & cy_mids[name]:
+                    pending.append(f"{name}'s sections of Cy are {directions}")
+            if not pending:
+                break
+            assert now < deadline, f"{now - left_at:.1f} s after Cy left: {pending}"
+            await asyncio.sleep(0.1)
+        # Renegotiated without Cy's tracks, they keep receiving each other.
         await asyncio.sleep(2)
         for name, other in (("Ada", "Bob"), ("Bob", "Ada")):
             video = peers[name].received_from(users[other][0], "video")
@@ -105,6 +146,44 @@ async def _three_peers(server):
     finally:
         for peer in peers.values():
             await peer.close()
+
+
+def test_an_unusable_subscribe_answer_is_refused_and_offered_again(server):
+    asyncio.run(_unusable_answer(server))
+
+
+async def _unusable_answer(server):
+    (ada_id, ada_token), (bob_id, bob_token) = server.sign_up("Ada"), server.sign_up("Bob")
+    status, group = server.call("POST", "/conversations", {"kind": "group", "title": "Retry", "memberIds": [bob_id]}, ada_token)
+    assert status == 201, group
+    ada, bob = CallPeer("Ada", server.ws_url, ada_token, ada_id), CallPeer("Bob", server.ws_url, bob_token, bob_id)
+    try:
+        for peer in (ada, bob):
+            await peer.connect()
+            await peer.join(group["id"])
+        bob.spoil_answers = 1
+        await ada.publish(FREQUENCIES["Ada"], SHADES["Ada"])
+        first = await bob.wait_for("call.subscribe.offer")
+        revision = first["data"]["revision"]
+        # Bob's answer is refused, with its id, and the next revision offered to him at once...
+        error = await bob.wait_for("error", timeout=5)
+        assert error.get("id") == f"answer-{revision}" and error["data"]["code"] == "invalid_field", error
+        assert error["data"].get("field") == "sdp", error
+        await bob.wait_for("call.subscribe.offer", timeout=5, where=lambda d: d["revision"] == revision + 1)
+        # ...which he answers, and then hears and sees Ada.
+        deadline = asyncio.get_running_loop().time() + 20
+        while True:
+            audio, video = bob.received_from(ada_id, "audio"), bob.received_from(ada_id, "video")
+            if audio and audio.frequency() and video and video.luma() is not None:
+                break
+            assert asyncio.get_running_loop().time() < deadline, f"Bob gets nothing of Ada; errors {bob.errors}"
+            await asyncio.sleep(0.5)
+        assert abs(audio.frequency() - FREQUENCIES["Ada"]) < 15, audio.frequency()
+        assert abs(video.luma() - expected_luma(SHADES["Ada"])) < LUMA_TOLERANCE, video.luma()
+        assert len(bob.errors) == 1, bob.errors
+    finally:
+        await ada.close()
+        await bob.close()
 
 
 def test_non_member_cannot_join_a_call(server):

@@ -126,21 +126,32 @@ public struct CallRoom: Sendable {
 
     // MARK: subscribing
 
-    /// Takes the answer to the subscribe offer of `revision`. Returns what the answer accepted,
-    /// as the engine's down-tracks, and any offer that was held back while this one was open.
-    public mutating func subscribeAnswer(userId: String, sdp: String, revision: Int) throws(CallError)
-        -> (answer: SubscribeAnswer, downTracks: [DownTrackConfig], effects: [CallEffect]) {
+    /// Takes the answer to the subscribe offer of `revision`: `.accepted` with what the answer
+    /// accepted, as the engine's down-tracks, and any offer that was held back while this one
+    /// was open.
+    ///
+    /// An answer for another revision is refused (thrown) and changes nothing: the offer
+    /// awaiting an answer still does. An answer for the awaited revision that cannot be used
+    /// (it does not parse, or breaks a rule of the offer) is `.rejected`: the client has
+    /// already applied it as its local description (JSEP, RFC 8829: an applied answer returns
+    /// its connection to stable) and cannot answer the same offer twice, so waiting on would leave it with no
+    /// offer ever again. The offer is withdrawn instead and the next revision offered at once
+    /// (in the effects), so the client gets its `error` and a fresh offer to answer; what the
+    /// last usable answer accepted keeps flowing meanwhile. Each retry is one client frame, so
+    /// a client that never answers well costs one offer per answer it sends, no more.
+    public mutating func subscribeAnswer(userId: String, sdp: String, revision: Int) throws(CallError) -> SubscribeAnswerOutcome {
         let index = try index(userId)
         let awaiting = participants[index].subscribe.awaitingAnswer
         guard awaiting == revision else { throw .staleRevision(expected: awaiting, got: revision) }
         let offered = participants[index].subscribe.offered
+        participants[index].subscribe.awaitingAnswer = nil
         let answer: SubscribeAnswer
         do {
             answer = try SdpNegotiator.parseSubscribeAnswer(sdp, offered: offered)
         } catch {
-            throw .sdp(error)
+            participants[index].subscribe.dirty = true
+            return .rejected(.sdp(error), effects: refreshOffers())
         }
-        participants[index].subscribe.awaitingAnswer = nil
         let accepted = Set(answer.acceptedMids)
         let rtx = Set(answer.rtxAcceptedMids)
         let answeredMids = Set(offered.map(\.mid))
@@ -151,7 +162,7 @@ public struct CallRoom: Sendable {
             participants[index].subscribe.slots[slot].extensions = answer.extensions[mid] ?? HeaderExtensionMap()
         }
         let effects = refreshOffers()
-        return (answer, downTracks(of: participants[index]), effects)
+        return .accepted(answer, downTracks: downTracks(of: participants[index]), effects: effects)
     }
 
     /// The down-tracks a subscriber's last answer accepted that are still live.
@@ -221,6 +232,15 @@ public struct CallRoom: Sendable {
 
     /// Parley's ICE credentials of a participant's subscribe connection (for opening it).
     public func subscribeCredentials(_ userId: String) -> IceCredentials? { participant(userId)?.subscribe.side.credentials }
+}
+
+/// What became of a subscribe answer for the awaited revision (`CallRoom.subscribeAnswer`).
+public enum SubscribeAnswerOutcome: Sendable {
+    /// Taken: the engine forwards `downTracks`; `effects` may hold an offer held back meanwhile.
+    case accepted(SubscribeAnswer, downTracks: [DownTrackConfig], effects: [CallEffect])
+    /// Unusable: the client gets `error` for it, and `effects` holds a fresh offer (the next
+    /// revision) so its subscribe connection can be negotiated again.
+    case rejected(CallError, effects: [CallEffect])
 }
 
 /// What the owner of a `CallRoom` must do after a change.

@@ -8,9 +8,12 @@ import Metrics
 /// Confined to the media thread, like the engine that owns it.
 final class MediaCounters {
     enum Name: Int, CaseIterable {
-        case packetsReceived, bytesReceived, packetsForwarded, bytesForwarded, packetsDropped
+        case packetsReceived, bytesReceived, packetsForwarded, bytesForwarded, packetsDropped, bytesDropped
         case nacksReceived, retransmissions, retransmissionsMissed, keyframeRequestsReceived, keyframeRequestsSent
         case srtpErrors, dtlsFailures, transportsClosedByConsent, layerSwitches
+        /// Counted by the router, not the engine (`MediaTransportRouter.checkFailures`): the
+        /// engine copies its total before each report.
+        case iceCheckFailures
 
         var metricName: String {
             switch self {
@@ -19,6 +22,7 @@ final class MediaCounters {
             case .packetsForwarded: "parley_media_packets_forwarded_total"
             case .bytesForwarded: "parley_media_bytes_forwarded_total"
             case .packetsDropped: "parley_media_packets_dropped_total"
+            case .bytesDropped: "parley_media_bytes_dropped_total"
             case .nacksReceived: "parley_media_nacks_received_total"
             case .retransmissions: "parley_media_retransmissions_total"
             case .retransmissionsMissed: "parley_media_retransmissions_missed_total"
@@ -28,6 +32,7 @@ final class MediaCounters {
             case .dtlsFailures: "parley_media_dtls_failures_total"
             case .transportsClosedByConsent: "parley_media_ice_consent_failures_total"
             case .layerSwitches: "parley_media_simulcast_switches_total"
+            case .iceCheckFailures: "parley_ice_check_failures_total"
             }
         }
     }
@@ -61,5 +66,18 @@ struct LocalMediaCounters {
 
     @inline(__always) mutating func add(_ name: MediaCounters.Name, _ amount: Int = 1) {
         values[name.rawValue] &+= amount
+    }
+
+    /// One packet dropped, counted with its size: a packet count alone cannot tell a stream
+    /// of padding from dropped keyframes. `bytes` is the datagram as it arrived (SRTP
+    /// overhead included), or for a copy that could not be sent, its size before protection.
+    @inline(__always) mutating func drop(bytes: Int) {
+        values[MediaCounters.Name.packetsDropped.rawValue] &+= 1
+        values[MediaCounters.Name.bytesDropped.rawValue] &+= bytes
+    }
+
+    /// Takes the running total of a counter kept elsewhere on the media thread (the router's).
+    @inline(__always) mutating func mirror(_ name: MediaCounters.Name, total: Int) {
+        values[name.rawValue] = total
     }
 }

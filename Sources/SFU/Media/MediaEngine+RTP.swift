@@ -15,12 +15,12 @@ extension MediaEngine {
             if transport.role == .publish {
                 receiveMedia(packet, on: transport, now: now, router: router)
             } else {
-                counters.add(.packetsDropped)  // subscribers send RTCP only
+                counters.drop(bytes: packet.count)  // subscribers send RTCP only
             }
         case .rtcp:
             receiveRTCP(packet, on: transport, now: now, router: router)
         default:
-            counters.add(.packetsDropped)
+            counters.drop(bytes: packet.count)
         }
     }
 
@@ -30,7 +30,7 @@ extension MediaEngine {
         guard let plain = unprotect(packet, on: transport, rtcp: false) else { return }
         let length = plain.count
         guard let rtp = RtpPacketView(plain) else {
-            counters.add(.packetsDropped)
+            counters.drop(bytes: packet.count)
             return
         }
         counters.add(.packetsReceived)
@@ -44,7 +44,7 @@ extension MediaEngine {
         }
 
         guard let binding = transport.bindings[rtp.ssrc] ?? bind(rtp, on: transport) else {
-            counters.add(.packetsDropped)
+            counters.drop(bytes: packet.count)
             return
         }
         let track = binding.track
@@ -55,13 +55,13 @@ extension MediaEngine {
             // RFC 4588 §4: the original sequence number, then the original payload. RTX with
             // nothing after the OSN is bandwidth probing padding.
             guard payload.count > 2, let original = RtxPacket.originalSequenceNumber(payload: payload) else {
-                counters.add(.packetsDropped)
+                counters.drop(bytes: packet.count)
                 return
             }
             sequence = original
             payload = UnsafeRawBufferPointer(rebasing: payload[2...])
         } else if payload.isEmpty {
-            counters.add(.packetsDropped)  // padding only
+            counters.drop(bytes: packet.count)  // padding only
             return
         }
 
@@ -127,7 +127,7 @@ extension MediaEngine {
     func unprotect(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, rtcp: Bool) -> UnsafeRawBufferPointer? {
         guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, let source = packet.baseAddress,
               let buffer = receiveBuffer.baseAddress else {
-            counters.add(.packetsDropped)
+            counters.drop(bytes: packet.count)
             return nil
         }
         buffer.copyMemory(from: source, byteCount: packet.count)
@@ -161,7 +161,7 @@ extension MediaEngine {
         let osnLength = originalSequence == nil ? 0 : 2
         var length = headerLength + osnLength + payload.count
         guard headerLength > 0, length + srtp.profile.rtpOverhead <= sendBuffer.count, let source = payload.baseAddress else {
-            counters.add(.packetsDropped)
+            counters.drop(bytes: length)
             return false
         }
         if let originalSequence {

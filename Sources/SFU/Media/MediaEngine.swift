@@ -186,9 +186,8 @@ final class MediaEngine: @unchecked Sendable {
         guard !down.active else { return }
         down.active = true
         if down.track.isVideo {
-            if down.track.layers.count > 1 {
-                select(down, estimate: down.subscriber.estimator.estimate / max(1, videoDownTrackCount(down.subscriber)), router: router)
-            }
+            // Also for one encoding: a `call.quality` "off" sent before the answer holds it.
+            select(down, estimate: down.subscriber.estimator.estimate / max(1, videoDownTrackCount(down.subscriber)), router: router)
             if let layer = down.targetLayer { requestKeyframe(down.track, layer: layer, now: .now, router: router) }
         }
     }
@@ -199,11 +198,24 @@ final class MediaEngine: @unchecked Sendable {
         return count
     }
 
-    /// Chooses the layer of a simulcast down-track; a change waits for the new layer's keyframe.
+    /// Chooses the layer of a down-track; a change waits for the new layer's keyframe.
+    ///
+    /// With no layer (`off`) the current one goes too, so the packet path forwards nothing: it
+    /// only looks at the target when a packet's layer is not the current one. Coming back is
+    /// then a switch from nothing, started on a keyframe asked for at once (RFC 4585 §6.3.1),
+    /// with the numbering continued across the gap by the rewriter.
     func select(_ down: DownTrack, estimate: Int, router: MediaTransportRouter) {
         let track = down.track
         guard track.layers.count > 1 else {
-            down.targetLayer = down.quality == .off && track.isVideo ? nil : 0
+            // One encoding: the only choice is whether to forward it.
+            let target: Int? = down.quality == .off && track.isVideo ? nil : 0
+            guard target != down.targetLayer else { return }
+            down.targetLayer = target
+            if target == nil {
+                down.currentLayer = nil
+            } else if down.active, down.currentLayer == nil {
+                requestKeyframe(track, layer: 0, now: .now, router: router)
+            }
             return
         }
         let now = ContinuousClock.now

@@ -103,13 +103,20 @@ public final class CallSignaling: Sendable {
         await perform(effects, in: conversationId, callId: callId, server: server)
     }
 
+    /// An unusable answer to the awaited offer gets its `error` (thrown, so the reader sends it
+    /// with the frame's id) after the fresh offer `CallRoom` made in its place: the client
+    /// answers that one and its subscribe connection recovers.
     func subscribeAnswer(_ conversationId: String, sdp: String, revision: Int, caller: AuthContext, server: SignalingServer) async throws {
         _ = try await server.services.conversations.requireMember(conversationId, caller)
-        let (answer, downTracks, effects, participant, callId) = try directory.withRoom(conversationId) { room throws(CallError) in
-            let (answer, downTracks, effects) = try room.subscribeAnswer(userId: caller.userId, sdp: sdp, revision: revision)
+        let (outcome, participant, callId) = try directory.withRoom(conversationId) { room throws(CallError) in
             guard let participant = room.participant(caller.userId) else { throw CallError.notInCall }
-            return (answer, downTracks, effects, participant.id, room.callId)
+            return (try room.subscribeAnswer(userId: caller.userId, sdp: sdp, revision: revision), participant.id, room.callId)
         }
+        if case .rejected(let error, let reoffer) = outcome {
+            await perform(reoffer, in: conversationId, callId: callId, server: server)
+            throw error
+        }
+        guard case .accepted(let answer, let downTracks, let effects) = outcome else { return }
         let fingerprints = answer.remoteFingerprints.compactMap { try? DtlsFingerprint(parsing: $0) }
         media.updateRemote(participant: participant, role: .subscribe, ufrag: answer.remoteIceUfrag, fingerprints: fingerprints)
         media.setDownTracks(participant: participant, downTracks)

@@ -19,6 +19,16 @@ import Testing
         return room
     }
 
+    /// The parts of an accepted answer; fails the test if it was rejected.
+    func accepted(_ outcome: SubscribeAnswerOutcome, sourceLocation: SourceLocation = #_sourceLocation)
+        throws -> (answer: SubscribeAnswer, downTracks: [DownTrackConfig], effects: [CallEffect]) {
+        guard case .accepted(let answer, let downTracks, let effects) = outcome else {
+            Issue.record("the answer was rejected: \(outcome)", sourceLocation: sourceLocation)
+            throw CallError.notInCall
+        }
+        return (answer, downTracks, effects)
+    }
+
     func offers(_ effects: [CallEffect]) -> [(user: String, revision: Int, sdp: String)] {
         effects.compactMap {
             if case .subscribeOffer(let user, _, let sdp, let revision, _) = $0 { return (user, revision, sdp) }
@@ -65,17 +75,52 @@ import Testing
         // ...and answering revision 1 releases revision 2 with Cy's tracks.
         let bobOffer = try #require(first.first { $0.user == "bob" })
         let answer = aiortcStyleAnswer(to: bobOffer.sdp)
-        let (_, downTracks, effects) = try room.subscribeAnswer(userId: "bob", sdp: answer, revision: 1)
+        let (_, downTracks, effects) = try accepted(try room.subscribeAnswer(userId: "bob", sdp: answer, revision: 1))
         #expect(downTracks.count == 2)
         let next = offers(effects)
         #expect(next.map(\.user) == ["bob"] && next[0].revision == 2)
+    }
+
+    @Test func anUnusableAnswerIsRefusedAndAFreshOfferFollowsSoTheSubscriberCanRecover() throws {
+        var room = room(["ada", "bob"])
+        let first = try #require(offers(try room.publish(userId: "ada", offer: try fixture("aiortc-publish.sdp"), sources: [:],
+                                                         local: local, credentials: credentials).effects).first)
+        #expect(first.user == "bob" && first.revision == 1)
+        // An answer to revision 1 that does not parse, then one that breaks the offer's rules
+        // (a section dropped): each is refused and the next revision offered at once.
+        var latest = first.sdp
+        for (bad, revision) in [("v=0\r\nnot sdp\r\n", 1), (String(aiortcStyleAnswer(to: first.sdp).split(separator: "m=video")[0]), 2)] {
+            let outcome = try room.subscribeAnswer(userId: "bob", sdp: bad, revision: revision)
+            guard case .rejected(let error, let effects) = outcome else {
+                Issue.record("an unusable answer was taken: \(outcome)")
+                return
+            }
+            guard case .sdp = error else {
+                Issue.record("refused as \(error), not for its SDP")
+                return
+            }
+            let fresh = offers(effects)
+            try #require(fresh.count == 1)
+            #expect(fresh[0].user == "bob" && fresh[0].revision == revision + 1)
+            #expect(fresh[0].sdp.components(separatedBy: "a=msid:ada ").count == 3)  // both of Ada's tracks again
+            latest = fresh[0].sdp
+        }
+        // The refused revisions are closed: answering one now is stale, and offers nothing.
+        #expect(throws: CallError.staleRevision(expected: 3, got: 1)) {
+            _ = try room.subscribeAnswer(userId: "bob", sdp: aiortcStyleAnswer(to: first.sdp), revision: 1)
+        }
+        // A good answer to the fresh offer is taken, and no further offer is needed.
+        let (_, downTracks, effects) = try accepted(try room.subscribeAnswer(userId: "bob", sdp: aiortcStyleAnswer(to: latest),
+                                                                             revision: 3))
+        #expect(downTracks.count == 2)
+        #expect(offers(effects).isEmpty)
     }
 
     @Test func leavingUnpublishesAndOffersTheTrackAsInactive() throws {
         var room = room(["ada", "bob"])
         let bobOffer = try #require(offers(try room.publish(userId: "ada", offer: try fixture("aiortc-publish.sdp"), sources: [:],
                                                             local: local, credentials: credentials).effects).first)
-        _ = try room.subscribeAnswer(userId: "bob", sdp: aiortcStyleAnswer(to: bobOffer.sdp), revision: 1)
+        _ = try accepted(try room.subscribeAnswer(userId: "bob", sdp: aiortcStyleAnswer(to: bobOffer.sdp), revision: 1))
         let effects = room.leave(userId: "ada")
         #expect(effects.first == .left(userId: "ada", participant: ParticipantID(rawValue: 1)))
         #expect(effects.filter { if case .unpublished = $0 { true } else { false } }.count == 2)

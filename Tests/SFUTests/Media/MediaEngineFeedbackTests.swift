@@ -91,6 +91,47 @@ import Testing
         #expect(harness.engine.counters.values[MediaCounters.Name.srtpErrors.rawValue] == 2)
     }
 
+    @Test func droppedPacketsAreCountedWithTheirBytes() throws {
+        let harness = try EngineHarness()
+        let publisher = try harness.connect(publisherId, role: .publish)
+        let subscriber = try harness.connect(subscriberId, role: .subscribe)
+        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media(), cname: "p")],
+                                          router: harness.router)
+        // An SSRC and payload type no track of the publisher has...
+        let unbound = try publisher.protect(rtpPacket(payloadType: 50, sequence: 1, timestamp: 0, ssrc: 999,
+                                                      payload: [UInt8](repeating: 1, count: 100)), rtcp: false)
+        harness.deliver(unbound, from: publisher.path)
+        // ...and RTP from a subscriber, which sends RTCP only.
+        let fromSubscriber = try subscriber.protect(rtpPacket(payloadType: 96, sequence: 1, timestamp: 0, ssrc: 7,
+                                                              payload: [UInt8](repeating: 2, count: 40)), rtcp: false)
+        harness.deliver(fromSubscriber, from: subscriber.path)
+        #expect(harness.engine.counters.values[MediaCounters.Name.packetsDropped.rawValue] == 2)
+        #expect(harness.engine.counters.values[MediaCounters.Name.bytesDropped.rawValue] == unbound.count + fromSubscriber.count)
+    }
+
+    @Test func failedConnectivityChecksAreCountedAsIceFailures() throws {
+        let harness = try EngineHarness()
+        let credentials = IceCredentials(ufrag: "srvA", password: "0123456789abcdefghijklmn")
+        harness.engine.openTransport(participant: publisherId, callId: "call", role: .publish, credentials: credentials,
+                                     remoteUfrag: "peer", remoteFingerprints: [], router: harness.router)
+        let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: 41000)!, local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
+        let wrongKey = IceCredentials(ufrag: "srvA", password: "not-the-password-at-all!")
+        func check(_ username: String, key: IceCredentials?, type: StunMessageType = .bindingRequest) throws {
+            let message = StunMessage(type: type, attributes: [.username(username), .priority(0x6e00_01ff), .iceControlling(tieBreaker: 1)])
+            harness.deliver(try message.serialized(integrityKey: key?.key, fingerprint: true), from: path)
+        }
+        try check("nobody:peer", key: credentials)                    // unknown ufrag: dropped
+        try check("srvA:peer", key: wrongKey)                         // bad MESSAGE-INTEGRITY: 401
+        try check("srvA:peer", key: nil)                              // no MESSAGE-INTEGRITY: 400
+        try check("srvA:other", key: credentials)                     // the wrong remote ufrag: 401
+        try check("srvA:peer", key: credentials)                      // a valid check
+        try check("srvA:peer", key: nil, type: .bindingIndication)    // a keepalive, not a check
+        #expect(harness.router.checkFailures == 4)
+        #expect(harness.router.counters.stunSuccess == 1)
+        harness.tick(at: .now + .seconds(2))
+        #expect(harness.engine.counters.values[MediaCounters.Name.iceCheckFailures.rawValue] == 4)
+    }
+
     /// Chrome offers audio first: the rid extension is only in the video section, and the
     /// transport must still read it (a bug the Chromium simulcast test found).
     @Test func ridIsReadEvenWhenTheFirstSectionHasNone() throws {

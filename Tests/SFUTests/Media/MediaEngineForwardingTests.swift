@@ -173,6 +173,54 @@ import Testing
         #expect(harness.engine.counters.values[MediaCounters.Name.layerSwitches.rawValue] == 1)
     }
 
+    @Test func qualityOffStopsASingleEncodingTrackAndItResumesOnAKeyframe() throws {
+        let (harness, publisher, subscriber) = try setUp(vp8Media())
+        var sequence: UInt16 = 500
+        func send(keyframe: Bool, picture: UInt16) throws {
+            try harness.sendRTP(rtpPacket(payloadType: 100, sequence: sequence, timestamp: UInt32(picture) * 3000, ssrc: 1111,
+                                          payload: vp8Payload(pictureId: picture, start: true, keyframe: keyframe)), from: publisher)
+            sequence &+= 1
+        }
+        try send(keyframe: true, picture: 1)
+        let before = try #require(try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse).last)
+        _ = try harness.received(by: publisher)  // the PLI sent when the subscriber joined
+
+        // "off": nothing more is forwarded, keyframes included.
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .off, router: harness.router)
+        try send(keyframe: false, picture: 2)
+        try send(keyframe: true, picture: 3)
+        #expect(try harness.received(by: subscriber).rtp.isEmpty)
+        #expect(pliTargets(try harness.received(by: publisher).rtcp).isEmpty)
+
+        // Back on: a keyframe is asked for (held back by the rate limit, then sent by the
+        // ticker), deltas wait for it, and the numbering goes on from the last packet sent.
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .high, router: harness.router)
+        harness.tick(at: .now + .milliseconds(600))
+        #expect(pliTargets(try harness.received(by: publisher).rtcp).contains(1111))
+        try send(keyframe: false, picture: 4)
+        #expect(try harness.received(by: subscriber).rtp.isEmpty)
+        try send(keyframe: true, picture: 5)
+        let resumed = try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse)
+        try #require(resumed.count == 1)
+        #expect(resumed[0].sequence == before.sequence &+ 1)
+        #expect(resumed[0].ssrc == 5555)
+        #expect(harness.engine.counters.values[MediaCounters.Name.layerSwitches.rawValue] == 0)
+    }
+
+    @Test func qualityOffSentBeforeTheAnswerHoldsForASingleEncodingTrack() throws {
+        let harness = try EngineHarness()
+        let publisher = try harness.connect(publisherId, role: .publish)
+        let subscriber = try harness.connect(subscriberId, role: .subscribe)
+        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: vp8Media(), cname: "pub")],
+                                          router: harness.router)
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .off, router: harness.router)
+        harness.engine.setDownTracks(participant: subscriberId, [downTrack()], router: harness.router)
+        #expect(pliTargets(try harness.received(by: publisher).rtcp).isEmpty)
+        try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 1111,
+                                      payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: publisher)
+        #expect(try harness.received(by: subscriber).rtp.isEmpty)
+    }
+
     @Test func senderReportsGoToSubscribersAndReceiverReportsToPublishers() throws {
         let (harness, publisher, subscriber) = try setUp(vp8Media())
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 1111,
