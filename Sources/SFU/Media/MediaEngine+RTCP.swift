@@ -78,6 +78,8 @@ extension MediaEngine {
     private func publisherReport(_ rtcp: RtcpPacketView, on transport: PeerTransport, now: ContinuousClock.Instant) {
         guard rtcp.packetType == 200, let report = SenderReport(parsing: rtcp), let binding = transport.bindings[report.ssrc],
               !binding.isRTX else { return }
-        binding.track.layers[binding.layer].statistics.senderReport(ntp: report.ntpTimestamp, now: now)
+        let layer = binding.track.layers[binding.layer]
+        layer.statistics.senderReport(ntp: report.ntpTimestamp, now: now)
+        layer.lastSenderReport = (report.rtpTimestamp, now)
     }
 }

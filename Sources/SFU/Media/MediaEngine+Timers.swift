@@ -100,17 +100,24 @@ extension MediaEngine {
         router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), to: path)
     }
 
-    /// A sender report with a CNAME per forwarded stream (RFC 3550 §6.4.1, §6.5.1): the RTP
-    /// timestamp is the last one sent advanced by the time since, so receivers can place it.
+    /// A sender report with a CNAME per forwarded stream (RFC 3550 §6.4.1, §6.5.1).
+    ///
+    /// Its RTP timestamp is the publisher's own: the one of the source layer's last sender
+    /// report, advanced by the time since it arrived and moved into this subscriber's timestamp
+    /// space. A receiver syncs a participant's audio and video by these pairings (§6.4.1), and
+    /// only the publisher knows which media instants belong together; the audio and video
+    /// reports cross the same path, so their arrival times keep that relation. Before the
+    /// publisher's first report, the last timestamp sent advanced by the time since stands in.
     private func sendSenderReports(_ transport: PeerTransport, now: ContinuousClock.Instant, router: MediaTransportRouter) {
         guard let srtp = transport.srtp, let path = transport.path else { return }
         let ntp = Self.ntpNow()
         for (ssrc, down) in transport.downTracks where down.packetsSent > 0 {
+            let clockRate = down.track.media.codec.clockRate
             var rtpTimestamp = down.rewriter.lastTimestamp
-            if let sentAt = down.rewriter.lastSentAt {
-                let elapsed = now - sentAt
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-                rtpTimestamp &+= UInt32(truncatingIfNeeded: Int64(seconds * Double(down.track.media.codec.clockRate)))
+            if let current = down.currentLayer, let report = down.track.layers[current].lastSenderReport {
+                rtpTimestamp = down.rewriter.timestamp(for: report.rtpTimestamp &+ UInt32(truncatingIfNeeded: ticks(since: report.at, now, clockRate: clockRate)))
+            } else if let sentAt = down.rewriter.lastSentAt {
+                rtpTimestamp &+= UInt32(truncatingIfNeeded: ticks(since: sentAt, now, clockRate: clockRate))
             }
             var length = SenderReport.write(into: rtcpBuffer, ssrc: ssrc, ntpTimestamp: ntp, rtpTimestamp: rtpTimestamp,
                                             packetCount: down.packetsSent, octetCount: down.octetsSent)

@@ -234,6 +234,29 @@ import Testing
         #expect(toPublisher.contains { $0.count > 1 && $0[1] == 201 })   // RR
     }
 
+    /// RFC 3550 §6.4.1: the subscriber's SR pairs wall time with the publisher's media clock (its
+    /// own SR, moved into the subscriber's timestamps), not with when the SFU last forwarded.
+    @Test func senderReportsToSubscribersCarryThePublishersClockPairing() throws {
+        let (harness, publisher, subscriber) = try setUp(vp8Media())
+        try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 1111,
+                                      payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: publisher)
+        let forwarded = try #require(try harness.received(by: subscriber).rtp.first.flatMap(RtpPacketView.parse))
+        // The publisher says: as its SR left, its media clock read half a second past that packet.
+        var report = [UInt8](repeating: 0, count: 28)
+        let length = report.withUnsafeMutableBytes {
+            SenderReport.write(into: $0, ssrc: 1111, ntpTimestamp: 1 << 40, rtpTimestamp: 1 + 45_000, packetCount: 1, octetCount: 40)
+        }
+        #expect(length == 28)
+        try harness.sendRTCP(report, from: publisher)
+        let reportAt = ContinuousClock.now
+        harness.tick(at: reportAt + .seconds(2))
+        let sr = try #require(try harness.received(by: subscriber).rtcp.first { $0.count >= 28 && $0[1] == 200 })
+        let rtp = UInt32(sr[16]) << 24 | UInt32(sr[17]) << 16 | UInt32(sr[18]) << 8 | UInt32(sr[19])
+        let expected = forwarded.timestamp &+ 45_000 &+ 2 * 90_000
+        let error = Int32(bitPattern: rtp &- expected)
+        #expect(abs(error) < 900, "SR RTP timestamp \(rtp), expected about \(expected) (the publisher's pairing, 10 ms leeway)")
+    }
+
     @Test func aSubscriberLeavingStopsItsForwarding() throws {
         let (harness, publisher, subscriber) = try setUp(vp8Media())
         harness.engine.removeParticipant(subscriberId, router: harness.router)
