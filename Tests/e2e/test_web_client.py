@@ -167,11 +167,11 @@ def test_three_people_chat_and_call_through_the_ui():
         # The call: Ada starts it; Cy's list shows it in progress; Bob and Cy join.
         ada.click("Start call")
         cy.wait("the call mark", lambda: any("call in progress" in e.accessible_name for e in cy.controls(f"Team {tag},", exact=False)))
-        # Bob (the loud one) joins last: Parley announces speakers on a change only, so a late
-        # joiner is not told who is already speaking (see the report of issue 6).
-        cy.click("Join call")
-        cy.wait("Cy in the call", lambda: cy.js("window.parleyDebug.call()")["publish"] == "connected", 15)
+        # Bob (the loud one) joins before Cy: Cy, joining while Bob already speaks, must be told
+        # who is speaking when it joins, not only at the next change.
         bob.click("Join call")
+        bob.wait("Bob in the call", lambda: bob.js("window.parleyDebug.call()")["publish"] == "connected", 15)
+        cy.click("Join call")
         everyone = {"Ada": (ada, ids[ada_name]), "Bob": (bob, ids[bob_name]), "Cy": (cy, ids[cy_name])}
         for name, (browser, own_id) in everyone.items():
             others = {uid for n, (_, uid) in everyone.items() if n != name}

@@ -160,7 +160,8 @@ export class ChatView {
   /** No conversation open (the list alone at phone width): leaves the open one's room, so the
    * server stops counting this person as looking at it, and keeps keyboard focus on the list. */
   showEmpty() {
-    if (this.store.activeId) {
+    // (Not for a conversation one was removed from: its room is gone already.)
+    if (this.store.activeId && this.store.conversations.has(this.store.activeId)) {
       this.#stopTyping();
       this.cancelEdit();
       this.socket.send("room.leave", { conversationId: this.store.activeId });

@@ -59,19 +59,10 @@ public final class MediaIOThread: @unchecked Sendable {
     /// Call `start()` to run the loop.
     public init(configuration: MediaTransportConfiguration) throws(MediaSocketError) {
         self.configuration = configuration
-        let udp = try MediaSocket(
-            bindAddress: configuration.bindAddress, port: configuration.port,
-            batchSize: configuration.batchSize, socketBufferBytes: configuration.socketBufferBytes)
+        let (udp, tcp) = try Self.openSockets(configuration)
         self.udp = udp
+        self.tcp = tcp
         self.localAddress = udp.localAddress
-        if configuration.iceTCPEnabled {
-            var bind = udp.localAddress
-            if let requested = TransportAddress(ip: configuration.bindAddress, port: udp.localAddress.port) { bind = requested }
-            tcp = try IceTcpServer(bind: bind, maxConnections: configuration.maxTCPConnections,
-                                   authTimeout: configuration.tcpAuthTimeout)
-        } else {
-            tcp = nil
-        }
         output = Output(udp: udp, tcp: tcp)
         var agentConfiguration = IceLiteAgent.Configuration()
         agentConfiguration.consentTimeout = configuration.consentTimeout
@@ -82,6 +73,28 @@ public final class MediaIOThread: @unchecked Sendable {
         _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
         wakeRead = fds[0]
         wakeWrite = fds[1]
+    }
+
+    /// The UDP socket, and the TCP listener on the same port number. With port 0 the kernel
+    /// picks a free UDP port, which may be taken for TCP: then another UDP port is tried.
+    private static func openSockets(_ configuration: MediaTransportConfiguration) throws(MediaSocketError)
+        -> (MediaSocket, IceTcpServer?) {
+        var attempt = 0
+        while true {
+            let udp = try MediaSocket(
+                bindAddress: configuration.bindAddress, port: configuration.port,
+                batchSize: configuration.batchSize, socketBufferBytes: configuration.socketBufferBytes)
+            guard configuration.iceTCPEnabled else { return (udp, nil) }
+            var bind = udp.localAddress
+            if let requested = TransportAddress(ip: configuration.bindAddress, port: udp.localAddress.port) { bind = requested }
+            do {
+                return (udp, try IceTcpServer(bind: bind, maxConnections: configuration.maxTCPConnections,
+                                              authTimeout: configuration.tcpAuthTimeout))
+            } catch {
+                attempt += 1
+                guard configuration.port == 0, case .system(_, EADDRINUSE) = error, attempt < 16 else { throw error }
+            }
+        }
     }
 
     deinit {

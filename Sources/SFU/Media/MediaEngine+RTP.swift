@@ -186,17 +186,23 @@ extension MediaEngine {
 
     /// Finds the track layer of an SSRC not seen before, from the mid and rid header extensions
     /// (RFC 8843 §9.2, RFC 8852), or, for a transport whose tracks announced no SSRC and no
-    /// extension says otherwise, from the payload type. Runs once per new SSRC.
+    /// extension says otherwise, from the payload type. Runs once per new SSRC, and on every
+    /// packet of one that cannot be bound (a simulcast packet before any names its rid).
     private func bind(_ rtp: RtpPacketView, on transport: PeerTransport) -> SsrcBinding? {
         var track: PublishedTrack?
         if transport.midId != 0, let mid = rtp.extensionElement(id: transport.midId) {
             track = transport.tracks.first { $0.mid.withUnsafeBytes { $0.elementsEqual(mid) } }
         }
         if track == nil {
-            let candidates = transport.tracks.filter {
-                $0.media.codec.payloadType == rtp.payloadType || $0.media.codec.rtxPayloadType == rtp.payloadType
+            // The one track with this payload type, counted in place: an SSRC that cannot be
+            // bound comes here on each of its packets, and this path allocates nothing.
+            var matches = 0
+            for candidate in transport.tracks
+            where candidate.media.codec.payloadType == rtp.payloadType || candidate.media.codec.rtxPayloadType == rtp.payloadType {
+                matches += 1
+                track = candidate
             }
-            if candidates.count == 1 { track = candidates[0] }
+            if matches != 1 { track = nil }
         }
         guard let track else { return nil }
         var isRTX = track.media.codec.rtxPayloadType == rtp.payloadType
