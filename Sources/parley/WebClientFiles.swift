@@ -118,8 +118,10 @@ struct WebClientMiddleware<Context: RequestContext>: RouterMiddleware {
             var headers: HTTPFields = [.contentType: file.contentType, .eTag: file.etag]
             let versioned = request.uri.queryParameters["v"].map { String($0) } == files.version
             headers[.cacheControl] = versioned ? "public, max-age=31536000, immutable" : "no-cache"
+            // If-None-Match compares weakly (RFC 9110 §13.1.2): a proxy may have marked it W/.
             if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: {
-                $0.trimmingCharacters(in: .whitespaces) == file.etag || $0.trimmingCharacters(in: .whitespaces) == "*"
+                let tag = $0.trimmingCharacters(in: .whitespaces)
+                return tag == "*" || (tag.hasPrefix("W/") ? String(tag.dropFirst(2)) : tag) == file.etag
             }) {
                 return Response(status: .notModified, headers: headers)
             }

@@ -65,6 +65,12 @@ struct WebClientFilesTests {
                 #expect(response.status == .notModified)
                 #expect(response.body.readableBytes == 0)
             }
+            try await client.execute(uri: "/js/app.js", method: .get, headers: [.ifNoneMatch: "\"other\", W/\(etag)"]) { response in
+                #expect(response.status == .notModified, "weak comparison")
+            }
+            try await client.execute(uri: "/js/app.js", method: .get, headers: [.ifNoneMatch: "\"other\""]) { response in
+                #expect(response.status == .ok)
+            }
             try await client.execute(uri: "/missing.js", method: .get) { response in
                 #expect(response.status == .notFound)
             }

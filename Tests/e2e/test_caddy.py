@@ -72,7 +72,7 @@ def stack():
     web = os.path.join(work, "web")
     os.makedirs(os.path.join(web, "js"))
     with open(os.path.join(web, "index.html"), "w") as handle:
-        handle.write("<!doctype html><title>Parley</title><script src=\"/js/app.js?v=abc123\"></script>\n")
+        handle.write("<!doctype html><title>Parley</title><script src=\"/js/app.js?v=dev\"></script>\n")
     with open(os.path.join(web, "js", "app.js"), "w") as handle:
         handle.write("// the client\n" + "console.log('parley');\n" * 200)
     parley = Server("caddy-parley", PARLEY_PORT, {"WEB_ROOT": web})
@@ -186,13 +186,17 @@ def test_security_headers_are_added_without_replacing_parleys(stack):
 
 def test_versioned_static_files_are_cached_for_a_year(stack):
     _, root = stack
-    status, headers, _ = fetch(root, "/js/app.js?v=abc123")
+    _, _, page = fetch(root, "/", headers={"Accept-Encoding": "identity"})
+    version = re.search(rb'/js/app\.js\?v=([0-9a-f]{12})"', page).group(1).decode()
+    status, headers, _ = fetch(root, f"/js/app.js?v={version}")
     assert status == 200
     assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    # The same file without a version, and the HTML page even with one, are not.
-    _, headers, _ = fetch(root, "/js/app.js")
-    assert "immutable" not in (headers.get("Cache-Control") or "")
-    _, headers, _ = fetch(root, "/?v=abc123")
+    # The same file without a version or with another one (an old release's URL), and the
+    # HTML page even with the version, are not.
+    for path in ("/js/app.js", "/js/app.js?v=0123456789ab"):
+        _, headers, _ = fetch(root, path)
+        assert "immutable" not in (headers.get("Cache-Control") or ""), path
+    _, headers, _ = fetch(root, f"/?v={version}")
     assert headers["Cache-Control"] == "no-cache"
     # API answers are untouched.
     _, headers, _ = fetch(root, "/healthz?v=1")

@@ -19,6 +19,7 @@ export class ChatView {
     this.lastTypingSent = 0;
     this.readSent = new Map();     // conversationId -> messageId last reported read
     this.syncing = null;
+    this.disconnects = 0;          // counts drops, so a fetch can tell one happened while it ran
     this.#bindControls();
     this.#bindSocket();
     store.addEventListener("change", (event) => this.#onChange(event.detail));
@@ -50,10 +51,11 @@ export class ChatView {
 
   async #syncOnce() {
     try {
+      const fetchedFrom = this.store.presenceEvents;
       const { conversations } = await this.api.conversations();
       // Threads of conversations one no longer belongs to go; the others stay, with their unsent
       // messages, and catch up from where they were when they are opened.
-      this.store.setConversations(conversations);
+      this.store.setConversations(conversations, { presenceSince: fetchedFrom });
       const active = this.store.activeId;
       if (active && this.store.conversations.has(active)) {
         this.socket.send("room.join", { conversationId: active });
@@ -69,6 +71,7 @@ export class ChatView {
 
   /** The connection dropped: every loaded thread remembers where its unbroken history ends. */
   markDisconnected() {
+    this.disconnects += 1;
     for (const thread of this.store.threads.values()) {
       // "" marks a thread that was empty: it is loaded afresh, whatever arrived live since.
       if (thread.loaded && thread.resumeAfter === null) thread.resumeAfter = thread.newestId ?? "";
@@ -76,10 +79,13 @@ export class ChatView {
   }
 
   /** Fetches every message after the last one known to follow an unbroken history, page by page,
-   * so nothing is skipped; messages already held are replaced, not repeated. */
+   * so nothing is skipped; messages already held are replaced, not repeated. The mark is only
+   * cleared when the socket has been up for the whole fetch (live events then cover the rest);
+   * otherwise it moves to where the fetch got, and the next catch-up goes on from there. */
   async #catchUp(conversationId) {
     const thread = this.store.thread(conversationId);
     if (!thread.loaded) return this.#loadNewest(conversationId);
+    const disconnects = this.disconnects;
     let after = thread.resumeAfter ?? thread.newestId;
     if (!after) {
       thread.resumeAfter = null;
@@ -94,15 +100,22 @@ export class ChatView {
       after = page.messages.reduce((newest, m) => (m.id > newest ? m.id : newest), after);
       if (!page.hasMore) break;
     }
-    thread.resumeAfter = null;
+    thread.resumeAfter = disconnects === this.disconnects && this.socket.online ? null : after;
     this.#resendPending(conversationId);
   }
 
   async #loadNewest(conversationId) {
     const thread = this.store.thread(conversationId);
+    const disconnects = this.disconnects;
     const page = await this.api.messages(conversationId, { limit: PAGE_SIZE });
     thread.loaded = true;
     thread.hasOlder = page.hasMore;
+    // Loaded while the socket was down (or dropped meanwhile): what came after this page must
+    // be caught up on, as for a thread that was loaded when the drop came.
+    if (disconnects !== this.disconnects || !this.socket.online) {
+      const newest = page.messages.reduce((id, m) => (id === null || m.id > id ? m.id : id), null);
+      if (thread.resumeAfter === null || thread.resumeAfter === "") thread.resumeAfter = newest ?? "";
+    }
     this.store.addMessages(conversationId, page.messages);
     this.#scrollToBottom();
   }

@@ -48,6 +48,8 @@ export class Store extends EventTarget {
     this.me = null;
     this.conversations = new Map();
     this.presence = new Map();
+    this.presenceEvents = 0;          // live presence events so far
+    this.presenceEventSeq = new Map(); // userId -> number of the last live event about them
     this.threads = new Map();
     this.typing = new Map();
     this.reads = new Map();
@@ -62,12 +64,13 @@ export class Store extends EventTarget {
   // MARK: conversations
 
   /** The whole list, fetched after every (re)connect: its members' presence replaces what was
-   * held, since presence events missed while disconnected are not sent again. */
-  setConversations(list) {
+   * held, since presence events missed while disconnected are not sent again; but not for a
+   * user a live event (numbered past `presenceSince`, when the fetch began) spoke of since. */
+  setConversations(list, { presenceSince = Infinity } = {}) {
     const fresh = new Map();
     for (const conversation of list) {
       fresh.set(conversation.id, conversation);
-      this.#learnPresence(conversation, { replace: true });
+      this.#learnPresence(conversation, { replaceUnless: (id) => (this.presenceEventSeq.get(id) ?? 0) > presenceSince });
     }
     this.conversations = fresh;
     for (const id of [...this.threads.keys()]) if (!fresh.has(id)) this.threads.delete(id);
@@ -92,9 +95,13 @@ export class Store extends EventTarget {
     this.changed("active", null);
   }
 
-  #learnPresence(conversation, { replace = false } = {}) {
+  /** Presence from conversation members: for users not known yet, or, with `replaceUnless`, for
+   * every user it does not exclude. */
+  #learnPresence(conversation, { replaceUnless = null } = {}) {
     for (const member of conversation.members ?? []) {
-      if (member.user && typeof member.user.online === "boolean" && (replace || !this.presence.has(member.user.id))) {
+      const id = member.user?.id;
+      const take = !this.presence.has(id) || (replaceUnless !== null && !replaceUnless(id));
+      if (member.user && typeof member.user.online === "boolean" && take) {
         this.presence.set(member.user.id, member.user.online);
       }
     }
@@ -132,6 +139,8 @@ export class Store extends EventTarget {
   }
 
   setPresence(userId, online) {
+    this.presenceEvents += 1;
+    this.presenceEventSeq.set(userId, this.presenceEvents);
     this.presence.set(userId, online);
     this.changed("presence");
   }

@@ -80,6 +80,7 @@ extension MediaEngine {
               !binding.isRTX else { return }
         let layer = binding.track.layers[binding.layer]
         layer.statistics.senderReport(ntp: report.ntpTimestamp, now: now)
-        layer.lastSenderReport = (report.rtpTimestamp, now)
+        // Only the layer's current SSRC: an old one still reporting would pair another base.
+        if layer.ssrc == report.ssrc { layer.lastSenderReport = (report.rtpTimestamp, now) }
     }
 }

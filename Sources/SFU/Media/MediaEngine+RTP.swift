@@ -223,6 +223,8 @@ extension MediaEngine {
         if isRTX {
             track.layers[layer].rtxSsrc = rtp.ssrc
         } else {
+            // A new SSRC is a new timestamp base: the old stream's sender report pairs nothing here.
+            if track.layers[layer].ssrc != rtp.ssrc { track.layers[layer].lastSenderReport = nil }
             track.layers[layer].ssrc = rtp.ssrc
             if transport.transportCCMediaSsrc == 0 { transport.transportCCMediaSsrc = rtp.ssrc }
         }
