@@ -10,6 +10,12 @@ public struct MediaRouterCounters: Sendable, Equatable {
     /// First byte not STUN, DTLS, RTP or RTCP (RFC 7983).
     public var unknownKind = 0
     public var transportsClosedByConsent = 0
+    /// Connectivity checks refused for their credentials: a USERNAME whose ufrag names no
+    /// transport here, or a request without MESSAGE-INTEGRITY or whose MESSAGE-INTEGRITY (or
+    /// remote ufrag) does not match (RFC 8445 §7.3, RFC 8489 §9.1.3). A peer that never
+    /// connects because its credentials are stale or wrong shows here and nowhere else: such
+    /// checks change no state. Exported as `parley_ice_check_failures_total`.
+    public var checkFailures = 0
 
     public init() {}
 }

@@ -8,13 +8,6 @@
 public final class MediaTransportRouter {
     public private(set) var agent: IceLiteAgent
     public private(set) var counters = MediaRouterCounters()
-    /// Connectivity checks refused for their credentials: a USERNAME whose ufrag names no
-    /// transport here, or a request without MESSAGE-INTEGRITY or whose MESSAGE-INTEGRITY (or
-    /// remote ufrag) does not match (RFC 8445 §7.3, RFC 8489 §9.1.3). A peer that never
-    /// connects because its credentials are stale or wrong shows here, and nowhere else: such
-    /// checks change no state. Exported as `parley_ice_check_failures_total`; it is kept apart
-    /// from `counters` only because `MediaRouterCounters` is public API of its own file.
-    public private(set) var checkFailures = 0
     private var handlers: [IceTransportID: any MediaTransportHandler] = [:]
     private let sink: any DatagramSink
     /// Reused for every STUN response.
@@ -61,12 +54,12 @@ public final class MediaTransportRouter {
             switch action {
             case .drop(let reason):
                 counters.stunDropped += 1
-                if case .unknownUsername = reason { checkFailures += 1 }
+                if case .unknownUsername = reason { counters.checkFailures += 1 }
             case .sendError(let to, let code):
                 counters.stunErrors += 1
                 // 400: no MESSAGE-INTEGRITY; 401: it or the remote ufrag is wrong. A 487 role
                 // conflict or a 420 is answered to an authenticated peer: not a failed check.
-                if code == 400 || code == 401 { checkFailures += 1 }
+                if code == 400 || code == 401 { counters.checkFailures += 1 }
                 stunOut.withUnsafeBytes { sink.send($0, to: to) }
             case .sendSuccess(let to, let id, let selection):
                 counters.stunSuccess += 1

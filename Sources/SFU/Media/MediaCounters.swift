@@ -11,7 +11,7 @@ final class MediaCounters {
         case packetsReceived, bytesReceived, packetsForwarded, bytesForwarded, packetsDropped, bytesDropped
         case nacksReceived, retransmissions, retransmissionsMissed, keyframeRequestsReceived, keyframeRequestsSent
         case srtpErrors, dtlsFailures, transportsClosedByConsent, layerSwitches
-        /// Counted by the router, not the engine (`MediaTransportRouter.checkFailures`): the
+        /// Counted by the router, not the engine (`MediaRouterCounters.checkFailures`): the
         /// engine copies its total before each report.
         case iceCheckFailures
 

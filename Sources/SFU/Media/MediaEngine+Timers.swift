@@ -60,7 +60,7 @@ extension MediaEngine {
             for transport in transports where transport.role == .subscribe {
                 downCount += transport.downTracks.count
             }
-            counters.mirror(.iceCheckFailures, total: router.checkFailures)
+            counters.mirror(.iceCheckFailures, total: router.counters.checkFailures)
             published.publish(counters, calls: Set(participants.values.map(\.callId)).count, participants: participants.count,
                               publishedTracks: tracks.count, subscribedTracks: downCount)
         }

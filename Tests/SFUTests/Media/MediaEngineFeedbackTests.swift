@@ -126,7 +126,7 @@ import Testing
         try check("srvA:other", key: credentials)                     // the wrong remote ufrag: 401
         try check("srvA:peer", key: credentials)                      // a valid check
         try check("srvA:peer", key: nil, type: .bindingIndication)    // a keepalive, not a check
-        #expect(harness.router.checkFailures == 4)
+        #expect(harness.router.counters.checkFailures == 4)
         #expect(harness.router.counters.stunSuccess == 1)
         harness.tick(at: .now + .seconds(2))
         #expect(harness.engine.counters.values[MediaCounters.Name.iceCheckFailures.rawValue] == 4)
