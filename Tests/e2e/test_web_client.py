@@ -276,6 +276,17 @@ def test_reconnect_after_a_server_restart_misses_nothing_and_duplicates_nothing(
         for text in missed:
             status, body = side.call("POST", f"/conversations/{dm['id']}/messages", {"content": text}, bob_token)
             assert status == 201, body
+        # Bob also edits and deletes messages Ada already has: the catch-up must show both.
+        by_text, cursor = {}, ""
+        while "before 1" not in by_text:
+            status, held = side.call("GET", f"/conversations/{dm['id']}/messages?limit=100{cursor}", token=bob_token)
+            assert status == 200 and held["messages"], held
+            by_text.update({m["content"]: m["id"] for m in held["messages"]})
+            cursor = f"&before={min(m['id'] for m in held['messages'])}"
+        status, _ = side.call("PATCH", f"/conversations/{dm['id']}/messages/{by_text['before 1']}", {"content": "before 1, edited"},
+                              bob_token)
+        assert status == 200
+        assert side.call("DELETE", f"/conversations/{dm['id']}/messages/{by_text['before 2']}", token=bob_token)[0] == 204
         side.stop()
         assert not browser.js("window.parleyDebug.socketOnline()"), "online while no server listened on its address"
         servers.append(Server(f"{name}-restarted", port, ENV, data_name=name))
@@ -283,7 +294,7 @@ def test_reconnect_after_a_server_restart_misses_nothing_and_duplicates_nothing(
 
         browser.wait("the reconnect", lambda: browser.js("window.parleyDebug.socketOnline()"), 20)
         # The failed send is retried by itself once the connection is back (same clientMsgId).
-        expected = ["before 0", "before 1", "before 2"] + missed
+        expected = ["before 0", "before 1, edited", "This message was deleted."] + missed
         browser.wait("the missed messages", lambda: all(t in browser.message_texts() for t in expected + ["sent while down"]), 15,
                      lambda: f"{len(browser.message_texts())} shown")
         time.sleep(1)  # let any late echo arrive: it must not add a copy

@@ -7,6 +7,7 @@ import { $, h, reconcile, showAlert, formatTime, newClientMsgId } from "./dom.js
 
 const PAGE_SIZE = 50;
 const TYPING_REPEAT_MS = 3_000;
+const REFRESH_PAGES = 5;
 
 export class ChatView {
   constructor({ api, socket, store, calls }) {
@@ -86,6 +87,7 @@ export class ChatView {
     const thread = this.store.thread(conversationId);
     if (!thread.loaded) return this.#loadNewest(conversationId);
     const disconnects = this.disconnects;
+    const afterDrop = thread.resumeAfter !== null;
     let after = thread.resumeAfter ?? thread.newestId;
     if (!after) {
       thread.resumeAfter = null;
@@ -100,8 +102,25 @@ export class ChatView {
       after = page.messages.reduce((newest, m) => (m.id > newest ? m.id : newest), after);
       if (!page.hasMore) break;
     }
+    if (afterDrop) await this.#refreshHeld(conversationId);
     thread.resumeAfter = disconnects === this.disconnects && this.socket.online ? null : after;
     this.#resendPending(conversationId);
+  }
+
+  /** Edits and deletes made while disconnected: `after` brings only new messages, so the held
+   * history is read again from the newest down, up to REFRESH_PAGES pages of 100, and each copy
+   * held is replaced (older ones refresh when the thread is loaded anew). */
+  async #refreshHeld(conversationId) {
+    const thread = this.store.thread(conversationId);
+    const oldest = thread.oldestId;
+    let before;
+    for (let page = 0; page < REFRESH_PAGES && oldest; page += 1) {
+      const { messages, hasMore } = await this.api.messages(conversationId, before ? { before, limit: 100 } : { limit: 100 });
+      this.store.addMessages(conversationId, messages.filter((m) => thread.messages.has(m.id)));
+      if (!hasMore || messages.length === 0) break;
+      before = messages.reduce((id, m) => (m.id < id ? m.id : id), messages[0].id);
+      if (before <= oldest) break;
+    }
   }
 
   async #loadNewest(conversationId) {
