@@ -55,7 +55,7 @@ struct AccessLogTests {
         let lines = recorder.lines.withLock { $0 }.filter { $0.message == "request" }
         #expect(lines.count == 2)
         let ok = try #require(lines.last)
-        #expect(ok.metadata["request_id"] == .string(requestId))
+        #expect(ok.metadata["hb.request.id"]?.description == requestId)
         #expect(ok.metadata["path"] == .string("/ok"))
         #expect(ok.metadata["status"]?.description == "200")
         #expect(lines.first?.metadata["status"]?.description == "404")

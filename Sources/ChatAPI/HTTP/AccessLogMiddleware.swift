@@ -3,8 +3,8 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// One `info` line per HTTP request, with the request id the response carries (`X-Request-Id`),
-/// the method, the path, the final status and the time taken.
+/// One `info` line per HTTP request: the request id the response carries (`X-Request-Id`,
+/// logged as `hb.request.id`), the method, the path, the final status and the time taken.
 ///
 /// The path is logged without its query: `/ws?token=` puts an access token there, and nothing
 /// that could be a credential may reach a log. Headers and bodies are never logged.

@@ -40,15 +40,14 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Gives each request an id, in the logger's metadata and the `X-Request-Id` response header,
-/// so a log line can be matched to what a client saw.
+/// Hands each request's id to the client in the `X-Request-Id` response header, so that what a
+/// client saw can be matched to the log. The id is the one Hummingbird already puts in the
+/// request's logger metadata (`hb.request.id`), so every log line of the request carries it.
 public struct RequestIdMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        var context = context
-        let id = String(UInt64.random(in: 0 ... .max), radix: 16)
-        context.logger[metadataKey: "request_id"] = .string(id)
+        let id = context.logger[metadataKey: "hb.request.id"]?.description ?? String(UInt64.random(in: 0 ... .max), radix: 16)
         var response = try await next(request, context)
         response.headers[.init("X-Request-Id")!] = id
         return response
