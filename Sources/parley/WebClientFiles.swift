@@ -81,20 +81,13 @@ struct WebClientFiles: Sendable {
         return files[index]
     }
 
+    /// Hummingbird's table of media types by extension (as its FileMiddleware uses), with the
+    /// charset on text types: the files here are UTF-8.
     static func contentType(of path: String) -> String {
-        switch (path as NSString).pathExtension.lowercased() {
-        case "html": "text/html; charset=utf-8"
-        case "js", "mjs": "text/javascript; charset=utf-8"
-        case "css": "text/css; charset=utf-8"
-        case "json", "webmanifest": "application/json"
-        case "svg": "image/svg+xml"
-        case "png": "image/png"
-        case "ico": "image/x-icon"
-        case "webp": "image/webp"
-        case "woff2": "font/woff2"
-        case "txt": "text/plain; charset=utf-8"
-        default: "application/octet-stream"
+        guard let type = MediaType.getMediaType(forExtension: (path as NSString).pathExtension.lowercased()) else {
+            return "application/octet-stream"
         }
+        return type.type == .text ? "\(type); charset=utf-8" : "\(type)"
     }
 
     private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {

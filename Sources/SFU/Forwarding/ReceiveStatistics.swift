@@ -1,7 +1,8 @@
 /// What Parley knows about one incoming RTP stream, kept for the receiver reports it sends the
 /// publisher (RFC 3550 §6.4.2): the extended highest sequence number (A.1), packets expected and
 /// lost, the fraction lost since the last report (A.3), the interarrival jitter (A.8), and the
-/// last sender report's NTP middle bits with when it arrived (LSR/DLSR, §6.4.1).
+/// last sender report's NTP middle bits with when it arrived (LSR/DLSR, §6.4.1). The same
+/// report's RTP timestamp is kept for the SFU's own sender reports to subscribers.
 /// Pure: arrival times are passed in.
 struct ReceiveStatistics {
     let clockRate: UInt32
@@ -14,7 +15,7 @@ struct ReceiveStatistics {
     /// Interarrival jitter in timestamp units, times 16 (A.8's fixed point).
     private var jitterQ4: Int64 = 0
     private var lastTransit: Int64?
-    private var lastSenderReport: (middle: UInt32, at: ContinuousClock.Instant)?
+    private var lastSenderReport: (middle: UInt32, rtpTimestamp: UInt32, at: ContinuousClock.Instant)?
 
     init(clockRate: UInt32) { self.clockRate = clockRate }
 
@@ -37,9 +38,15 @@ struct ReceiveStatistics {
         lastTransit = transit
     }
 
-    /// A sender report arrived for this stream (its NTP timestamp).
-    mutating func senderReport(ntp: UInt64, now: ContinuousClock.Instant) {
-        lastSenderReport = (UInt32(truncatingIfNeeded: ntp >> 16), now)
+    /// A sender report arrived for this stream (its NTP and RTP timestamps).
+    mutating func senderReport(ntp: UInt64, rtpTimestamp: UInt32, now: ContinuousClock.Instant) {
+        lastSenderReport = (UInt32(truncatingIfNeeded: ntp >> 16), rtpTimestamp, now)
+    }
+
+    /// The publisher's pairing of its media clock with wall time (RFC 3550 §6.4.1): the RTP
+    /// timestamp of its last sender report and when that arrived.
+    var senderReportPairing: (rtpTimestamp: UInt32, at: ContinuousClock.Instant)? {
+        lastSenderReport.map { ($0.rtpTimestamp, $0.at) }
     }
 
     /// The fields of a report block (RFC 3550 §6.4.1) as of `now`, and starts a new interval

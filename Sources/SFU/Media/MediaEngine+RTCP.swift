@@ -79,8 +79,8 @@ extension MediaEngine {
         guard rtcp.packetType == 200, let report = SenderReport(parsing: rtcp), let binding = transport.bindings[report.ssrc],
               !binding.isRTX else { return }
         let layer = binding.track.layers[binding.layer]
-        layer.statistics.senderReport(ntp: report.ntpTimestamp, now: now)
-        // Only the layer's current SSRC: an old one still reporting would pair another base.
-        if layer.ssrc == report.ssrc { layer.lastSenderReport = (report.rtpTimestamp, now) }
+        // Only the layer's current SSRC: an old one still reporting speaks of another stream.
+        guard layer.ssrc == report.ssrc else { return }
+        layer.statistics.senderReport(ntp: report.ntpTimestamp, rtpTimestamp: report.rtpTimestamp, now: now)
     }
 }

@@ -223,8 +223,11 @@ extension MediaEngine {
         if isRTX {
             track.layers[layer].rtxSsrc = rtp.ssrc
         } else {
-            // A new SSRC is a new timestamp base: the old stream's sender report pairs nothing here.
-            if track.layers[layer].ssrc != rtp.ssrc { track.layers[layer].lastSenderReport = nil }
+            // A new SSRC is a new stream (RFC 3550 §8.2): sequence numbers, jitter and the
+            // sender-report pairing of the old one say nothing about it.
+            if let old = track.layers[layer].ssrc, old != rtp.ssrc {
+                track.layers[layer].statistics = ReceiveStatistics(clockRate: track.media.codec.clockRate)
+            }
             track.layers[layer].ssrc = rtp.ssrc
             if transport.transportCCMediaSsrc == 0 { transport.transportCCMediaSsrc = rtp.ssrc }
         }

@@ -114,7 +114,7 @@ extension MediaEngine {
         for (ssrc, down) in transport.downTracks where down.packetsSent > 0 {
             let clockRate = down.track.media.codec.clockRate
             var rtpTimestamp = down.rewriter.lastTimestamp
-            if let current = down.currentLayer, let report = down.track.layers[current].lastSenderReport {
+            if let current = down.currentLayer, let report = down.track.layers[current].statistics.senderReportPairing {
                 rtpTimestamp = down.rewriter.timestamp(for: report.rtpTimestamp &+ UInt32(truncatingIfNeeded: ticks(since: report.at, now, clockRate: clockRate)))
             } else if let sentAt = down.rewriter.lastSentAt {
                 rtpTimestamp &+= UInt32(truncatingIfNeeded: ticks(since: sentAt, now, clockRate: clockRate))

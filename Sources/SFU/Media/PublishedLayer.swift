@@ -14,10 +14,6 @@ final class PublishedLayer {
     private(set) var bitrate = 0
     private var bytesThisInterval = 0
     private(set) var lastPacketAt: ContinuousClock.Instant?
-    /// The RTP timestamp of the publisher's last sender report and when it arrived: the
-    /// publisher's own pairing of its media clock with wall time (RFC 3550 §6.4.1), which the
-    /// SFU's reports to subscribers carry on so that they can line up audio and video.
-    var lastSenderReport: (rtpTimestamp: UInt32, at: ContinuousClock.Instant)?
 
     init(rid: String?, kind: MediaKind, clockRate: UInt32) {
         self.rid = Array((rid ?? "").utf8)

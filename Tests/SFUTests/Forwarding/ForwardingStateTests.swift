@@ -186,7 +186,7 @@ import Testing
     @Test func lastSenderReportIsEchoedWithItsDelay() throws {
         var statistics = ReceiveStatistics(clockRate: 90000)
         statistics.record(sequence: 1, timestamp: 0, arrivalTicks: 0)
-        statistics.senderReport(ntp: 0x1122_3344_5566_7788, now: start)
+        statistics.senderReport(ntp: 0x1122_3344_5566_7788, rtpTimestamp: 0, now: start)
         let reportValue = statistics.report(now: start + .milliseconds(500))
         let report = try #require(reportValue)
         #expect(report.lastSR == 0x3344_5566)
