@@ -143,6 +143,15 @@ class Received:
         return dominant_frequency(pcm) if len(pcm) >= needed else None
 
 
+def two_peers_in_a_group(server, title):
+    """Ada and Bob signed up, a group of the two that Ada made, and a CallPeer for each (not yet
+    connected): the group, Ada, Bob."""
+    (ada_id, ada_token), (bob_id, bob_token) = server.sign_up("Ada"), server.sign_up("Bob")
+    status, group = server.call("POST", "/conversations", {"kind": "group", "title": title, "memberIds": [bob_id]}, ada_token)
+    assert status == 201, group
+    return group, CallPeer("Ada", server.ws_url, ada_token, ada_id), CallPeer("Bob", server.ws_url, bob_token, bob_id)
+
+
 class CallPeer:
     def __init__(self, name, ws_url, token, user_id):
         self.name, self.ws_url, self.token, self.user_id = name, ws_url, token, user_id

@@ -3,7 +3,7 @@ import asyncio
 
 import pytest
 
-from call_peer import CallPeer, expected_luma
+from call_peer import CallPeer, expected_luma, two_peers_in_a_group
 from parley_server import Server
 from ws_client import Client
 
@@ -153,10 +153,8 @@ def test_an_unusable_subscribe_answer_is_refused_and_offered_again(server):
 
 
 async def _unusable_answer(server):
-    (ada_id, ada_token), (bob_id, bob_token) = server.sign_up("Ada"), server.sign_up("Bob")
-    status, group = server.call("POST", "/conversations", {"kind": "group", "title": "Retry", "memberIds": [bob_id]}, ada_token)
-    assert status == 201, group
-    ada, bob = CallPeer("Ada", server.ws_url, ada_token, ada_id), CallPeer("Bob", server.ws_url, bob_token, bob_id)
+    group, ada, bob = two_peers_in_a_group(server, "Retry")
+    ada_id = ada.user_id
     try:
         for peer in (ada, bob):
             await peer.connect()
@@ -212,10 +210,8 @@ def test_closing_the_websocket_leaves_the_call(server):
 
 
 async def _close_leaves(server):
-    (ada_id, ada_token), (bob_id, bob_token) = server.sign_up("Ada"), server.sign_up("Bob")
-    status, group = server.call("POST", "/conversations", {"kind": "group", "title": "Drop", "memberIds": [bob_id]}, ada_token)
-    assert status == 201
-    ada, bob = CallPeer("Ada", server.ws_url, ada_token, ada_id), CallPeer("Bob", server.ws_url, bob_token, bob_id)
+    group, ada, bob = two_peers_in_a_group(server, "Drop")
+    ada_id, bob_id = ada.user_id, bob.user_id
     try:
         for peer in (ada, bob):
             await peer.connect()
@@ -226,7 +222,7 @@ async def _close_leaves(server):
         await ada.wait_for("call.participant.left", timeout=5, where=lambda d: d["userId"] == bob_id, since=mark)
         state = await ada.wait_for("call.state", timeout=5, where=lambda d: bob_id not in d["participants"], since=mark)
         assert state["data"]["participants"] == [ada_id]
-        status, call = server.call("GET", f"/conversations/{group['id']}/call", token=ada_token)
+        status, call = server.call("GET", f"/conversations/{group['id']}/call", token=ada.token)
         assert [p["userId"] for p in call["participants"]] == [ada_id]
     finally:
         await ada.close()

@@ -29,7 +29,7 @@ import pytest
 from aioice import stun
 from aioice.turn import make_integrity_key
 
-from call_peer import CallPeer
+from call_peer import two_peers_in_a_group
 from infra_deploy import (TURNSERVER_CONF, Daemon, adapt_turnserver_conf, shipped_turnserver_options,
                           turn_rest_credential)
 from parley_server import ROOT, Server
@@ -175,10 +175,8 @@ def test_a_relay_only_participant_talks_and_listens_through_coturn(coturn, serve
 
 
 async def _relay_call(coturn, server):
-    (ada_id, ada_token), (bob_id, bob_token) = server.sign_up("Ada"), server.sign_up("Bob")
-    status, group = server.call("POST", "/conversations", {"kind": "group", "title": "Relay", "memberIds": [bob_id]}, ada_token)
-    assert status == 201, group
-    ada, bob = CallPeer("Ada", server.ws_url, ada_token, ada_id), CallPeer("Bob", server.ws_url, bob_token, bob_id)
+    group, ada, bob = two_peers_in_a_group(server, "Relay")
+    ada_id, bob_id = ada.user_id, bob.user_id
     try:
         for peer in (ada, bob):
             await peer.connect()

@@ -18,7 +18,6 @@ import time
 import urllib.request
 import uuid
 
-import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -45,6 +44,14 @@ def sign_up(browser, server, name):
     browser.fill("Password", PASSWORD)
     browser.click("Sign up")
     browser.control("Log out", timeout=10)
+
+
+def register(server, name):
+    """(user id, access token) of a new account signed up over REST, with the UI's email and password."""
+    status, body = server.call("POST", "/auth/register", {"email": f"{name.lower()}@example.com", "password": PASSWORD,
+                                                          "displayName": name})
+    assert status == 201, body
+    return body["user"]["id"], body["accessToken"]
 
 
 def conversation_button(browser, title, timeout=10):
@@ -234,13 +241,7 @@ def test_reconnect_after_a_server_restart_misses_nothing_and_duplicates_nothing(
     browser = None
     try:
         server = servers[0]
-        tokens = {}
-        for person in (ada_name, bob_name):
-            status, body = server.call("POST", "/auth/register", {"email": f"{person.lower()}@example.com", "password": PASSWORD,
-                                                                  "displayName": person})
-            assert status == 201, body
-            tokens[person] = (body["user"]["id"], body["accessToken"])
-        (ada_id, _), (bob_id, bob_token) = tokens[ada_name], tokens[bob_name]
+        (ada_id, _), (_, bob_token) = register(server, ada_name), register(server, bob_name)
         status, dm = server.call("POST", "/conversations", {"kind": "dm", "userId": ada_id}, bob_token)
         assert status == 201, dm
         for i in range(3):
@@ -350,13 +351,7 @@ def test_groups_history_presence_errors_and_the_session_through_the_ui():
         assert "script-src 'self'" in csp and "default-src 'none'" in csp and "'unsafe-inline'" not in csp, csp
         assert re.search(r'src="/js/app\.js\?v=[0-9a-f]{12}"', page), page
 
-        people = {}
-        for name in (bob_name, cy_name):
-            status, body = server.call("POST", "/auth/register", {"email": f"{name.lower()}@example.com", "password": PASSWORD,
-                                                                  "displayName": name})
-            assert status == 201, body
-            people[name] = (body["user"]["id"], body["accessToken"])
-        bob_id, bob_token = people[bob_name]
+        (_, bob_token), _ = register(server, bob_name), register(server, cy_name)
 
         browser = WebBrowser("Ada", "web-settings")
         browser.driver.get(server.url + "/")

@@ -47,10 +47,8 @@ import Testing
 
     @Test func aLowRembMovesASubscriberToALowerLayer() throws {
         let harness = try EngineHarness()
-        let publisher = try harness.connect(publisherId, role: .publish)
-        let subscriber = try harness.connect(subscriberId, role: .subscribe)
-        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media(simulcast: ["h", "m", "l"]), cname: "p")],
-                                          router: harness.router)
+        let (publisher, subscriber) = try harness.publisherAndSubscriber(publisherId, subscriberId, track: track,
+                                                                         media: media(simulcast: ["h", "m", "l"]), cname: "p")
         harness.engine.setDownTracks(participant: subscriberId, [DownTrackConfig(
             track: track, ssrc: 77, rtxSsrc: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
             quality: .high)], router: harness.router)
@@ -93,10 +91,7 @@ import Testing
 
     @Test func droppedPacketsAreCountedWithTheirBytes() throws {
         let harness = try EngineHarness()
-        let publisher = try harness.connect(publisherId, role: .publish)
-        let subscriber = try harness.connect(subscriberId, role: .subscribe)
-        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media(), cname: "p")],
-                                          router: harness.router)
+        let (publisher, subscriber) = try harness.publisherAndSubscriber(publisherId, subscriberId, track: track, media: media(), cname: "p")
         // An SSRC and payload type no track of the publisher has...
         let unbound = try publisher.protect(rtpPacket(payloadType: 50, sequence: 1, timestamp: 0, ssrc: 999,
                                                       payload: [UInt8](repeating: 1, count: 100)), rtcp: false)

@@ -29,10 +29,7 @@ import Testing
     /// Publisher and subscriber connected, the track published and subscribed.
     func setUp(_ media: PublishedMedia, quality: SimulcastQuality = .high) throws -> (EngineHarness, TestPeer, TestPeer) {
         let harness = try EngineHarness()
-        let publisher = try harness.connect(publisherId, role: .publish)
-        let subscriber = try harness.connect(subscriberId, role: .subscribe)
-        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media, cname: "pub")],
-                                          router: harness.router)
+        let (publisher, subscriber) = try harness.publisherAndSubscriber(publisherId, subscriberId, track: track, media: media)
         harness.engine.setDownTracks(participant: subscriberId, [downTrack(quality: quality)], router: harness.router)
         return (harness, publisher, subscriber)
     }
@@ -209,10 +206,7 @@ import Testing
 
     @Test func qualityOffSentBeforeTheAnswerHoldsForASingleEncodingTrack() throws {
         let harness = try EngineHarness()
-        let publisher = try harness.connect(publisherId, role: .publish)
-        let subscriber = try harness.connect(subscriberId, role: .subscribe)
-        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: vp8Media(), cname: "pub")],
-                                          router: harness.router)
+        let (publisher, subscriber) = try harness.publisherAndSubscriber(publisherId, subscriberId, track: track, media: vp8Media())
         harness.engine.setQuality(participant: subscriberId, track: track, quality: .off, router: harness.router)
         harness.engine.setDownTracks(participant: subscriberId, [downTrack()], router: harness.router)
         #expect(pliTargets(try harness.received(by: publisher).rtcp).isEmpty)

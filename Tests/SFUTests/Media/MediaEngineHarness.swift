@@ -37,6 +37,16 @@ final class EngineHarness {
         engine = MediaEngine(dtlsContext: context, counters: MediaCounters()) { box.events.append($0) }
     }
 
+    /// A connected publisher with one track of `media`, and a connected subscriber (with no
+    /// down-tracks yet).
+    func publisherAndSubscriber(_ publisherId: ParticipantID, _ subscriberId: ParticipantID, track: TrackID, media: PublishedMedia,
+                                cname: String = "pub") throws -> (publisher: TestPeer, subscriber: TestPeer) {
+        let publisher = try connect(publisherId, role: .publish)
+        let subscriber = try connect(subscriberId, role: .subscribe)
+        engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media, cname: cname)], router: router)
+        return (publisher, subscriber)
+    }
+
     /// Opens a transport for `participant`/`role` and connects a test peer to it (ICE check with
     /// USE-CANDIDATE, DTLS handshake as client), returning the peer with its SRTP session.
     func connect(_ participant: ParticipantID, role: PeerRole, callId: String = "call") throws -> TestPeer {
