@@ -28,8 +28,11 @@ ENV PKG_CONFIG_PATH=/opt/libsrtp-openssl/lib/pkgconfig
 # The manifest names every target, so the sources and test folders come in together
 # (Package.resolved, when present, pins the dependencies).
 COPY Package.* ./
+COPY Plugins Plugins
 COPY Sources Sources
 COPY Tests Tests
+# The web client and the OpenAPI document are compiled into the binary (the EmbedFiles plugin).
+COPY web web
 # The Swift runtime is linked in (--static-swift-stdlib), so the runtime image needs no
 # toolchain; the package cache is kept between builds by BuildKit.
 RUN --mount=type=cache,target=/src/.build \
@@ -47,15 +50,14 @@ RUN apt-get update \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/parley --shell /usr/sbin/nologin parley \
  && install -d -o parley -g parley -m 0750 /var/lib/parley
 
+# The binary is the whole server: the web client and /openapi.yaml are compiled into it.
 COPY --from=build /out/parley /usr/local/bin/parley
-COPY web /usr/local/share/parley/web
 
 # README "Configuration"; everything else (DATABASE_URL, JWT_SIGNING_KEY, RTC_PUBLIC_IP,
 # TURN_SECRET, ICE_*_URLS, ...) comes from `docker run -e` or compose's env file.
 ENV HOST=0.0.0.0 \
     PORT=8080 \
     DATA_DIR=/var/lib/parley \
-    WEB_ROOT=/usr/local/share/parley/web \
     RTC_UDP_PORT=7882
 
 USER parley

@@ -41,7 +41,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            plugins: ["EmbedFiles"]
         ),
 
         // MARK: chat
@@ -59,8 +60,9 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            resources: [.copy("openapi.yaml")],
-            swiftSettings: strict
+            exclude: ["openapi.yaml"],  // compiled in by EmbedFiles
+            swiftSettings: strict,
+            plugins: ["EmbedFiles"]
         ),
         .target(
             name: "Signaling",
@@ -96,6 +98,12 @@ let package = Package(
         ),
         .target(name: "CICEShims"),  // recvmmsg/sendmmsg for the ICE media socket
         .target(name: "DTLS", dependencies: ["COpenSSL", "CSRTP", "CParleyShims"], swiftSettings: strict),
+        // MARK: build tools
+        // Files the server serves (the OpenAPI document, the web client) compiled into it, so the
+        // installed binary needs nothing beside it at run time.
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+        .executableTarget(name: "embed-files", swiftSettings: strict),
+
         // MARK: C libraries (system packages through pkg-config) and the macro shims Swift needs
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),

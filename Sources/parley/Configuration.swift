@@ -45,6 +45,15 @@ struct Configuration: Sendable {
             }
             return number
         }
+        /// A variable that is present but blank is refused: in an environment file, `NAME=` is
+        /// what a value lost on the way (an unset shell variable in a `sed` line) looks like,
+        /// and silently falling back to the default here gives calls that connect and carry
+        /// no media (the private address announced, TURN without credentials).
+        func notBlankIfSet(_ name: String) throws {
+            if let raw = environment[name], raw.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw Error(variable: name, problem: "is set but empty; give it a value or remove the line")
+            }
+        }
         func list(_ name: String) -> [String] {
             (value(name) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         }
@@ -68,6 +77,7 @@ struct Configuration: Sendable {
             throw Error(variable: "JWT_SIGNING_KEY", problem: "is required with a PostgreSQL DATABASE_URL, so that every instance signs with the same key")
         }
         rtcUDPPort = try integer("RTC_UDP_PORT", default: 7882, 0...65535)
+        for name in ["RTC_PUBLIC_IP", "TURN_SECRET", "ICE_TURN_URLS"] { try notBlankIfSet(name) }
         rtcPublicIP = value("RTC_PUBLIC_IP")
         if let ip = rtcPublicIP, !Self.isIPAddress(ip) {
             throw Error(variable: "RTC_PUBLIC_IP", problem: "'\(ip)' is not an IPv4 or IPv6 address")
@@ -86,6 +96,14 @@ struct Configuration: Sendable {
             throw Error(variable: "ICE_TURN_URLS", problem: "'\(url)' must start with turn: or turns:")
         }
         turnSecret = value("TURN_SECRET")
+        // call.config hands out TURN credentials made with the secret: one without the other
+        // gives clients relay servers they cannot use.
+        if !turnURLs.isEmpty, turnSecret == nil {
+            throw Error(variable: "TURN_SECRET", problem: "is required with ICE_TURN_URLS (coturn's static-auth-secret)")
+        }
+        if turnSecret != nil, turnURLs.isEmpty {
+            throw Error(variable: "ICE_TURN_URLS", problem: "is required with TURN_SECRET (the turn: URLs to hand out)")
+        }
         turnTTL = try integer("TURN_TTL", default: 86400, 60...(30 * 86400))
         callMaxParticipants = try integer("CALL_MAX_PARTICIPANTS", default: 16, 2...1000)
         webRoot = value("WEB_ROOT")

@@ -19,6 +19,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try loadConfiguration()
         let logger = makeLogger(configuration, label: "parley")
+        let webClient = try WebClient.files(configuredRoot: configuration.webRoot)
         if configuration.bcryptCost < 12 {
             logger.warning("BCRYPT_COST below 12 weakens stored passwords; use it only for tests and benchmarks",
                            metadata: ["cost": "\(configuration.bcryptCost)"])
@@ -69,14 +70,9 @@ struct Serve: AsyncParsableCommand {
             trustedProxies: TrustedProxies(configuration.trustedProxies),
             origins: OriginPolicy(allowed: configuration.allowedOrigins)))
         router.add(middleware: SecurityHeadersMiddleware())
-        if let webRoot = WebClient.root(configured: configuration.webRoot) {
-            // Innermost: only what no API route answered falls through to the files.
-            let files = try WebClientFiles(root: webRoot)
-            router.add(middleware: WebClientMiddleware(files: files))
-            logger.info("serving the web client", metadata: ["root": "\(webRoot)", "version": "\(files.version)"])
-        } else {
-            logger.warning("no web client found (set WEB_ROOT to the web folder); serving the API only")
-        }
+        // Innermost: only what no API route answered falls through to the files.
+        router.add(middleware: WebClientMiddleware(files: webClient.files))
+        logger.info("serving the web client", metadata: ["from": "\(webClient.source)", "version": "\(webClient.files.version)"])
         router.get("metrics") { _, _ in
             var text = [UInt8]()
             registry.emit(into: &text)
@@ -107,7 +103,13 @@ struct MediaService: Service {
 
     func run() async throws {
         media.start()
-        logger.info("media listening", metadata: ["udp": "\(media.port)", "announced": "\(media.configuration.announcedIP)"])
+        let announced = media.configuration.announcedIP
+        logger.info("media listening", metadata: ["udp": "\(media.port)", "announced": "\(announced)",
+                                                   "from": "\(media.configuration.publicIP == nil ? "interface" : "RTC_PUBLIC_IP")"])
+        if media.configuration.publicIP == nil, CheckReport.isPrivate(announced) || announced == "127.0.0.1" {
+            logger.warning("announcing an address the internet cannot reach; set RTC_PUBLIC_IP on a cloud VM",
+                           metadata: ["announced": "\(announced)"])
+        }
         try? await gracefulShutdown()
         media.stop()
     }

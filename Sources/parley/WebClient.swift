@@ -2,18 +2,17 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Serving the browser client (`web/`, DESIGN.md) from the same origin as the API.
+/// Serving the browser client (`web/`) from the same origin as the API.
 enum WebClient {
-    /// The client's folder: `WEB_ROOT` if set, else `web` in the working directory, else the
-    /// `web` folder of the checkout the binary was built in (`.build/<config>/parley`).
-    static func root(configured: String?) -> String? {
-        var candidates: [String] = []
-        if let configured { candidates.append(configured) }
-        candidates.append(FileManager.default.currentDirectoryPath + "/web")
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../../web").standardized.path)
-        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../../../web").standardized.path)
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
+    /// The client's files: the copy compiled into the binary, or the folder `WEB_ROOT` names
+    /// (for working on the client without a rebuild). A `WEB_ROOT` without an `index.html` is
+    /// a mistake worth stopping for, not a reason to serve something else.
+    static func files(configuredRoot: String?) throws -> (files: WebClientFiles, source: String) {
+        guard let root = configuredRoot else { return (.embedded(), "built in") }
+        guard FileManager.default.fileExists(atPath: (root as NSString).appendingPathComponent("index.html")) else {
+            throw Configuration.Error(variable: "WEB_ROOT", problem: "'\(root)' has no index.html")
+        }
+        return (try WebClientFiles(root: root), root)
     }
 
     /// The Content-Security-Policy of the client's pages: its own scripts, styles and images

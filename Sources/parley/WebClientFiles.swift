@@ -35,6 +35,13 @@ struct WebClientFiles: Sendable {
         }
     }
 
+    /// The client compiled into the binary (`web/`, by the EmbedFiles plugin): what an
+    /// installed server serves, with nothing to find on disk.
+    static func embedded() -> WebClientFiles {
+        WebClientFiles(files: EmbeddedWebClient.files.map { ($0.path, Data(base64Encoded: $0.base64) ?? Data()) })
+    }
+
+    /// A client folder on disk (`WEB_ROOT`), read once: for working on the client without a rebuild.
     init(root: String) throws {
         let rootURL = URL(fileURLWithPath: root).standardizedFileURL
         var raw: [(path: String, data: Data)] = []
@@ -49,8 +56,12 @@ struct WebClientFiles: Sendable {
             guard total <= Self.maxTotalBytes else { throw LoadError.tooLarge(root) }
             raw.append((relative.hasPrefix("/") ? relative : "/" + relative, data))
         }
-        raw.sort { $0.path < $1.path }
+        self.init(files: raw)
+    }
 
+    /// Stamps and indexes the files (paths from the client's root, with a leading "/").
+    init(files unsorted: [(path: String, data: Data)]) {
+        let raw = unsorted.sorted { $0.path < $1.path }
         var digest = SHA256()
         for file in raw {
             digest.update(data: Data(file.path.utf8))

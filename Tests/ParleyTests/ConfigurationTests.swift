@@ -68,6 +68,34 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a blank address, TURN secret or TURN URL list stops the start instead of meaning the default",
+          arguments: ["RTC_PUBLIC_IP", "TURN_SECRET", "ICE_TURN_URLS"], ["", "  "])
+    func blankIsRefused(_ variable: String, _ blank: String) {
+        // What `sed s/CHANGE-ME/$PUBLIC_IP/` writes after the shell variable was lost.
+        var environment = ["TURN_SECRET": "s3cret", "ICE_TURN_URLS": "turn:turn.example.com:3478"]
+        environment[variable] = blank
+        #expect {
+            _ = try Configuration(environment: environment)
+        } throws: { error in
+            let error = error as? Configuration.Error
+            return error?.variable == variable && error?.problem.contains("set but empty") == true
+        }
+    }
+
+    @Test("TURN URLs and the TURN secret come together")
+    func turnNeedsBoth() throws {
+        #expect { _ = try Configuration(environment: ["ICE_TURN_URLS": "turn:t.example.com:3478"]) } throws: {
+            ($0 as? Configuration.Error)?.variable == "TURN_SECRET"
+        }
+        #expect { _ = try Configuration(environment: ["TURN_SECRET": "s3cret"]) } throws: {
+            ($0 as? Configuration.Error)?.variable == "ICE_TURN_URLS"
+        }
+        let both = try Configuration(environment: ["TURN_SECRET": "s3cret", "ICE_TURN_URLS": "turn:t.example.com:3478"])
+        #expect(both.turnSecret == "s3cret" && both.turnURLs == ["turn:t.example.com:3478"])
+        let neither = try Configuration(environment: ["RTC_PUBLIC_IP": "203.0.113.7"])
+        #expect(neither.turnSecret == nil && neither.turnURLs.isEmpty && neither.rtcPublicIP == "203.0.113.7")
+    }
+
     @Test("a generated JWT key is kept in DATA_DIR and reused")
     func generatedKey() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-cfg-\(UUID().uuidString)").path

@@ -25,6 +25,27 @@ struct WebClientFilesTests {
         ".hidden": "not served",
     ]
 
+    @Test("the binary carries the whole web/ folder, byte for byte before stamping")
+    func embeddedMatchesTheFolder() throws {
+        let web = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../web").standardized.path
+        let fromDisk = try WebClientFiles(root: web)
+        let embedded = try WebClient.files(configuredRoot: nil)
+        #expect(embedded.source == "built in")
+        #expect(embedded.files.version == fromDisk.version)
+        #expect(Set(embedded.files.files.keys) == Set(fromDisk.files.keys))
+        #expect(embedded.files.file(at: "/") != nil)
+        #expect(embedded.files.files.keys.contains("/js/app.js"))
+    }
+
+    @Test("a WEB_ROOT without an index.html stops the start, naming the variable")
+    func missingWebRootIsRefused() throws {
+        let empty = try client(["js/app.js": "export {};"])
+        #expect { _ = try WebClient.files(configuredRoot: empty) } throws: {
+            ($0 as? Configuration.Error)?.variable == "WEB_ROOT"
+        }
+        #expect(try WebClient.files(configuredRoot: client(sample)).source != "built in")
+    }
+
     @Test("every ?v=dev becomes ?v=<hash of all files>, and any change to a file changes it")
     func stamping() throws {
         let files = try WebClientFiles(root: client(sample))

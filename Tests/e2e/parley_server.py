@@ -1,6 +1,15 @@
-"""Starting and stopping real Parley processes for end-to-end tests, and small REST helpers."""
+"""Starting and stopping real Parley processes for end-to-end tests, and small REST helpers.
+
+Every server here runs as shipped: the binary copied to a prefix the way the self-hosting
+guide, the systemd unit and the Dockerfile install it (`/usr/local/bin/parley`, nothing
+beside it), started in a mount namespace of its own where the build tree (`.build`), the
+sources and `web/` are covered by empty read-only folders, from a working directory outside
+the checkout. What the server needs at run time must therefore be in the binary itself.
+"""
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import time
 import urllib.error
@@ -10,6 +19,40 @@ import uuid
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("PARLEY_BIN", os.path.join(ROOT, ".build", "debug", "parley"))
 ARTIFACTS = os.environ.get("PARLEY_ARTIFACTS", os.path.join(ROOT, "artifacts"))
+INSTALL_PREFIX = os.path.join(ARTIFACTS, "install")
+# What an installed server cannot see: the build tree with SwiftPM's resource bundles, the
+# sources and the web client's folder.
+HIDDEN = [os.path.join(ROOT, name) for name in (".build", "Sources", "web")]
+
+
+def installed_binary():
+    """The binary installed as `install -m 0755 .build/release/parley /usr/local/bin/parley` does,
+    under INSTALL_PREFIX (copied again when the build is newer)."""
+    target = os.path.join(INSTALL_PREFIX, "usr", "local", "bin", "parley")
+    if not os.path.exists(target) or os.path.getmtime(target) < os.path.getmtime(BINARY):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copyfile(BINARY, target + ".new")
+        os.chmod(target + ".new", 0o755)
+        os.replace(target + ".new", target)
+    return target
+
+
+def shipped(arguments):
+    """The command line that runs the installed binary with `arguments`, the build tree out of
+    reach. `unshare` and `sh` exec into Parley, so the process's PID is Parley's."""
+    covers = " && ".join(f"mount -t tmpfs -o ro,size=4k,mode=0555 parley-hidden {shlex.quote(path)}"
+                         for path in HIDDEN if os.path.isdir(path))
+    namespace = ["unshare", "--mount", "--propagation", "private"]
+    if os.geteuid() != 0:
+        namespace.insert(1, "--map-root-user")
+    return namespace + ["sh", "-c", f"{covers or 'true'} && exec \"$0\" \"$@\"", installed_binary()] + list(arguments)
+
+
+def run_shipped(arguments, env, timeout=30):
+    """Runs a short command of the installed binary (`check`, a `serve` expected to refuse)."""
+    environment = dict(os.environ, BCRYPT_COST="4", LOG_LEVEL="warning")
+    environment.update(env)
+    return subprocess.run(shipped(arguments), env=environment, capture_output=True, text=True, timeout=timeout, cwd="/")
 
 
 class Server:
@@ -24,8 +67,11 @@ class Server:
         environment = dict(os.environ, HOST="127.0.0.1", PORT=str(port), DATA_DIR=data, RTC_UDP_PORT="0",
                            AUTH_RATE_LIMIT="off", BCRYPT_COST="4", LOG_LEVEL="warning")
         environment.update(env)
+        os.makedirs(data, exist_ok=True)
         self.log = open(os.path.join(ARTIFACTS, f"{name}.log"), "w")
-        self.process = subprocess.Popen([BINARY, "serve"], env=environment, stdout=self.log, stderr=subprocess.STDOUT)
+        # Like the systemd unit (WorkingDirectory=/var/lib/parley): the data folder, not the checkout.
+        self.process = subprocess.Popen(shipped(["serve"]), env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+                                        cwd=data)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.process.poll() is not None:

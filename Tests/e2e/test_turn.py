@@ -32,7 +32,7 @@ from aioice.turn import make_integrity_key
 from call_peer import two_peers_in_a_group
 from infra_deploy import (TURNSERVER_CONF, Daemon, adapt_turnserver_conf, shipped_turnserver_options,
                           turn_rest_credential)
-from parley_server import ROOT, Server
+from parley_server import ROOT, Server, run_shipped
 
 PARLEY_PORT, TURN_PORT, TURN_TLS_PORT = 18495, 18496, 18498
 SECRET = "turn-test-secret-" + "x" * 24
@@ -416,3 +416,29 @@ def test_the_copy_script_fails_plainly_without_a_certificate(tmp_path):
     result = run_coturn_certs(str(tmp_path / "empty"), str(tmp_path / "certs"))
     assert result.returncode == 1 and "no certificate for localhost" in result.stderr
     assert not (tmp_path / "certs").exists()
+
+
+def test_parley_check_allocates_with_the_secret_and_names_a_wrong_one(coturn, tmp_path):
+    """`parley check`, the guide's last step before starting: a real Allocate on coturn over UDP
+    and TCP with the credentials Parley hands out; a wrong secret or a closed port is named."""
+    urls = f"turn:127.0.0.1:{TURN_PORT}?transport=udp,turn:127.0.0.1:{TURN_PORT}?transport=tcp"
+    env_file = tmp_path / "parley.env"
+    env_file.write_text(f"RTC_PUBLIC_IP=127.0.0.1\nRTC_UDP_PORT=0\nTURN_SECRET={SECRET}\nICE_TURN_URLS={urls}\n")
+    result = run_shipped(["check", "--env-file", str(env_file)], {})
+    assert result.returncode == 0, result.stdout + result.stderr
+    granted = re.findall(r"^ok   turn:127\.0\.0\.1:\d+\?transport=(udp|tcp): allocation granted, relayed address 127\.0\.0\.1:\d+$",
+                         result.stdout, re.MULTILINE)
+    assert granted == ["udp", "tcp"], result.stdout
+    assert SECRET not in result.stdout + result.stderr
+
+    env_file.write_text(f"RTC_PUBLIC_IP=127.0.0.1\nRTC_UDP_PORT=0\nTURN_SECRET=not-the-secret\nICE_TURN_URLS={urls}\n")
+    result = run_shipped(["check", "--env-file", str(env_file)], {})
+    assert result.returncode == 1 and result.stdout.count("TURN_SECRET does not match coturn's static-auth-secret") == 2, \
+        result.stdout
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as unused:
+        unused.bind(("127.0.0.1", 0))
+        closed = unused.getsockname()[1]
+    env_file.write_text(f"RTC_UDP_PORT=0\nTURN_SECRET={SECRET}\nICE_TURN_URLS=turn:127.0.0.1:{closed}\n")
+    result = run_shipped(["check", "--env-file", str(env_file)], {}, timeout=60)
+    assert result.returncode == 1 and f"FAIL turn:127.0.0.1:{closed}: " in result.stdout, result.stdout

@@ -7,12 +7,12 @@ public struct SystemRoutes: Sendable {
 
     struct Status: Encodable { var status: String }
 
-    /// The hand-written OpenAPI 3.1 description served at `/openapi.yaml`.
+    /// The hand-written OpenAPI 3.1 description served at `/openapi.yaml` (`openapi.yaml` in
+    /// this folder), compiled into the binary by the EmbedFiles plugin: nothing is looked up
+    /// on disk at run time, so an installed binary serves it as the build tree does.
     public static let openAPIDocument: String = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
-              let text = try? String(contentsOf: url, encoding: .utf8)
-        else { return "openapi: 3.1.0\n" }
-        return text
+        let base64 = EmbeddedOpenAPI.files.first { $0.path == "/openapi.yaml" }?.base64 ?? ""
+        return Data(base64Encoded: base64).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }()
 
     public func add(to router: Router<ParleyRequestContext>) {
