@@ -462,3 +462,66 @@ def test_groups_history_presence_errors_and_the_session_through_the_ui():
         if browser:
             browser.quit()
         server.stop()
+
+
+def test_text_typed_in_one_conversation_never_goes_to_another():
+    """The composer holds only the open conversation's text: a private note typed in a DM is
+    not in the box (nor sent by Enter) after opening a group, comes back when the DM is opened
+    again, survives starting and cancelling an edit, and the text of a group one is removed
+    from is dropped, never shown in another conversation."""
+    tag = uuid.uuid4().hex[:5]
+    ada_name, bob_name = f"Ada{tag}", f"Bob{tag}"
+    server = Server("web-drafts", 18396, ENV)
+    browser = None
+    try:
+        bob, bob_token = register(server, bob_name)
+        browser = WebBrowser("Ada", "web-drafts")
+        sign_up(browser, server, ada_name)
+        ids, _ = user_ids(server, ada_name)
+        status, dm = server.call("POST", "/conversations", {"kind": "dm", "userId": ids[ada_name]}, token=bob_token)
+        assert status == 201, dm
+        status, group = server.call("POST", "/conversations", {"kind": "group", "title": f"Team{tag}",
+                                                               "memberIds": [ids[ada_name]]}, token=bob_token)
+        assert status == 201, group
+        box = lambda: browser.control("Message").get_attribute("value")
+
+        conversation_button(browser, bob_name).click()
+        browser.wait("the DM to open", lambda: browser.driver.find_element(By.ID, "conversation-title").text == bob_name)
+        browser.fill("Message", "private note for Bob")
+        conversation_button(browser, f"Team{tag}").click()
+        browser.wait("the group to open", lambda: browser.driver.find_element(By.ID, "conversation-title").text == f"Team{tag}")
+        assert box() == "", "the DM's text followed into the group"
+        send(browser, "hello team")
+        browser.wait("the group message", lambda: browser.message_texts() == ["hello team"])
+        status, page = server.call("GET", f"/conversations/{group['id']}/messages", token=bob_token)
+        assert [m["content"] for m in page["messages"]] == ["hello team"], page
+
+        conversation_button(browser, bob_name).click()
+        browser.wait("the DM's draft back", lambda: box() == "private note for Bob")
+        # Editing sets the draft aside and gives it back.
+        send_and_keep = "first words"
+        browser.control("Message").send_keys(Keys.CONTROL, "a", Keys.DELETE)
+        send(browser, send_and_keep)
+        browser.wait("the DM message", lambda: browser.message_texts() == [send_and_keep])
+        browser.fill("Message", "half typed")
+        browser.click(f"Edit message: {send_and_keep}")
+        browser.wait("the edit to fill the box", lambda: box() == send_and_keep)
+        browser.control("Message").send_keys(Keys.ESCAPE)
+        browser.wait("the draft after the edit", lambda: box() == "half typed")
+
+        # Removed from the group while text waits in its box: that text goes nowhere.
+        conversation_button(browser, f"Team{tag}").click()
+        browser.wait("the group to open", lambda: browser.driver.find_element(By.ID, "conversation-title").text == f"Team{tag}")
+        browser.fill("Message", "group secret")
+        status, _ = server.call("DELETE", f"/conversations/{group['id']}/members/{ids[ada_name]}", token=bob_token)
+        assert status == 204
+        browser.wait("the group to go", lambda: not browser.controls(f"Team{tag},", exact=False))
+        conversation_button(browser, bob_name).click()
+        browser.wait("the DM's own draft", lambda: box() == "half typed")
+        assert all(m["content"] != "group secret" for m in server.call(
+            "GET", f"/conversations/{dm['id']}/messages", token=bob_token)[1]["messages"])
+        assert not significant_errors(browser.read_console()), browser.read_console()
+    finally:
+        if browser is not None:
+            browser.quit()
+        server.stop()

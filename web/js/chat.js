@@ -16,7 +16,10 @@ export class ChatView {
     this.store = store;
     this.calls = calls;
     this.messageNodes = new Map(); // key -> {node, signature}
-    this.editing = null;           // {conversationId, messageId}
+    this.editing = null;           // {conversationId, messageId, draft}
+    // Unsent text per conversation: the box holds only the open conversation's own, so text
+    // typed in one conversation is never sent to another by the next Enter.
+    this.drafts = new Map();       // conversationId -> text
     this.lastTypingSent = 0;
     this.readSent = new Map();     // conversationId -> messageId last reported read
     this.syncing = null;
@@ -165,7 +168,9 @@ export class ChatView {
       this.#stopTyping();
       this.socket.send("room.leave", { conversationId: store.activeId });
       this.cancelEdit();
+      this.#keepDraft();
     }
+    if (store.activeId !== conversationId) $("composer-input").value = this.drafts.get(conversationId) ?? "";
     store.activeId = conversationId;
     $("app-view").classList.add("conversation-open");
     this.messageNodes.clear();
@@ -197,7 +202,13 @@ export class ChatView {
       this.#stopTyping();
       this.cancelEdit();
       this.socket.send("room.leave", { conversationId: this.store.activeId });
+      this.#keepDraft();
+    } else {
+      this.editing = null; // a conversation one was removed from: its edit and draft go with it
+      $("edit-banner").hidden = true;
+      $("send-button").textContent = "Send";
     }
+    $("composer-input").value = "";
     const wasOpen = this.store.activeId;
     this.store.activeId = null;
     $("conversation-view").hidden = true;
@@ -233,6 +244,7 @@ export class ChatView {
     s.on("member.removed", ({ data }) => {
       if (data.userId === store.me?.id) {
         const wasOpen = store.activeId === data.conversationId;
+        this.drafts.delete(data.conversationId);
         store.removeConversation(data.conversationId);
         if (wasOpen) this.showEmpty();
       } else {
@@ -532,8 +544,19 @@ export class ChatView {
     }
   }
 
+  /** Files the box's text as the open conversation's draft (not while editing: that text is the
+   * message's, and the draft waits in `editing.draft`). */
+  #keepDraft() {
+    const id = this.store.activeId;
+    if (!id || this.editing) return;
+    const text = $("composer-input").value;
+    if (text) this.drafts.set(id, text);
+    else this.drafts.delete(id);
+  }
+
   startEdit(message) {
-    this.editing = { conversationId: message.conversationId, messageId: message.id };
+    const draft = this.editing ? this.editing.draft : $("composer-input").value;
+    this.editing = { conversationId: message.conversationId, messageId: message.id, draft };
     $("edit-banner").hidden = false;
     const input = $("composer-input");
     input.value = message.content;
@@ -544,9 +567,10 @@ export class ChatView {
 
   cancelEdit() {
     if (!this.editing) return;
+    const { draft } = this.editing;
     this.editing = null;
     $("edit-banner").hidden = true;
-    $("composer-input").value = "";
+    $("composer-input").value = draft ?? ""; // the unsent text the edit had set aside
     $("send-button").textContent = "Send";
     this.renderMessages();
   }
@@ -618,6 +642,7 @@ export class ChatView {
         return;
       }
       input.value = "";
+      this.drafts.delete(this.store.activeId);
       this.lastTypingSent = 0; // the server ends typing on send
       this.send(content);
     });
