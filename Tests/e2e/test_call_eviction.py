@@ -153,3 +153,26 @@ async def _across_instances(a, b):
     finally:
         for client in (ada, bob, bob_second):
             await client.close()
+
+
+def test_shutdown_ends_calls_with_reason_server():
+    asyncio.run(_shutdown())
+
+
+async def _shutdown():
+    server = Server("call-eviction-shutdown", 18298, {"RTC_PUBLIC_IP": "127.0.0.1"})
+    ada = None
+    try:
+        ada_id, ada_token = server.sign_up("Ada")
+        status, group = server.call("POST", "/conversations", {"kind": "group", "title": "Bye", "memberIds": []}, ada_token)
+        assert status == 201
+        ada = await Client.connect(server.ws_url, ada_token)
+        await ada.send("call.join", {"conversationId": group["id"]}, id="join")
+        await ada.next("call.config")
+        server.process.terminate()  # SIGTERM: a graceful shutdown
+        left = await ada.next("call.left", timeout=DEADLINE)
+        assert left["data"] == {"conversationId": group["id"], "reason": "server"}, left
+    finally:
+        if ada is not None:
+            await ada.close()
+        server.stop()
