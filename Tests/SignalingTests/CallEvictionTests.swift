@@ -134,16 +134,31 @@ import Testing
 
     @Test("a lapsed media connection ends the participant's part, reason consent")
     func consentLapsed() async throws {
+        // Neither transport ever gets a connectivity check, so each one's consent lapses (RFC 7675).
+        try await withSignaling(calls: CallLimit(perUser: 2, consentTimeout: .seconds(2))) { h in
+            let scene = try await CallScene.make(h)
+            try await scene.expectBobLeft("consent")
+            let adaLeft = try await scene.adaSocket.next("call.left")
+            #expect(adaLeft.data["reason"] as? String == "consent")
+            try await h.media?.expectLive(participants: 0, transports: 0)
+            let call = try await h.request(.get, "/conversations/\(scene.conversation)/call", token: scene.ada.token)
+            #expect(call["active"] as? Bool == false)
+            await scene.close()
+        }
+    }
+
+    @Test("a transport the engine reports closed ends only its own participant's part")
+    func transportClosedEvent() async throws {
         try await withSignaling(calls: .standard) { h in
             let scene = try await CallScene.make(h)
             let calls = try #require(h.calls)
             let bob = try #require(calls.directory.state.withLock { state in
                 state.participants.first { $0.value.userId == scene.bob.id }?.key
             })
-            // What the engine reports when ICE consent lapses (its own tests cover when it does).
-            try #require(h.mediaEvents).yield(.transportClosed(bob, .publish, reason: "ICE consent expired"))
+            try #require(h.mediaEvents).yield(.transportClosed(bob, .publish, reason: "DTLS failed"))
             try await scene.expectBobLeft("consent")
             try await scene.expectBobGoneForAda()
+            try await scene.adaSocket.expectNone("call.left", within: .milliseconds(50))
             await scene.close()
         }
     }

@@ -70,6 +70,7 @@ private func makeCalls(_ limit: CallLimit?) throws
     configuration.port = 0
     configuration.bindAddress = "127.0.0.1"
     configuration.publicIP = "127.0.0.1"
+    configuration.consentTimeout = limit.consentTimeout
     let (events, sink) = AsyncStream<MediaEvent>.makeStream()
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-call-\(UUID().uuidString)").path
     let media = try MediaServer(configuration: configuration, certificateDirectory: directory) { sink.yield($0) }
@@ -79,9 +80,11 @@ private func makeCalls(_ limit: CallLimit?) throws
     return (calls, media, sink)
 }
 
-/// How many calls one user may be in at once in a test server (`CALL_MAX_PER_USER`; nil: off).
+/// The calls of a test server: how many calls one user may be in at once (`CALL_MAX_PER_USER`;
+/// nil: off), and how long a media transport lasts without ICE consent.
 struct CallLimit: Sendable {
     var perUser: Int?
+    var consentTimeout: Duration = ConsentTimer.defaultTimeout
     static let standard = CallLimit(perUser: 2)
 }
 
