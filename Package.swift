@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(
             name: "SignalingTests",
             dependencies: [
-                "Signaling", "ChatAPI", "ChatTestSupport", "SFU",
+                "Signaling", "ChatAPI", "ChatTestSupport", "SFU", "ICE",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -61,7 +61,7 @@ struct Serve: AsyncParsableCommand {
             directory: callDirectory, media: media, events: mediaEvents,
             iceServers: IceServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
                                                turnSecret: configuration.turnSecret, turnTTL: configuration.turnTTL),
-            maxParticipants: configuration.callMaxParticipants)
+            maxParticipants: configuration.callMaxParticipants, maxCallsPerUser: configuration.callMaxPerUser)
         let signaling = SignalingServer(hub: hub, services: services, bus: bus, options: signalingOptions, logger: logger, calls: calls)
         await signaling.start()
 
@@ -88,7 +88,8 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "parley"),
             logger: logger)
         let group = ServiceGroup(
-            services: [DatabaseService(database: database, logger: logger), MediaService(media: media, logger: logger), signaling, app],
+            services: [DatabaseService(database: database, logger: logger), MediaService(media: media, logger: logger), signaling, app,
+                       CallShutdownService(calls: calls, server: signaling)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()

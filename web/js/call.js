@@ -53,6 +53,15 @@ export function qualityForWidth(width, hidden) {
   return "low";
 }
 
+/** What the user is told for each `reason` of `call.left`. */
+const LEFT_REASONS = {
+  removed: "You left the call: you are no longer a member of this conversation.",
+  revoked: "You left the call: you were signed out.",
+  consent: "The call's media connection was lost. Join again to continue.",
+  replaced: "You left the call: you joined it, or another call, somewhere else.",
+  server: "The call ended because the server is restarting. Join again in a moment.",
+};
+
 export class CallController extends EventTarget {
   constructor({ api, socket, store }) {
     super();
@@ -105,6 +114,11 @@ export class CallController extends EventTarget {
         console.error("answering call.subscribe.offer failed", error);
         showAlert(`The call could not receive the others' media: ${describeError(error)}`);
       });
+    });
+    // Parley ended this browser's part in the call and says why.
+    on("call.left", (data) => {
+      showAlert(LEFT_REASONS[data.reason] ?? "You are no longer in the call.");
+      this.#teardown();
     });
     // Parley may drop this browser from the call (its ICE consent lapsed, or a transport closed):
     // then `call.state` lists the call without it, and call frames get `not_in_call`.

@@ -5,6 +5,8 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     case notInCall
     /// The call already has the configured maximum of participants.
     case callFull(limit: Int)
+    /// The user is already in as many calls as one user may be in at once (`CALL_MAX_PER_USER`).
+    case tooManyCalls(limit: Int)
     /// `trackId` names no track the caller may act on.
     case unknownTrack(String)
     /// A subscribe answer for another revision than the offer awaiting one.
@@ -18,6 +20,8 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .notInCall: "You are not in this call; send call.join first."
         case .callFull(let limit): "The call is full (at most \(limit) participants)."
+        case .tooManyCalls(let limit):
+            "You are already in \(limit) calls, the most one user may be in at once (CALL_MAX_PER_USER); leave one first."
         case .unknownTrack(let id): "No track '\(id.prefix(64))' in this call."
         case .staleRevision(let expected?, let got):
             "This answer is for revision \(got), but the offer awaiting an answer is revision \(expected)."

@@ -6,13 +6,20 @@ import Synchronization
 /// WebSocket connection each participant joined from. The lock guards signaling state only
 /// (a few operations per join, publish or answer); the media path never takes it.
 public final class CallDirectory: Sendable {
+    /// Where a participant is: its conversation, user and connection.
+    typealias Entry = (conversationId: String, userId: String, connection: Connection)
+
     struct State {
         var rooms: [String: CallRoom] = [:]
-        /// Participant -> its conversation, user and connection.
-        var participants: [ParticipantID: (conversationId: String, userId: String, connection: Connection)] = [:]
+        var participants: [ParticipantID: Entry] = [:]
         var nextParticipant: UInt64 = 1
         /// The last `call.active-speaker` of each call, for participants who join after it.
         var speakers: [String: [String]] = [:]
+
+        /// Puts back a room taken out to change it, or forgets it once it is empty.
+        mutating func keep(_ room: CallRoom) {
+            if room.isEmpty { speakers[room.conversationId] = nil } else { rooms[room.conversationId] = room }
+        }
     }
 
     let state = Mutex(State())
@@ -37,9 +44,7 @@ public final class CallDirectory: Sendable {
             // Taken out of the dictionary while it changes, so its arrays are not shared and
             // are changed in place rather than copied (a 200-person call answers 200 times).
             guard var room = state.rooms.removeValue(forKey: conversationId) else { throw CallError.notInCall }
-            defer {
-                if room.isEmpty { state.speakers[conversationId] = nil } else { state.rooms[conversationId] = room }
-            }
+            defer { state.keep(room) }
             return try body(&room)
         }
     }

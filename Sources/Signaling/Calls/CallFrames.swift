@@ -12,6 +12,7 @@ enum CallFrames {
     struct Track: Encodable { var conversationId: String; var userId: String; var track: TrackDTO }
     struct ActiveSpeaker: Encodable { var conversationId: String; var speakers: [String] }
     struct State: Encodable { var conversationId: String; var active: Bool; var participants: [String] }
+    struct Left: Encodable { var conversationId: String; var reason: CallLeaveReason }
 }
 
 extension CallTrack {
@@ -24,6 +25,7 @@ extension CallError {
         switch self {
         case .notInCall: .conflict("not_in_call", description)
         case .callFull: .conflict("call_full", description)
+        case .tooManyCalls: .conflict("limit_reached", description)
         case .unknownTrack: .invalidField("trackId", description)
         case .staleRevision: .invalidField("revision", description)
         case .sdp: .invalidField("sdp", description)

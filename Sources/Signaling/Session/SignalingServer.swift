@@ -42,9 +42,14 @@ public final class SignalingServer: Service, Sendable {
         let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
         let hub = self.hub, bus = self.bus, logger = self.logger
         let connectedBefore = Atomic<Bool>(false)
-        let listener = Task {
+        let listener = Task { [self] in
             do {
-                try await bus.run(deliver: { hub.deliver($0) }, ready: {
+                // Calls first: a removed member or revoked login leaves its call (and its
+                // connection is told) before the hub closes that login's connections.
+                try await bus.run(deliver: { [self] message in
+                    calls?.deliver(message, server: self)
+                    hub.deliver(message)
+                }, ready: {
                     if connectedBefore.exchange(true, ordering: .relaxed) {
                         // Events may have been lost while the bus was down: every client
                         // reconnects (1012, service restart) and fetches what it missed.
@@ -85,6 +90,7 @@ public final class SignalingServer: Service, Sendable {
 
     public func stop() {
         presenceChanges.finish()
+        calls?.finish()
         for task in tasks.withLock({ $0 }) { task.cancel() }
     }
 

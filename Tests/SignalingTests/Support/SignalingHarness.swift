@@ -4,8 +4,10 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import HummingbirdWebSocket
+import ICE
 import Logging
 import NIOCore
+import SFU
 import Signaling
 import Testing
 
@@ -16,6 +18,11 @@ struct SignalingHarness: Sendable {
     let clock: TestClock
     let services: ChatServices
     let server: SignalingServer
+    /// The calls and the real media engine behind them, when the test asked for calls.
+    let calls: CallSignaling?
+    let media: MediaServer?
+    /// Where the media engine's events go: a test may add one of its own.
+    let mediaEvents: AsyncStream<MediaEvent>.Continuation?
     let rest: @Sendable (String, HTTPRequest.Method, HTTPFields, ByteBuffer?) async throws -> TestResponse
 
     func signUp(_ name: String) async throws -> (id: String, token: String, refresh: String) {
@@ -55,6 +62,32 @@ struct SignalingHarness: Sendable {
     }
 }
 
+/// The call signaling over a real media engine on a loopback UDP port, when `limit` asks for calls.
+private func makeCalls(_ limit: CallLimit?) throws
+    -> (CallSignaling?, MediaServer?, AsyncStream<MediaEvent>.Continuation?) {
+    guard let limit else { return (nil, nil, nil) }
+    var configuration = MediaTransportConfiguration()
+    configuration.port = 0
+    configuration.bindAddress = "127.0.0.1"
+    configuration.publicIP = "127.0.0.1"
+    configuration.consentTimeout = limit.consentTimeout
+    let (events, sink) = AsyncStream<MediaEvent>.makeStream()
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-call-\(UUID().uuidString)").path
+    let media = try MediaServer(configuration: configuration, certificateDirectory: directory) { sink.yield($0) }
+    media.start()
+    let calls = CallSignaling(directory: CallDirectory(), media: media, events: events, iceServers: IceServerConfiguration(),
+                              maxParticipants: 16, maxCallsPerUser: limit.perUser)
+    return (calls, media, sink)
+}
+
+/// The calls of a test server: how many calls one user may be in at once (`CALL_MAX_PER_USER`;
+/// nil: off), and how long a media transport lasts without ICE consent.
+struct CallLimit: Sendable {
+    var perUser: Int?
+    var consentTimeout: Duration = ConsentTimer.defaultTimeout
+    static let standard = CallLimit(perUser: 2)
+}
+
 extension SignalingOptions {
     /// Options for tests: typing is swept by hand after moving the clock.
     static func test(_ configure: (inout SignalingOptions) -> Void = { _ in }) -> SignalingOptions {
@@ -65,18 +98,22 @@ extension SignalingOptions {
     }
 }
 
-func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions = .test(),
+/// With `calls`, the server has a real media engine on a loopback UDP port and the call
+/// signaling, limited to `calls` calls per user.
+func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions = .test(), calls callLimit: CallLimit? = nil,
                    _ body: @Sendable (SignalingHarness) async throws -> Void) async throws {
     let database = try await backend.makeDatabase()
     let clock = TestClock()
     let bus = InProcessPubSub()
     let hub = SignalingHub()
+    let (calls, media, mediaEvents) = try makeCalls(callLimit)
     let services = await ChatServices(
         database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
-        clock: clock.wallClock, presence: hub.presenceLookup, events: bus.eventSink())
+        clock: clock.wallClock, presence: hub.presenceLookup, calls: calls?.directory.lookup ?? .none, events: bus.eventSink())
     var logger = Logger(label: "signaling-test")
     logger.logLevel = .warning
-    let server = SignalingServer(hub: hub, services: services, bus: bus, options: options, logger: logger)
+    defer { media?.stop() }
+    let server = SignalingServer(hub: hub, services: services, bus: bus, options: options, logger: logger, calls: calls)
     await server.start()
     let app = Application(
         router: ChatRouter.make(services: services, options: ChatHTTPOptions(authRateLimit: nil)),
@@ -87,7 +124,7 @@ func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions =
     do {
         try await app.test(.live) { client in
             let harness = SignalingHarness(
-                port: try #require(client.port), clock: clock, services: services, server: server,
+                port: try #require(client.port), clock: clock, services: services, server: server, calls: calls, media: media, mediaEvents: mediaEvents,
                 rest: { uri, method, headers, body in try await client.execute(uri: uri, method: method, headers: headers, body: body) })
             try await body(harness)
         }
