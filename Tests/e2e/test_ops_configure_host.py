@@ -87,6 +87,9 @@ def test_one_run_writes_every_file_with_the_same_values(configured):
     assert "After=network-online.target" in after_network and "Wants=network-online.target" in after_network
     assert (configured / "etc" / "caddy" / "Caddyfile").read_text() == open(os.path.join(ROOT, "Caddyfile")).read()
     assert os.access(configured / "usr" / "local" / "sbin" / "parley-coturn-certs", os.X_OK)
+    got = configure(configured, "--get", "RTC_PUBLIC_IP")
+    assert got.returncode == 0 and got.stdout == f"{PUBLIC}\n"
+    assert configure(configured, "--get", "JWT_SIGNING_KEY").returncode != 0   # unset: an error, not ""
     check = configure(configured, "--check")
     assert check.returncode == 0 and f"public {PUBLIC}, private {PRIVATE}" in check.stdout, check.stderr
 
