@@ -62,10 +62,29 @@ apt=(apt-get -qq -o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$wo
 
 echo "fetching the libsrtp2 source package from: $(tr '\n' ' ' <<<"$sources")"
 "${apt[@]}" update
-(cd "$work/src" && "${apt[@]}" source libsrtp2 >"$work/apt-source.log" 2>&1) \
-    || { cat "$work/apt-source.log" >&2; echo "error: apt-get source libsrtp2 failed" >&2; exit 1; }
-source_dir=$(find "$work/src" -maxdepth 1 -mindepth 1 -type d -name 'libsrtp2-*' | head -n 1)
-[ -n "$source_dir" ] || { echo "error: apt-get source libsrtp2 produced no source tree" >&2; exit 1; }
+if (cd "$work/src" && "${apt[@]}" source libsrtp2 >"$work/apt-source.log" 2>&1); then
+    source_dir=$(find "$work/src" -maxdepth 1 -mindepth 1 -type d -name 'libsrtp2-*' | head -n 1)
+else
+    # A mirror that serves the upstream tarball but not the .dsc or the packaging (seen with
+    # partial mirrors and caches): build the source package's own upstream tarball, checked
+    # against the SHA-256/512 of apt's signed index. The library is the same: the distribution's
+    # patches (debian/patches: test alignment, verbose test scripts, README) touch no library code.
+    cat "$work/apt-source.log" >&2
+    echo "apt-get source libsrtp2 failed; trying the source package's upstream tarball alone" >&2
+    # (in an empty folder: --print-uris leaves out files already downloaded)
+    mkdir "$work/uris"
+    orig=$(cd "$work/uris" && "${apt[@]}" --print-uris source libsrtp2 | grep -E "\.orig\.tar\.[a-z0-9]+' " | head -n 1 || true)
+    [ -n "$orig" ] || { echo "error: the index names no upstream tarball for libsrtp2" >&2; exit 1; }
+    read -r url file _ hash <<<"$orig"
+    url=${url//\'/}
+    [[ $hash == SHA256:* || $hash == SHA512:* ]] || { echo "error: no SHA-256/512 for $file in the index" >&2; exit 1; }
+    /usr/lib/apt/apt-helper -qq download-file "$url" "$work/src/$file" "$hash" >&2 \
+        || { echo "error: downloading $url failed (or its hash differs from the index)" >&2; exit 1; }
+    mkdir "$work/src/upstream"
+    tar -xf "$work/src/$file" -C "$work/src/upstream"
+    source_dir=$(find "$work/src/upstream" -maxdepth 1 -mindepth 1 -type d | head -n 1)
+fi
+[ -n "$source_dir" ] && [ -x "$source_dir/configure" ] || { echo "error: no libsrtp2 source tree with a configure script" >&2; exit 1; }
 
 echo "building $(basename "$source_dir") with --enable-openssl into $prefix"
 cd "$source_dir"

@@ -58,7 +58,7 @@ ensure_swift() {
 ensure_libsrtp_openssl() {
     local prefix=${PARLEY_LIBSRTP_PREFIX:-$PWD/.build-deps/libsrtp-openssl}
     local log=${prefix%/}.log
-    ensure_debian_packages dpkg-dev make gcc
+    ensure_debian_packages dpkg-dev make gcc libc6-dev
     mkdir -p "$(dirname "$log")"
     if scripts/build-libsrtp-openssl.sh "$prefix" >"$log" 2>&1; then
         export PKG_CONFIG_PATH="$prefix/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
