@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for scripts/run and scripts/test. Sourced, not run.
 # Debian 12 and Ubuntu 24.04 (scripts/os.sh refuses anything else).
 
@@ -24,6 +25,7 @@ ensure_debian_packages() {
 # What Swift itself needs on Debian 12 and Ubuntu 24.04 (swift.org's lists; the libstdc++
 # headers of the release's GCC), the C libraries the build links (OpenSSL, libsrtp2, Opus,
 # SQLite) and pkg-config to find them.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 BUILD_PACKAGES=(git ca-certificates curl binutils gcc libc6-dev "$(os_libstdcxx_dev)" libcurl4-openssl-dev libxml2-dev
     zlib1g-dev tzdata libssl-dev libsrtp2-dev libopus-dev libsqlite3-dev pkg-config)
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Which distribution a machine runs, and the apt sources Parley's scripts derive from it.
 # Sourced (by scripts/lib.sh and scripts/build-libsrtp-openssl.sh), not run.
 #
@@ -12,6 +13,7 @@
 os_release_field() { # NAME [OS_RELEASE]
     local file=${2:-/etc/os-release}
     [ -r "$file" ] || { echo "error: cannot read $file" >&2; return 1; }
+    # shellcheck disable=SC1090 # the os-release file named by the caller
     (set +u; . "$file" && eval "printf '%s\n' \"\${$1:-}\"")
 }
 
