@@ -194,3 +194,17 @@ def test_the_public_address_is_detected_and_a_bad_answer_refused(tmp_path, answe
         assert result.returncode == 0 and env_file(tmp_path)["RTC_PUBLIC_IP"] == "203.0.113.44", result.stderr
     else:
         assert result.returncode != 0 and written_files(tmp_path) == [], result.stdout + result.stderr
+
+
+def test_parley_starts_with_the_written_environment_file(configured):
+    """Every value configure-host writes is one Parley accepts (it stops at start on a bad one)."""
+    from parley_server import Server
+    values = {name: value for name, value in env_file(configured).items()
+              if name not in ("HOST", "PORT", "RTC_UDP_PORT", "DATA_DIR", "WEB_ROOT")}
+    assert values["RTC_PUBLIC_IP"] == PUBLIC and values["TURN_SECRET"]
+    server = Server("ops-configured-env", 18519, values)   # raises if Parley refuses a value
+    try:
+        status, body = server.call("GET", "/readyz")
+        assert status == 200, body
+    finally:
+        server.stop()
