@@ -14,14 +14,15 @@ ARG SWIFT_VERSION=6.3
 FROM swift:${SWIFT_VERSION}-bookworm AS build
 # The C libraries Parley links (README "The two commands"): OpenSSL (DTLS), Opus, SQLite and
 # pkg-config; dpkg-dev, make and gcc build libsrtp2 against OpenSSL from Debian's own source
-# package (scripts/build-libsrtp-openssl.sh), 2-5x faster SRTP than Debian's NSS build.
+# package (scripts/build-libsrtp-openssl.sh; it fails the image build rather than fall back),
+# 2-5x faster SRTP than Debian's NSS build.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         libssl-dev libopus-dev libsqlite3-dev pkg-config dpkg-dev make gcc ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
-COPY scripts/build-libsrtp-openssl.sh scripts/
+COPY scripts/build-libsrtp-openssl.sh scripts/os.sh scripts/
 RUN scripts/build-libsrtp-openssl.sh /opt/libsrtp-openssl
 ENV PKG_CONFIG_PATH=/opt/libsrtp-openssl/lib/pkgconfig
 

@@ -1,0 +1,100 @@
+"""scripts/backup and scripts/restore between two temporary roots: an old VM and a new one.
+
+The backup of a live SQLite database (a writer keeps its connection open in WAL mode with
+uncheckpointed changes) holds every committed row, the JWT key, the DTLS certificate,
+parley.env and turnserver.conf. Restored onto a "new VM" with other addresses, the data, the
+domain and the TURN secret come back while the addresses are this VM's own, in parley.env and
+turnserver.conf alike; the old turnserver.conf waits beside the new one for comparison, and
+a stale write-ahead log of the new VM is not applied to the restored database.
+"""
+import os
+import re
+import sqlite3
+import stat
+import subprocess
+import tarfile
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCRIPTS = os.path.join(ROOT, "scripts")
+DOMAIN = "chat.parley-test.example"
+
+
+def script(name, *args):
+    return subprocess.run([os.path.join(SCRIPTS, name), *map(str, args)], capture_output=True, text=True, timeout=60)
+
+
+def env_value(root, name):
+    text = (root / "etc" / "parley" / "parley.env").read_text()
+    return re.findall(rf"^{name}=(.*)$", text, re.MULTILINE)[-1]
+
+
+@pytest.fixture
+def old_vm(tmp_path):
+    root = tmp_path / "old"
+    root.mkdir()
+    configured = script("configure-host", "--root", root, "--domain", DOMAIN, "--public-ip", "203.0.113.10",
+                        "--private-ip", "10.0.0.5")
+    assert configured.returncode == 0, configured.stderr
+    data = root / "var" / "lib" / "parley"
+    data.mkdir(parents=True)
+    (data / "jwt.key").write_text("k" * 48)
+    (data / "dtls-certificate.pem").write_text("certificate")
+    (data / "dtls-private-key.pem").write_text("key")
+    return root
+
+
+def test_backup_of_a_live_database_restores_onto_a_new_vm_with_its_own_addresses(old_vm, tmp_path):
+    database = old_vm / "var" / "lib" / "parley" / "parley.db"
+    writer = sqlite3.connect(database)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")   # committed rows stay in the WAL, as in a running server
+    writer.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, body TEXT)")
+    writer.executemany("INSERT INTO messages (body) VALUES (?)", [(f"message {i}",) for i in range(500)])
+    writer.commit()
+    assert os.path.getsize(f"{database}-wal") > 0
+    try:
+        backup = script("backup", "--root", old_vm, "--dest", tmp_path / "backups")
+    finally:
+        writer.close()
+    assert backup.returncode == 0, backup.stderr
+    archive = re.search(r"^backup: (.*)$", backup.stdout, re.MULTILINE).group(1)
+    assert stat.S_IMODE(os.stat(archive).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "backups").st_mode) == 0o700
+    with tarfile.open(archive) as tar:
+        names = {member.name for member in tar.getmembers() if member.isfile()}
+    assert {"data/parley.db", "data/jwt.key", "data/dtls-certificate.pem", "data/dtls-private-key.pem",
+            "etc/parley/parley.env", "etc/turnserver.conf", "etc/caddy/Caddyfile"} <= names, names
+
+    new_vm = tmp_path / "new"
+    stale = new_vm / "var" / "lib" / "parley"
+    stale.mkdir(parents=True)
+    (stale / "parley.db-wal").write_bytes(b"a stale write-ahead log of the new VM's own empty database")
+    restored = script("restore", archive, "--root", new_vm, "--public-ip", "198.51.100.7", "--private-ip", "10.0.1.9")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert not (stale / "parley.db-wal").exists()
+    rows = sqlite3.connect(stale / "parley.db").execute("SELECT count(*), max(body) FROM messages").fetchone()
+    assert rows == (500, "message 99")
+    assert (stale / "jwt.key").read_text() == "k" * 48
+    assert stat.S_IMODE((stale / "jwt.key").stat().st_mode) == 0o600
+    # Data, domain and secret from the old VM; addresses of the new one, everywhere.
+    assert env_value(new_vm, "TURN_SECRET") == env_value(old_vm, "TURN_SECRET")
+    assert env_value(new_vm, "PARLEY_DOMAIN") == DOMAIN
+    assert (env_value(new_vm, "RTC_PUBLIC_IP"), env_value(new_vm, "PARLEY_PRIVATE_IP")) == ("198.51.100.7", "10.0.1.9")
+    turn = (new_vm / "etc" / "turnserver.conf").read_text()
+    assert "external-ip=198.51.100.7/10.0.1.9" in turn and "203.0.113.10" not in turn
+    assert "external-ip=203.0.113.10/10.0.0.5" in (new_vm / "etc" / "turnserver.conf.from-backup").read_text()
+    assert "RTC_PUBLIC_IP changes from 203.0.113.10 to 198.51.100.7" in restored.stdout
+    assert script("configure-host", "--root", new_vm, "--check").returncode == 0
+
+
+def test_backup_refuses_a_missing_database_and_restore_a_foreign_archive(old_vm, tmp_path):
+    missing = script("backup", "--root", old_vm, "--dest", tmp_path / "backups")
+    assert missing.returncode != 0 and "no database" in missing.stderr
+    foreign = tmp_path / "foreign.tar.gz"
+    (tmp_path / "x").write_text("x")
+    with tarfile.open(foreign, "w:gz") as tar:
+        tar.add(tmp_path / "x", arcname="x")
+    refused = script("restore", foreign, "--root", tmp_path / "new")
+    assert refused.returncode != 0 and "not a scripts/backup archive" in refused.stderr
