@@ -49,13 +49,17 @@ struct Serve: AsyncParsableCommand {
             }
             services = await ChatServices(
                 database: database, jwtSecret: try configuration.resolvedJWTKey(), bcryptCost: configuration.bcryptCost,
-                presence: hub.presenceLookup, calls: callDirectory.lookup, events: bus.eventSink())
+                presence: hub.presenceLookup, calls: callDirectory.lookup, events: bus.eventSink(),
+                limits: configuration.chatLimits)
         } catch {
             try? await database.shutdown()
             throw error
         }
         var signalingOptions = SignalingOptions()
         signalingOptions.origins = OriginPolicy(allowed: configuration.allowedOrigins)
+        signalingOptions.trustedProxies = TrustedProxies(configuration.trustedProxies)
+        signalingOptions.maxConnectionsPerUser = configuration.wsMaxPerUser
+        signalingOptions.maxConnectionsPerAddress = configuration.wsMaxPerAddress
         let calls = CallSignaling(
             directory: callDirectory, media: media, events: mediaEvents,
             iceServers: IceServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
@@ -77,12 +81,12 @@ struct Serve: AsyncParsableCommand {
         } else {
             logger.warning("no web client found (set WEB_ROOT to the web folder); serving the API only")
         }
-        router.get("metrics") { _, _ in
-            var text = [UInt8]()
-            registry.emit(into: &text)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: .init(bytes: text)))
-        }
+        MetricsAccess(token: configuration.metricsToken, proxies: TrustedProxies(configuration.trustedProxies))
+            .addRoute(to: router) {
+                var text = [UInt8]()
+                registry.emit(into: &text)
+                return text
+            }
 
         let app = Application(
             router: router,

@@ -137,6 +137,10 @@ struct EventTests {
             try await bobClient.expectNone("presence")
             let asSeen = try await env.request(.get, "/users?q=ada", token: bob.token)
             #expect(((asSeen["users"] as? [[String: Any]])?.first)?["online"] as? Bool == true)
+            // Someone who shares no conversation with Ada does not see her presence.
+            let eve = try await env.signUp("Eve")
+            let asStranger = try await env.request(.get, "/users?q=ada", token: eve.token)
+            #expect(((asStranger["users"] as? [[String: Any]])?.first)?["online"] as? Bool == false)
 
             env.clock.advance(seconds: 60)
             await first.close()

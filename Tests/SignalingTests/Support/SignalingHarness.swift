@@ -65,7 +65,7 @@ extension SignalingOptions {
     }
 }
 
-func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions = .test(),
+func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions = .test(), limits: ChatLimits = .unlimited,
                    _ body: @Sendable (SignalingHarness) async throws -> Void) async throws {
     let database = try await backend.makeDatabase()
     let clock = TestClock()
@@ -73,7 +73,7 @@ func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions =
     let hub = SignalingHub()
     let services = await ChatServices(
         database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
-        clock: clock.wallClock, presence: hub.presenceLookup, events: bus.eventSink())
+        clock: clock.wallClock, presence: hub.presenceLookup, events: bus.eventSink(), limits: limits)
     var logger = Logger(label: "signaling-test")
     logger.logLevel = .warning
     let server = SignalingServer(hub: hub, services: services, bus: bus, options: options, logger: logger)
