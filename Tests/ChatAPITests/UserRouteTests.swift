@@ -78,8 +78,8 @@ struct UserRouteTests {
     func multiWordSearch(_ backend: TestBackend) async throws {
         try await withAPI(backend) { api in
             let ada = try await api.signUp("Ada")
-            _ = try await api.signUp("Lone abc123")
-            _ = try await api.signUp("Lone+Plus")
+            _ = try await api.signUp("Lone abc123", email: "lone@example.com")
+            _ = try await api.signUp("Lone+Plus", email: "plus@example.com")
             for query in ["Lone+abc123", "Lone%20abc123", "lone%20ABC", "Lone"] {
                 let names = (try await api.request(.get, "/users?q=\(query)", as: ada)["users"] as? [[String: Any]] ?? [])
                     .compactMap { $0["displayName"] as? String }

@@ -195,10 +195,8 @@ public struct ConversationStore: Sendable {
                        presence: PresenceLookup, calls: CallLookup, on sql: any SQLDatabase) async throws
         -> [(conversation: ConversationDTO, lastActivity: Int64)]
     {
-        let mine: SQLQueryString = """
-            FROM members m JOIN conversations c ON c.id = m.conversation_id
-            WHERE m.user_id = \(bind: userId) \(filter)
-            """
+        let from: SQLQueryString = "FROM members m JOIN conversations c ON c.id = m.conversation_id"
+        let mine: SQLQueryString = "WHERE m.user_id = \(bind: userId) \(filter)"
         let order: SQLQueryString = "ORDER BY c.last_activity_at DESC, c.id LIMIT \(bind: limit)"
         struct Row {
             var id: String, kind: ConversationKind, title: String?, createdAt: Timestamp, lastActivity: Int64
@@ -211,9 +209,10 @@ public struct ConversationStore: Sendable {
                     WHERE um.conversation_id = c.id AND um.seq > m.last_read_seq
                       AND um.sender_id <> \(bind: userId) AND um.deleted_at IS NULL) AS c_unread,
                    \(unsafeRaw: MessageStore.columns)
-            \(mine)
+            \(from)
             LEFT JOIN messages msg ON msg.seq = (SELECT MAX(seq) FROM messages WHERE conversation_id = c.id)
             LEFT JOIN users u ON u.id = msg.sender_id
+            \(mine)
             \(order)
             """).all().map { row in
             Row(id: try row.decode(column: "c_id", as: String.self),
@@ -239,7 +238,7 @@ public struct ConversationStore: Sendable {
         try await collect("""
             SELECT m2.conversation_id, m2.role, \(unsafeRaw: UserStore.qualifiedColumns)
             FROM members m2 JOIN users u ON u.id = m2.user_id
-            WHERE m2.conversation_id IN (SELECT c.id \(mine) \(order))
+            WHERE m2.conversation_id IN (SELECT c.id \(from) \(mine) \(order))
             ORDER BY m2.joined_at, m2.user_id
             """)
         // Activity between the two queries can move a conversation across the page's edge;
