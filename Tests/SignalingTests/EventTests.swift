@@ -252,7 +252,9 @@ struct EventTests {
             let bob = try await env.signUp("Bob")
             let adaSocket = try await env.client(rotatedAccess), bobSocket = try await env.client(bob.token)
 
-            // Presenting the spent refresh token again revokes Ada's login: her socket is closed.
+            // Presenting the spent refresh token again, past the reuse grace, revokes Ada's login:
+            // her socket is closed.
+            env.clock.advance(seconds: 11)
             _ = try await env.request(.post, "/auth/refresh", token: nil, json: ["refreshToken": ada.refresh])
             let ended = try await adaSocket.next("error")
             #expect(ended.errorCode == "unauthorized")
