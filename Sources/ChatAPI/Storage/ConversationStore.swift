@@ -191,6 +191,7 @@ public struct ConversationStore: Sendable {
     /// The conversations of `userId` that pass `filter` (a condition on `c`), at most `limit`,
     /// in list order: one query for the conversations with their last message and unread
     /// count, one for the members of exactly those (the same filter and limit as a subquery).
+    /// Neither binds a parameter per conversation.
     private func views(userId: String, filter: SQLQueryString, limit: Int,
                        presence: PresenceLookup, calls: CallLookup, on sql: any SQLDatabase) async throws
         -> [(conversation: ConversationDTO, lastActivity: Int64)]
@@ -202,18 +203,20 @@ public struct ConversationStore: Sendable {
             var id: String, kind: ConversationKind, title: String?, createdAt: Timestamp, lastActivity: Int64
             var unread: Int, lastMessage: MessageDTO?
         }
+        // The page is chosen first (the inner query), so the last message and the unread count
+        // are computed for the page's conversations only, however many the user is in.
         let rows = try await sql.raw("""
-            SELECT c.id AS c_id, c.kind AS c_kind, c.title AS c_title, c.created_at AS c_created_at,
-                   c.last_activity_at AS c_activity,
+            SELECT p.c_id, p.c_kind, p.c_title, p.c_created_at, p.c_activity,
                    (SELECT COUNT(*) FROM messages um
-                    WHERE um.conversation_id = c.id AND um.seq > m.last_read_seq
+                    WHERE um.conversation_id = p.c_id AND um.seq > p.c_last_read
                       AND um.sender_id <> \(bind: userId) AND um.deleted_at IS NULL) AS c_unread,
                    \(unsafeRaw: MessageStore.columns)
-            \(from)
-            LEFT JOIN messages msg ON msg.seq = (SELECT MAX(seq) FROM messages WHERE conversation_id = c.id)
+            FROM (SELECT c.id AS c_id, c.kind AS c_kind, c.title AS c_title, c.created_at AS c_created_at,
+                         c.last_activity_at AS c_activity, m.last_read_seq AS c_last_read
+                  \(from) \(mine) \(order)) p
+            LEFT JOIN messages msg ON msg.seq = (SELECT MAX(seq) FROM messages WHERE conversation_id = p.c_id)
             LEFT JOIN users u ON u.id = msg.sender_id
-            \(mine)
-            \(order)
+            ORDER BY p.c_activity DESC, p.c_id
             """).all().map { row in
             Row(id: try row.decode(column: "c_id", as: String.self),
                 kind: ConversationKind(rawValue: try row.decode(column: "c_kind", as: String.self)) ?? .group,
