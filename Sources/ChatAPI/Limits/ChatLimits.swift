@@ -35,7 +35,7 @@ public struct ChatLimits: Sendable {
 }
 
 /// What a user spends from a budget.
-public enum RatedAction: String, Sendable, CaseIterable {
+public enum RatedAction: Sendable {
     case message, conversation, member, search
 }
 

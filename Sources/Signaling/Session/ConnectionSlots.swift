@@ -22,6 +22,4 @@ final class ConnectionSlots: Sendable {
             counts[key] = held > 1 ? held - 1 : nil
         }
     }
-
-    func held(_ key: String) -> Int { counts.withLock { $0[key, default: 0] } }
 }
