@@ -26,6 +26,11 @@ struct Configuration: Sendable {
     var allowedOrigins: [String]
     var logFormat: LogFormat
     var logLevel: String
+    // Per-user limits, caps, refresh grace, /metrics access (README "Configuration").
+    var chatLimits: ChatLimits
+    var wsMaxPerUser: Int?
+    var wsMaxPerAddress: Int?
+    var metricsToken: String?
 
     enum LogFormat: String, Sendable { case logfmt, json }
 
@@ -114,10 +119,36 @@ struct Configuration: Sendable {
         for proxy in trustedProxies where !Self.isIPAddress(proxy) {
             throw Error(variable: "TRUSTED_PROXIES", problem: "'\(proxy)' is not an IP address")
         }
-        do {
-            authRateLimit = try RateLimiter.Rule(parsing: value("AUTH_RATE_LIMIT") ?? "10/30s")
-        } catch let error as RateLimiter.Rule.ParseError {
-            throw Error(variable: "AUTH_RATE_LIMIT", problem: error.description)
+        func rate(_ name: String, default fallback: String) throws -> RateLimiter.Rule? {
+            do {
+                return try RateLimiter.Rule(parsing: value(name) ?? fallback)
+            } catch let error as RateLimiter.Rule.ParseError {
+                throw Error(variable: name, problem: error.description)
+            }
+        }
+        func cap(_ name: String, default fallback: Int) throws -> Int? {
+            if value(name) == "off" { return nil }
+            guard let raw = value(name) else { return fallback }
+            guard let number = Int(raw), (1...10_000_000).contains(number) else {
+                throw Error(variable: name, problem: "'\(raw)' must be a positive integer or off")
+            }
+            return number
+        }
+        authRateLimit = try rate("AUTH_RATE_LIMIT", default: "10/30s")
+        // Per-user limits, caps, refresh grace and /metrics access, kept together.
+        chatLimits = ChatLimits()
+        chatLimits.messages = try rate("RATE_MESSAGES", default: "30/10s")
+        chatLimits.conversations = try rate("RATE_CONVERSATIONS", default: "30/1m")
+        chatLimits.members = try rate("RATE_MEMBERS", default: "60/1m")
+        chatLimits.search = try rate("RATE_SEARCH", default: "60/1m")
+        chatLimits.groupMaxMembers = try cap("GROUP_MAX_MEMBERS", default: 1000)
+        chatLimits.userMaxConversations = try cap("USER_MAX_CONVERSATIONS", default: 10_000)
+        chatLimits.refreshReuseGraceSeconds = try integer("REFRESH_REUSE_GRACE", default: 10, 0...300)
+        wsMaxPerUser = try cap("WS_MAX_PER_USER", default: 20)
+        wsMaxPerAddress = try cap("WS_MAX_PER_ADDRESS", default: 200)
+        metricsToken = value("METRICS_TOKEN")
+        if let token = metricsToken, token.utf8.count < 16 {
+            throw Error(variable: "METRICS_TOKEN", problem: "must be at least 16 characters (it is \(token.utf8.count))")
         }
         bcryptCost = UInt8(try integer("BCRYPT_COST", default: 12, 4...31))
         allowedOrigins = list("ALLOWED_ORIGINS")

@@ -50,13 +50,17 @@ struct Serve: AsyncParsableCommand {
             }
             services = await ChatServices(
                 database: database, jwtSecret: try configuration.resolvedJWTKey(), bcryptCost: configuration.bcryptCost,
-                presence: hub.presenceLookup, calls: callDirectory.lookup, events: bus.eventSink())
+                presence: hub.presenceLookup, calls: callDirectory.lookup, events: bus.eventSink(),
+                limits: configuration.chatLimits)
         } catch {
             try? await database.shutdown()
             throw error
         }
         var signalingOptions = SignalingOptions()
         signalingOptions.origins = OriginPolicy(allowed: configuration.allowedOrigins)
+        signalingOptions.trustedProxies = TrustedProxies(configuration.trustedProxies)
+        signalingOptions.maxConnectionsPerUser = configuration.wsMaxPerUser
+        signalingOptions.maxConnectionsPerAddress = configuration.wsMaxPerAddress
         let calls = CallSignaling(
             directory: callDirectory, media: media, events: mediaEvents,
             iceServers: IceServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
@@ -73,12 +77,12 @@ struct Serve: AsyncParsableCommand {
         // Innermost: only what no API route answered falls through to the files.
         router.add(middleware: WebClientMiddleware(files: webClient.files))
         logger.info("serving the web client", metadata: ["from": "\(webClient.source)", "version": "\(webClient.files.version)"])
-        router.get("metrics") { _, _ in
-            var text = [UInt8]()
-            registry.emit(into: &text)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: .init(bytes: text)))
-        }
+        MetricsAccess(token: configuration.metricsToken, proxies: TrustedProxies(configuration.trustedProxies))
+            .addRoute(to: router) {
+                var text = [UInt8]()
+                registry.emit(into: &text)
+                return text
+            }
 
         let app = Application(
             router: router,

@@ -99,6 +99,8 @@ struct AuthRouteTests {
             #expect(rotated.refreshToken != ada.refreshToken)
             #expect(try await api.request(.get, "/users/me", as: rotated).status == .ok)
 
+            // Past the reuse grace (REFRESH_REUSE_GRACE, 10 s), a spent token is theft.
+            api.clock.advance(seconds: 11)
             let reuse = try await api.request(.post, "/auth/refresh", json: ["refreshToken": ada.refreshToken])
             #expect(reuse.status == .unauthorized)
             #expect(reuse.errorCode == "token_reused")

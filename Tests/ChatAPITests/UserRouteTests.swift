@@ -41,7 +41,7 @@ struct UserRouteTests {
         }
     }
 
-    @Test("user search matches display name or email prefix, case-insensitively", arguments: TestBackend.allCases)
+    @Test("user search matches display-name prefixes and whole email addresses, case-insensitively", arguments: TestBackend.allCases)
     func search(_ backend: TestBackend) async throws {
         try await withAPI(backend) { api in
             let ada = try await api.signUp("Ada", email: "ada@example.com")
@@ -52,8 +52,12 @@ struct UserRouteTests {
             let names = (byName["users"] as? [[String: Any]] ?? []).compactMap { $0["displayName"] as? String }
             #expect(names == ["Ada", "Adam"])
             #expect((byName["users"] as? [[String: Any]])?.first?["email"] == nil, "others' emails are private")
-            let byEmail = try await api.request(.get, "/users?q=zed", as: ada)
-            #expect((byEmail["users"] as? [[String: Any]])?.count == 1)
+            // An email is found only whole: a prefix cannot probe addresses letter by letter.
+            let byPrefix = try await api.request(.get, "/users?q=zed", as: ada)
+            #expect((byPrefix["users"] as? [[String: Any]])?.count == 0)
+            let byEmail = try await api.request(.get, "/users?q=ZED%40Example.com", as: ada)
+            #expect((byEmail["users"] as? [[String: Any]])?.compactMap { $0["displayName"] as? String } == ["Adam"])
+            #expect((try await api.request(.get, "/users?q=zed%40example.co", as: ada)["users"] as? [Any])?.count == 0)
             let limited = try await api.request(.get, "/users?q=a&limit=1", as: ada)
             #expect((limited["users"] as? [[String: Any]])?.count == 1)
             // LIKE wildcards in the query are literal characters.
@@ -63,9 +67,44 @@ struct UserRouteTests {
             #expect((literal["users"] as? [[String: Any]])?.count == 1)
 
             #expect(try await api.request(.get, "/users", as: ada).errorField == "q")
+            #expect(try await api.request(.get, "/users?q=+", as: ada).errorField == "q")
             #expect(try await api.request(.get, "/users?q=a&limit=0", as: ada).errorField == "limit")
             #expect(try await api.request(.get, "/users?q=a&limit=x", as: ada).errorField == "limit")
             #expect(try await api.request(.get, "/users?q=a").status == .unauthorized)
+        }
+    }
+
+    @Test("a whole multi-word display name is found, however the space is encoded", arguments: TestBackend.allCases)
+    func multiWordSearch(_ backend: TestBackend) async throws {
+        try await withAPI(backend) { api in
+            let ada = try await api.signUp("Ada")
+            _ = try await api.signUp("Lone abc123", email: "lone@example.com")
+            _ = try await api.signUp("Lone+Plus", email: "plus@example.com")
+            for query in ["Lone+abc123", "Lone%20abc123", "lone%20ABC", "Lone"] {
+                let names = (try await api.request(.get, "/users?q=\(query)", as: ada)["users"] as? [[String: Any]] ?? [])
+                    .compactMap { $0["displayName"] as? String }
+                #expect(names.contains("Lone abc123"), "q=\(query) gave \(names)")
+            }
+            let plus = (try await api.request(.get, "/users?q=Lone%2BP", as: ada)["users"] as? [[String: Any]] ?? [])
+                .compactMap { $0["displayName"] as? String }
+            #expect(plus == ["Lone+Plus"], "%2B is a literal plus sign")
+        }
+    }
+
+    @Test("presence shows only to users who share a conversation", arguments: TestBackend.allCases)
+    func presenceOfStrangers(_ backend: TestBackend) async throws {
+        try await withAPI(backend, presence: PresenceLookup { _ in true }) { api in
+            let ada = try await api.signUp("Ada"), bob = try await api.signUp("Bob"), eve = try await api.signUp("Eve")
+            try await api.services.users.setLastSeen(id: ada.id, at: Timestamp(milliseconds: 1_795_000_000_000))
+            _ = try await api.createGroup(ada, members: [bob])
+            let asFriend = try #require((try await api.request(.get, "/users?q=Ada", as: bob)["users"] as? [[String: Any]])?.first)
+            #expect(asFriend["online"] as? Bool == true)
+            #expect(asFriend["lastSeenAt"] as? String != nil)
+            let asStranger = try #require((try await api.request(.get, "/users?q=Ada", as: eve)["users"] as? [[String: Any]])?.first)
+            #expect(asStranger["online"] as? Bool == false)
+            #expect(asStranger["lastSeenAt"] is NSNull)
+            let herself = try #require((try await api.request(.get, "/users?q=Eve", as: eve)["users"] as? [[String: Any]])?.first)
+            #expect(herself["online"] as? Bool == true, "one's own presence shows")
         }
     }
 }

@@ -15,6 +15,35 @@ struct ConfigurationTests {
         #expect(configuration.trustedProxies == ["127.0.0.1", "::1"])
         #expect(configuration.authRateLimit == .init(limit: 10, windowMilliseconds: 30_000))
         #expect(configuration.bcryptCost == 12)
+        #expect(configuration.chatLimits.messages == .init(limit: 30, windowMilliseconds: 10_000))
+        #expect(configuration.chatLimits.conversations == .init(limit: 30, windowMilliseconds: 60_000))
+        #expect(configuration.chatLimits.members == .init(limit: 60, windowMilliseconds: 60_000))
+        #expect(configuration.chatLimits.search == .init(limit: 60, windowMilliseconds: 60_000))
+        #expect(configuration.chatLimits.groupMaxMembers == 1000)
+        #expect(configuration.chatLimits.userMaxConversations == 10_000)
+        #expect(configuration.chatLimits.refreshReuseGraceSeconds == 10)
+        #expect(configuration.wsMaxPerUser == 20)
+        #expect(configuration.wsMaxPerAddress == 200)
+        #expect(configuration.metricsToken == nil)
+    }
+
+    @Test("every limit and cap can be raised or set to off")
+    func limits() throws {
+        let configuration = try Configuration(environment: [
+            "RATE_MESSAGES": "off", "RATE_CONVERSATIONS": "100/1m", "RATE_MEMBERS": "off", "RATE_SEARCH": "5/10s",
+            "GROUP_MAX_MEMBERS": "5000", "USER_MAX_CONVERSATIONS": "off", "WS_MAX_PER_USER": "off", "WS_MAX_PER_ADDRESS": "1000",
+            "REFRESH_REUSE_GRACE": "0", "METRICS_TOKEN": "0123456789abcdef",
+        ])
+        #expect(configuration.chatLimits.messages == nil)
+        #expect(configuration.chatLimits.conversations == .init(limit: 100, windowMilliseconds: 60_000))
+        #expect(configuration.chatLimits.members == nil)
+        #expect(configuration.chatLimits.search == .init(limit: 5, windowMilliseconds: 10_000))
+        #expect(configuration.chatLimits.groupMaxMembers == 5000)
+        #expect(configuration.chatLimits.userMaxConversations == nil)
+        #expect(configuration.chatLimits.refreshReuseGraceSeconds == 0)
+        #expect(configuration.wsMaxPerUser == nil)
+        #expect(configuration.wsMaxPerAddress == 1000)
+        #expect(configuration.metricsToken == "0123456789abcdef")
     }
 
     @Test("values are read and lists split")
@@ -59,6 +88,14 @@ struct ConfigurationTests {
         ("TRUSTED_PROXIES", "caddy"),
         ("ALLOWED_ORIGINS", "chat.example.com"),
         ("LOG_FORMAT", "xml"),
+        ("RATE_MESSAGES", "fast"),
+        ("RATE_SEARCH", "0/1m"),
+        ("GROUP_MAX_MEMBERS", "0"),
+        ("USER_MAX_CONVERSATIONS", "many"),
+        ("WS_MAX_PER_USER", "-3"),
+        ("WS_MAX_PER_ADDRESS", "none"),
+        ("REFRESH_REUSE_GRACE", "3600"),
+        ("METRICS_TOKEN", "short"),
     ])
     func refused(_ variable: String, _ value: String) {
         #expect {

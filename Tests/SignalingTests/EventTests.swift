@@ -137,6 +137,10 @@ struct EventTests {
             try await bobClient.expectNone("presence")
             let asSeen = try await env.request(.get, "/users?q=ada", token: bob.token)
             #expect(((asSeen["users"] as? [[String: Any]])?.first)?["online"] as? Bool == true)
+            // Someone who shares no conversation with Ada does not see her presence.
+            let eve = try await env.signUp("Eve")
+            let asStranger = try await env.request(.get, "/users?q=ada", token: eve.token)
+            #expect(((asStranger["users"] as? [[String: Any]])?.first)?["online"] as? Bool == false)
 
             env.clock.advance(seconds: 60)
             await first.close()
@@ -248,7 +252,9 @@ struct EventTests {
             let bob = try await env.signUp("Bob")
             let adaSocket = try await env.client(rotatedAccess), bobSocket = try await env.client(bob.token)
 
-            // Presenting the spent refresh token again revokes Ada's login: her socket is closed.
+            // Presenting the spent refresh token again, past the reuse grace, revokes Ada's login:
+            // her socket is closed.
+            env.clock.advance(seconds: 11)
             _ = try await env.request(.post, "/auth/refresh", token: nil, json: ["refreshToken": ada.refresh])
             let ended = try await adaSocket.next("error")
             #expect(ended.errorCode == "unauthorized")

@@ -8,7 +8,8 @@
    session survives a reload, and a refused (reused) refresh token returns to the login screen.
 3. One person through the rest: errors in words, the page's CSP and versioned scripts, unread counts
    and presence in the list, older history on scroll, opening by keyboard, group settings (rename,
-   add, remove, leave), a reload across a token rotation, and logging out.
+   add, remove, leave), a reload across a token rotation, a refresh whose answer is lost (retried
+   within the server's reuse grace), and logging out.
 """
 import contextlib
 import json
@@ -26,8 +27,25 @@ from websockets.sync import client as ws_sync
 from parley_server import ARTIFACTS, Server
 from web_browser import WebBrowser, significant_errors, write_tone
 
-ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info"}  # info: the log says why a participant leaves a call
+# info: the log says why a participant leaves a call. RATE_MESSAGES off: the tests write 120-130
+# messages over REST at once to fill history, far past a person's budget.
+ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off"}
 PASSWORD = "correct horse 42"
+
+
+# Loses the answer to the page's first POST /auth/refresh after the server has handled it.
+LOSE_FIRST_REFRESH = """(() => {
+  const original = window.fetch.bind(window);
+  window.lostRefreshes = 0;
+  window.fetch = async (input, init) => {
+    const response = await original(input, init);
+    if (String(input).endsWith("/auth/refresh") && window.lostRefreshes === 0) {
+      window.lostRefreshes += 1;
+      throw new TypeError("the answer was lost on purpose");
+    }
+    return response;
+  };
+})();"""
 
 
 def save_metrics(server):
@@ -311,8 +329,10 @@ def test_reconnect_after_a_server_restart_misses_nothing_and_duplicates_nothing(
 
         # A refresh token that was already used is refused: the client returns to the login screen with words.
         session = browser.js("JSON.parse(localStorage.getItem('parley.session'))")
-        status, _ = server.call("POST", "/auth/refresh", {"refreshToken": session["refreshToken"]})
-        assert status == 200  # rotated behind the browser's back: its stored refresh token is now spent
+        status, rotated = server.call("POST", "/auth/refresh", {"refreshToken": session["refreshToken"]})
+        assert status == 200  # rotated behind the browser's back: its stored refresh token is now spent,
+        status, _ = server.call("POST", "/auth/refresh", {"refreshToken": rotated["refreshToken"]})
+        assert status == 200  # and its successor used, so no reuse grace applies to it
         browser.js("(() => { const s = JSON.parse(localStorage.getItem('parley.session')); s.expiresAt = Date.now();"
                    " localStorage.setItem('parley.session', JSON.stringify(s)); })()")
         browser.driver.refresh()
@@ -443,6 +463,21 @@ def test_groups_history_presence_errors_and_the_session_through_the_ui():
         browser.driver.refresh()  # and once more on the rotated pair (presenting the spent one would revoke the login)
         browser.control("Log out", timeout=10)
         conversation_button(browser, bob_name)
+
+        # A refresh whose answer is lost after the server rotated: the client retries the same
+        # token, which the server's reuse grace accepts, and the session stays.
+        script = browser.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": LOSE_FIRST_REFRESH})
+        before = browser.js("JSON.parse(localStorage.getItem('parley.session'))")
+        browser.js("(() => { const s = JSON.parse(localStorage.getItem('parley.session')); s.expiresAt = Date.now();"
+                   " localStorage.setItem('parley.session', JSON.stringify(s)); })()")
+        browser.driver.refresh()
+        browser.wait("a refresh answer lost", lambda: browser.js("window.lostRefreshes") == 1)
+        browser.wait("the retried refresh stored",
+                     lambda: browser.js("JSON.parse(localStorage.getItem('parley.session'))")["refreshToken"] != before["refreshToken"])
+        browser.control("Log out", timeout=10)
+        conversation_button(browser, bob_name)
+        assert not any("cannot be reached" in alert for alert in browser.alerts()), browser.alerts()
+        browser.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
 
         # Logging out ends the session on the server too.
         session = browser.js("JSON.parse(localStorage.getItem('parley.session'))")

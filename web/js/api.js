@@ -4,10 +4,16 @@
 // keeps the person signed in. Access tokens last 15 minutes (`expiresIn`); the client refreshes
 // a minute before expiry and after any 401. Refresh tokens are single use: a refresh that is
 // refused (401 `token_reused` or `unauthorized`) ends the session, and the app returns to the
-// login screen. Only one refresh runs at a time, so concurrent 401s share it.
+// login screen. Only one refresh runs at a time, across every tab of the browser (a Web Lock),
+// so concurrent 401s share it and a tab that waited takes the pair another tab stored. A
+// refresh whose response is lost to the network is retried with the same token, which the
+// server accepts within its reuse grace (REFRESH_REUSE_GRACE, 10 s by default).
 
 const STORAGE_KEY = "parley.session";
 const REFRESH_MARGIN_MS = 60_000;
+const REFRESH_LOCK = "parley.refresh";
+/** Waits before retrying a refresh lost to the network: all within the server's grace. */
+const REFRESH_RETRY_DELAYS_MS = [1_000, 3_000];
 
 /** A failed REST call, carrying the server's error code and human message. */
 export class ApiError extends Error {
@@ -27,6 +33,7 @@ export function describeError(error) {
     const words = {
       network: "Parley cannot be reached. Check your connection.",
       rate_limited: "Too many attempts. Please wait a moment and try again.",
+      limit_reached: "A limit of this server is reached.",
       invalid_credentials: "That email and password do not match.",
       email_taken: "An account with this email already exists.",
       not_found: "That conversation or message no longer exists.",
@@ -112,30 +119,46 @@ export class Api extends EventTarget {
     }), delay);
   }
 
-  /** Rotates the token pair once, however many callers ask at the same time. */
+  /** Rotates the token pair once, however many callers (and tabs) ask at the same time. */
   refresh() {
     if (!this.refreshing) {
-      this.refreshing = this.#doRefresh().finally(() => { this.refreshing = null; });
+      const locked = navigator.locks?.request
+        ? navigator.locks.request(REFRESH_LOCK, () => this.#doRefresh())
+        : this.#doRefresh();
+      this.refreshing = locked.finally(() => { this.refreshing = null; });
     }
     return this.refreshing;
   }
 
   async #doRefresh() {
+    // Under the lock: a pair another tab stored meanwhile replaces ours, whose refresh token
+    // is now spent (presenting it again would be reuse).
     const stored = this.#load();
-    if (stored && this.session && stored.refreshToken !== this.session.refreshToken && stored.expiresAt - Date.now() > REFRESH_MARGIN_MS) {
-      this.session = stored; // another tab already rotated
-      this.#scheduleRefresh();
-      return;
+    if (stored && this.session && stored.refreshToken !== this.session.refreshToken) {
+      this.session = stored;
+      if (stored.expiresAt - Date.now() > REFRESH_MARGIN_MS) {
+        this.#scheduleRefresh();
+        this.dispatchEvent(new CustomEvent("refreshed"));
+        return;
+      }
     }
     if (!this.session) throw new ApiError(401, "unauthorized", "You are signed out.");
+    const presented = this.session.refreshToken;
     let response;
-    try {
-      response = await fetch(`${this.base}/auth/refresh`, {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ refreshToken: this.session.refreshToken }),
-      });
-    } catch {
-      throw new ApiError(0, "network", "Parley cannot be reached. Check your connection.");
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        response = await fetch(`${this.base}/auth/refresh`, {
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ refreshToken: presented }),
+        });
+        break;
+      } catch {
+        // The server may have rotated and the answer been lost: the same token again, soon.
+        if (attempt >= REFRESH_RETRY_DELAYS_MS.length) {
+          throw new ApiError(0, "network", "Parley cannot be reached. Check your connection.");
+        }
+        await new Promise((resolve) => setTimeout(resolve, REFRESH_RETRY_DELAYS_MS[attempt]));
+      }
     }
     const body = await readJSON(response);
     if (response.ok) {
@@ -211,7 +234,21 @@ export class Api extends EventTarget {
   // Shorthands for the routes the client uses.
   me() { return this.request("GET", "/users/me"); }
   searchUsers(q) { return this.request("GET", `/users?q=${encodeURIComponent(q)}&limit=20`); }
-  conversations() { return this.request("GET", "/conversations"); }
+  /** Every conversation, following `nextCursor` page by page (each at most once). */
+  async conversations() {
+    const all = [], seen = new Set();
+    let cursor = null;
+    do {
+      const query = new URLSearchParams({ limit: "200" });
+      if (cursor) query.set("cursor", cursor);
+      const page = await this.request("GET", `/conversations?${query}`);
+      for (const conversation of page.conversations ?? []) {
+        if (!seen.has(conversation.id)) { seen.add(conversation.id); all.push(conversation); }
+      }
+      cursor = page.nextCursor ?? null;
+    } while (cursor);
+    return { conversations: all };
+  }
   conversation(id) { return this.request("GET", `/conversations/${encodeURIComponent(id)}`); }
   createDM(userId) { return this.request("POST", "/conversations", { kind: "dm", userId }); }
   createGroup(title, memberIds) { return this.request("POST", "/conversations", { kind: "group", title, memberIds }); }

@@ -105,4 +105,12 @@ extension UserRecord {
         UserDTO(id: id, displayName: displayName, avatarUrl: avatarUrl, online: online, lastSeenAt: lastSeenAt,
                 email: includeEmail ? email : nil)
     }
+
+    /// The user as someone else sees them: presence (`online`, `lastSeenAt`) only for those who
+    /// share a conversation with them; strangers see `online: false, lastSeenAt: null`.
+    public func dto(seenBy isContact: Bool, presence: PresenceLookup) -> UserDTO {
+        var user = dto(online: isContact && presence.isOnline(id))
+        if !isContact { user.lastSeenAt = nil }
+        return user
+    }
 }

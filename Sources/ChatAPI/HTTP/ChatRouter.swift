@@ -35,7 +35,7 @@ public enum ChatRouter {
         AuthRoutes(auth: services.auth).add(to: router.group("auth"), rateLimit: rateLimit)
 
         let authenticated = AuthMiddleware(auth: services.auth)
-        UserRoutes(users: services.users, presence: services.presence)
+        UserRoutes(users: services.users, presence: services.presence, rates: services.rateLimits)
             .add(to: router.group("users").add(middleware: authenticated))
         ConversationRoutes(conversations: services.conversations, messages: services.messages, calls: services.calls)
             .add(to: router.group("conversations").add(middleware: authenticated))

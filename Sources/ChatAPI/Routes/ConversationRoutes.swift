@@ -20,12 +20,24 @@ public struct ConversationRoutes: Sendable {
     struct ContentBody: Decodable { var content: String; var clientMsgId: String? }
     struct EditBody: Decodable { var content: String }
     struct ReadBody: Decodable { var messageId: String }
-    struct ConversationList: Encodable { var conversations: [ConversationDTO] }
+    struct ConversationList: Encodable {
+        var conversations: [ConversationDTO]
+        var nextCursor: String?
+        enum CodingKeys: String, CodingKey { case conversations, nextCursor }
+        /// `nextCursor` is always present: null on the last page.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(conversations, forKey: .conversations)
+            try c.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
     struct MessagePage: Encodable { var messages: [MessageDTO]; var hasMore: Bool }
 
     public func add(to group: RouterGroup<ParleyRequestContext>) {
-        group.get { _, context in
-            try jsonResponse(ConversationList(conversations: try await conversations.list(context.requireCaller())))
+        group.get { request, context in
+            let query = request.uri.queryParameters
+            let page = try await conversations.list(context.requireCaller(), limit: query.get("limit"), cursor: query.get("cursor"))
+            return try jsonResponse(ConversationList(conversations: page.conversations, nextCursor: page.nextCursor))
         }
         group.post { request, context in
             let caller = try context.requireCaller()

@@ -4,6 +4,7 @@ import Hummingbird
 public struct UserRoutes: Sendable {
     let users: UserStore
     let presence: PresenceLookup
+    let rates: UserRateLimits
 
     struct PatchBody: Decodable {
         var displayName: String?
@@ -33,13 +34,17 @@ public struct UserRoutes: Sendable {
             return try jsonResponse(try await me(caller))
         }
         group.get { request, context in
-            _ = try context.requireCaller()
-            guard let q = request.uri.queryParameters.get("q"), (1...100).contains(q.count), !q.utf8.contains(0) else {
+            let caller = try context.requireCaller()
+            // Form encoding: a browser's URLSearchParams sends "Lone abc123" as q=Lone+abc123.
+            guard let q = FormQuery.value("q", in: request.uri.query), (1...100).contains(q.count), !q.utf8.contains(0),
+                  !q.allSatisfy(\.isWhitespace)
+            else {
                 throw APIError.invalidField("q", "q must be a prefix of 1 to 100 characters.")
             }
             let limit = try Validate.limit(request.uri.queryParameters.get("limit"), default: 20, cap: 50)
-            let found = try await users.search(prefix: q, limit: limit)
-            return try jsonResponse(UserList(users: found.map { $0.dto(online: presence.isOnline($0.id)) }))
+            try rates.spend(.search, userId: caller.userId)
+            let found = try await users.search(q, viewer: caller.userId, limit: limit)
+            return try jsonResponse(UserList(users: found.map { $0.user.dto(seenBy: $0.isContact, presence: presence) }))
         }
     }
 

@@ -11,8 +11,11 @@ public struct ConversationService: Sendable {
     let presence: PresenceLookup
     let calls: CallLookup
     let events: ChatEventSink
+    let limits: ChatLimits
+    let rates: UserRateLimits
 
-    public static let maxGroupMembers = 256
+    public static let defaultPageSize = 100
+    public static let maxPageSize = 200
 
     /// The caller's membership, or `not_found`.
     public func requireMember(_ conversationId: String, _ caller: AuthContext) async throws -> Membership {
@@ -22,8 +25,21 @@ public struct ConversationService: Sendable {
         return membership
     }
 
-    public func list(_ caller: AuthContext) async throws -> [ConversationDTO] {
-        try await conversations.views(for: caller.userId, presence: presence, calls: calls)
+    /// A page of the caller's conversations, most recent activity first, and the cursor of the
+    /// next page (nil on the last).
+    public func list(_ caller: AuthContext, limit rawLimit: String?, cursor: String?) async throws
+        -> (conversations: [ConversationDTO], nextCursor: String?)
+    {
+        let limit = try Validate.limit(rawLimit, default: Self.defaultPageSize, cap: Self.maxPageSize)
+        var after: ConversationStore.PageKey?
+        if let cursor {
+            guard let key = ConversationStore.PageKey(cursor: cursor) else {
+                throw APIError.invalidField("cursor", "cursor must be a nextCursor this server returned.")
+            }
+            after = key
+        }
+        let page = try await conversations.page(for: caller.userId, after: after, limit: limit, presence: presence, calls: calls)
+        return (page.conversations, page.next?.cursor)
     }
 
     public func get(_ conversationId: String, _ caller: AuthContext) async throws -> ConversationDTO {
@@ -32,8 +48,7 @@ public struct ConversationService: Sendable {
     }
 
     func view(_ conversationId: String, for userId: String, on sql: (any SQLDatabase)? = nil) async throws -> ConversationDTO {
-        guard let view = try await conversations.views(
-            for: userId, only: conversationId, presence: presence, calls: calls, on: sql).first
+        guard let view = try await conversations.view(conversationId, for: userId, presence: presence, calls: calls, on: sql)
         else { throw APIError.notFound("No such conversation.") }
         return view
     }
@@ -47,8 +62,10 @@ public struct ConversationService: Sendable {
         if let existing = try await conversations.conversationId(dmKey: key) {
             return (try await view(existing, for: caller.userId), false)
         }
-        let id = Identifier.make("c"), now = clock.now(), store = conversations
+        try rates.spend(.conversation, userId: caller.userId)
+        let id = Identifier.make("c"), now = clock.now(), store = conversations, limits = self.limits
         let created: ConversationDTO? = try await events.commit(database) { sql in
+            try await Self.checkUserCap([caller.userId, userId], limits, store, on: sql)
             guard try await store.insert(id: id, kind: .dm, title: nil, dmKey: key,
                                          members: [(caller.userId, .member), (userId, .member)], now: now, on: sql)
             else { return (nil, []) }
@@ -66,14 +83,16 @@ public struct ConversationService: Sendable {
         for id in memberIds { try Validate.identifier(id, field: "memberIds") }
         var others: [String] = []
         for id in memberIds where id != caller.userId && !others.contains(id) { others.append(id) }
-        guard others.count < Self.maxGroupMembers else {
-            throw APIError.invalidField("memberIds", "A group has at most \(Self.maxGroupMembers) members.")
+        if let cap = limits.groupMaxMembers, others.count + 1 > cap {
+            throw APIError.limitReached("GROUP_MAX_MEMBERS", "A group has at most \(cap) members")
         }
+        try rates.spend(.conversation, userId: caller.userId)
         let known = try await users.existing(ids: others)
         guard known.count == others.count else { throw APIError.invalidField("memberIds", "Unknown user in memberIds.") }
-        let id = Identifier.make("c"), now = clock.now(), store = conversations
+        let id = Identifier.make("c"), now = clock.now(), store = conversations, limits = self.limits
         let members = [(caller.userId, Role.owner)] + others.map { ($0, Role.member) }
         return try await events.commit(database) { sql in
+            try await Self.checkUserCap(members.map(\.0), limits, store, on: sql)
             _ = try await store.insert(id: id, kind: .group, title: title, dmKey: nil, members: members, now: now, on: sql)
             let conversation = try await view(id, for: caller.userId, on: sql)
             return (conversation, [.conversationCreated(conversation, recipients: members.map(\.0))])
@@ -96,14 +115,16 @@ public struct ConversationService: Sendable {
         let membership = try await requireMember(conversationId, caller)
         try requireGroupManager(membership, action: "add members to")
         try Validate.identifier(userId, field: "userId")
+        try rates.spend(.member, userId: caller.userId)
         guard try await users.find(id: userId) != nil else { throw APIError.invalidField("userId", "No such user.") }
-        let store = conversations, now = clock.now()
+        let store = conversations, now = clock.now(), limits = self.limits
         return try await events.commit(database) { sql in
             let current = try await store.memberIds(conversationId: conversationId, on: sql)
             guard !current.contains(userId) else { throw APIError.conflict("conflict", "Already a member.") }
-            guard current.count < Self.maxGroupMembers else {
-                throw APIError.conflict("conflict", "A group has at most \(Self.maxGroupMembers) members.")
+            if let cap = limits.groupMaxMembers, current.count >= cap {
+                throw APIError.limitReached("GROUP_MAX_MEMBERS", "A group has at most \(cap) members")
             }
+            try await Self.checkUserCap([userId], limits, store, on: sql)
             try await store.addMember(conversationId: conversationId, userId: userId, role: .member, now: now, on: sql)
             let conversation = try await view(conversationId, for: caller.userId, on: sql)
             return (conversation, [.memberAdded(conversationId: conversationId, userId: userId,
@@ -160,6 +181,17 @@ public struct ConversationService: Sendable {
             let conversation = try await view(conversationId, for: caller.userId, on: sql)
             return (conversation, [.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id))])
         }
+    }
+
+    /// USER_MAX_CONVERSATIONS: refuses a new membership for anyone already at the cap.
+    private static func checkUserCap(_ userIds: [String], _ limits: ChatLimits, _ store: ConversationStore,
+                                      on sql: any SQLDatabase) async throws {
+        guard let cap = limits.userMaxConversations else { return }
+        let full = userIds.count == 1
+            ? (try await store.conversationCount(userId: userIds[0], on: sql) >= cap ? userIds : [])
+            : try await store.usersAtCap(userIds, cap: cap, on: sql)
+        guard !full.isEmpty else { return }
+        throw APIError.limitReached("USER_MAX_CONVERSATIONS", "\(full.count == 1 ? "A user is" : "Users are") already in \(cap) conversations, the most allowed")
     }
 
     private func requireGroupManager(_ membership: Membership, action: String) throws {

@@ -10,6 +10,7 @@ public struct MessageService: Sendable {
     let database: Database
     let clock: WallClock
     let events: ChatEventSink
+    let rates: UserRateLimits
 
     public static let defaultPageSize = 50
     public static let maxPageSize = 100
@@ -19,6 +20,8 @@ public struct MessageService: Sendable {
     public func send(_ conversationId: String, content: String, clientMsgId: String?, _ caller: AuthContext)
         async throws -> (message: MessageDTO, created: Bool)
     {
+        // One budget per user, spent before any database work, whichever way the message came.
+        try rates.spend(.message, userId: caller.userId)
         _ = try await access.requireMember(conversationId, caller)
         try Validate.content(content)
         if let clientMsgId { try Validate.identifier(clientMsgId, field: "clientMsgId") }

@@ -1,3 +1,4 @@
+import Foundation
 import SQLKit
 
 /// A membership: the caller's role in a conversation and what they have read.
@@ -120,75 +121,144 @@ public struct ConversationStore: Sendable {
             """).all().isEmpty
     }
 
-    // MARK: Assembled views
+    // MARK: Caps
 
-    struct Row: Sendable {
-        var id: String
-        var kind: ConversationKind
-        var title: String?
-        var createdAt: Timestamp
-        var lastReadSeq: Int64
+    /// How many conversations `userId` is in.
+    func conversationCount(userId: String, on sql: any SQLDatabase) async throws -> Int {
+        try await sql.raw("SELECT COUNT(*) AS n FROM members WHERE user_id = \(bind: userId)").first()?
+            .decode(column: "n", as: Int.self) ?? 0
     }
 
-    /// Every conversation of `userId`, most recent activity first, as PROTOCOL.md's Conversation,
-    /// in a fixed number of queries whatever the number of conversations.
-    public func views(for userId: String, only conversationId: String? = nil,
-                      presence: PresenceLookup, calls: CallLookup, on session: (any SQLDatabase)? = nil) async throws -> [ConversationDTO] {
-        let sql = session ?? database.sql
-        let filter: SQLQueryString = conversationId.map { "AND c.id = \(bind: $0)" } ?? ""
+    /// Those of `userIds` already in `cap` conversations or more. `userIds` is bounded by the
+    /// request body (a group's first members).
+    func usersAtCap(_ userIds: [String], cap: Int, on sql: any SQLDatabase) async throws -> [String] {
+        guard !userIds.isEmpty else { return [] }
+        return try await sql.raw("""
+            SELECT user_id FROM members WHERE user_id IN (\(binds: userIds))
+            GROUP BY user_id HAVING COUNT(*) >= \(bind: cap)
+            """).all().map { try $0.decode(column: "user_id", as: String.self) }
+    }
+
+    // MARK: Assembled views
+
+    /// A position in a user's conversation list, which is ordered by last activity (newest
+    /// first), then id: the list resumes after the conversation it names.
+    public struct PageKey: Sendable, Equatable {
+        public var lastActivity: Int64
+        public var id: String
+
+        /// Opaque to clients: base64url of `<lastActivity>:<id>`.
+        public var cursor: String { Base64URL.encode(Array("\(lastActivity):\(id)".utf8)) }
+
+        public init(lastActivity: Int64, id: String) {
+            self.lastActivity = lastActivity
+            self.id = id
+        }
+
+        public init?(cursor: String) {
+            guard cursor.utf8.count <= 200, let bytes = Base64URL.decode(cursor),
+                  let text = String(bytes: bytes, encoding: .utf8),
+                  let colon = text.firstIndex(of: ":"), let activity = Int64(text[..<colon])
+            else { return nil }
+            let id = String(text[text.index(after: colon)...])
+            guard !id.isEmpty, id.utf8.count <= 64, !id.utf8.contains(0) else { return nil }
+            self.init(lastActivity: activity, id: id)
+        }
+    }
+
+    /// One page of `userId`'s conversations, most recent activity first, starting after
+    /// `after`, with the key to resume from when more follow. Costs a fixed number of
+    /// queries with a fixed number of bind parameters, whatever the number of conversations.
+    public func page(for userId: String, after: PageKey?, limit: Int,
+                     presence: PresenceLookup, calls: CallLookup) async throws -> (conversations: [ConversationDTO], next: PageKey?) {
+        var keyset: SQLQueryString = ""
+        if let after {
+            keyset = "AND (c.last_activity_at < \(bind: after.lastActivity) OR (c.last_activity_at = \(bind: after.lastActivity) AND c.id > \(bind: after.id)))"
+        }
+        let rows = try await views(userId: userId, filter: keyset, limit: limit + 1, presence: presence, calls: calls, on: database.sql)
+        guard rows.count > limit else { return (rows.map(\.conversation), nil) }
+        let page = rows.prefix(limit)
+        return (page.map(\.conversation), page.last.map { PageKey(lastActivity: $0.lastActivity, id: $0.conversation.id) })
+    }
+
+    /// One conversation as `userId` sees it, or nil when they are not a member.
+    public func view(_ conversationId: String, for userId: String,
+                     presence: PresenceLookup, calls: CallLookup, on session: (any SQLDatabase)? = nil) async throws -> ConversationDTO? {
+        try await views(userId: userId, filter: "AND c.id = \(bind: conversationId)", limit: 1,
+                        presence: presence, calls: calls, on: session ?? database.sql).first?.conversation
+    }
+
+    /// The conversations of `userId` that pass `filter` (a condition on `c`), at most `limit`,
+    /// in list order: one query for the conversations with their last message and unread
+    /// count, one for the members of exactly those (the same filter and limit as a subquery).
+    /// Neither binds a parameter per conversation.
+    private func views(userId: String, filter: SQLQueryString, limit: Int,
+                       presence: PresenceLookup, calls: CallLookup, on sql: any SQLDatabase) async throws
+        -> [(conversation: ConversationDTO, lastActivity: Int64)]
+    {
+        let from: SQLQueryString = "FROM members m JOIN conversations c ON c.id = m.conversation_id"
+        let mine: SQLQueryString = "WHERE m.user_id = \(bind: userId) \(filter)"
+        let order: SQLQueryString = "ORDER BY c.last_activity_at DESC, c.id LIMIT \(bind: limit)"
+        struct Row {
+            var id: String, kind: ConversationKind, title: String?, createdAt: Timestamp, lastActivity: Int64
+            var unread: Int, lastMessage: MessageDTO?
+        }
+        // The page is chosen first (the inner query), so the last message and the unread count
+        // are computed for the page's conversations only, however many the user is in.
         let rows = try await sql.raw("""
-            SELECT c.id, c.kind, c.title, c.created_at, m.last_read_seq
-            FROM conversations c JOIN members m ON m.conversation_id = c.id
-            WHERE m.user_id = \(bind: userId) \(filter)
-            ORDER BY c.last_activity_at DESC, c.id
+            SELECT p.c_id, p.c_kind, p.c_title, p.c_created_at, p.c_activity,
+                   (SELECT COUNT(*) FROM messages um
+                    WHERE um.conversation_id = p.c_id AND um.seq > p.c_last_read
+                      AND um.sender_id <> \(bind: userId) AND um.deleted_at IS NULL) AS c_unread,
+                   \(unsafeRaw: MessageStore.columns)
+            FROM (SELECT c.id AS c_id, c.kind AS c_kind, c.title AS c_title, c.created_at AS c_created_at,
+                         c.last_activity_at AS c_activity, m.last_read_seq AS c_last_read
+                  \(from) \(mine) \(order)) p
+            LEFT JOIN messages msg ON msg.seq = (SELECT MAX(seq) FROM messages WHERE conversation_id = p.c_id)
+            LEFT JOIN users u ON u.id = msg.sender_id
+            ORDER BY p.c_activity DESC, p.c_id
             """).all().map { row in
-            Row(id: try row.decode(column: "id", as: String.self),
-                kind: ConversationKind(rawValue: try row.decode(column: "kind", as: String.self)) ?? .group,
-                title: try row.decode(column: "title", as: String?.self),
-                createdAt: Timestamp(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
-                lastReadSeq: try row.decode(column: "last_read_seq", as: Int64.self))
+            Row(id: try row.decode(column: "c_id", as: String.self),
+                kind: ConversationKind(rawValue: try row.decode(column: "c_kind", as: String.self)) ?? .group,
+                title: try row.decode(column: "c_title", as: String?.self),
+                createdAt: Timestamp(milliseconds: try row.decode(column: "c_created_at", as: Int64.self)),
+                lastActivity: try row.decode(column: "c_activity", as: Int64.self),
+                unread: try row.decode(column: "c_unread", as: Int.self),
+                lastMessage: try row.decode(column: "seq", as: Int64?.self) == nil ? nil : try MessageStore.message(row: row))
         }
         guard !rows.isEmpty else { return [] }
-        let ids = rows.map(\.id)
 
         var members: [String: [MemberDTO]] = [:]
-        for row in try await sql.raw("""
-            SELECT m.conversation_id, m.role, \(unsafeRaw: UserStore.qualifiedColumns)
-            FROM members m JOIN users u ON u.id = m.user_id
-            WHERE m.conversation_id IN (\(binds: ids))
-            ORDER BY m.joined_at, m.user_id
-            """).all() {
-            let user = try UserRecord(row: row)
-            let member = MemberDTO(user: user.dto(online: presence.isOnline(user.id)),
-                                   role: Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .member)
-            members[try row.decode(column: "conversation_id", as: String.self), default: []].append(member)
+        func collect(_ query: SQLQueryString) async throws {
+            for row in try await sql.raw(query).all() {
+                let user = try UserRecord(row: row)
+                // Fellow members share this conversation with the caller: their presence shows.
+                let member = MemberDTO(user: user.dto(online: presence.isOnline(user.id)),
+                                       role: Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .member)
+                members[try row.decode(column: "conversation_id", as: String.self), default: []].append(member)
+            }
         }
-
-        var lastMessages: [String: MessageDTO] = [:]
-        for row in try await sql.raw("""
-            SELECT \(unsafeRaw: MessageStore.columns) FROM messages msg JOIN users u ON u.id = msg.sender_id
-            WHERE msg.seq IN (SELECT MAX(seq) FROM messages WHERE conversation_id IN (\(binds: ids)) GROUP BY conversation_id)
-            """).all() {
-            let message = try MessageStore.message(row: row)
-            lastMessages[message.conversationId] = message
-        }
-
-        var unread: [String: Int] = [:]
-        for row in try await sql.raw("""
-            SELECT msg.conversation_id, COUNT(*) AS unread
-            FROM messages msg JOIN members m ON m.conversation_id = msg.conversation_id AND m.user_id = \(bind: userId)
-            WHERE msg.conversation_id IN (\(binds: ids)) AND msg.seq > m.last_read_seq
-              AND msg.sender_id <> \(bind: userId) AND msg.deleted_at IS NULL
-            GROUP BY msg.conversation_id
-            """).all() {
-            unread[try row.decode(column: "conversation_id", as: String.self)] = try row.decode(column: "unread", as: Int.self)
+        try await collect("""
+            SELECT m2.conversation_id, m2.role, \(unsafeRaw: UserStore.qualifiedColumns)
+            FROM members m2 JOIN users u ON u.id = m2.user_id
+            WHERE m2.conversation_id IN (SELECT c.id \(from) \(mine) \(order))
+            ORDER BY m2.joined_at, m2.user_id
+            """)
+        // Activity between the two queries can move a conversation across the page's edge;
+        // its members are then read on their own (the caller is always one of them).
+        for row in rows where members[row.id] == nil {
+            try await collect("""
+                SELECT m2.conversation_id, m2.role, \(unsafeRaw: UserStore.qualifiedColumns)
+                FROM members m2 JOIN users u ON u.id = m2.user_id
+                WHERE m2.conversation_id = \(bind: row.id) ORDER BY m2.joined_at, m2.user_id
+                """)
         }
 
         return rows.map { row in
-            ConversationDTO(
+            (ConversationDTO(
                 id: row.id, kind: row.kind, title: row.title, members: members[row.id] ?? [],
-                createdAt: row.createdAt, lastMessage: lastMessages[row.id], unreadCount: unread[row.id] ?? 0,
-                call: calls.summary(row.id))
+                createdAt: row.createdAt, lastMessage: row.lastMessage, unreadCount: row.unread,
+                call: calls.summary(row.id)), row.lastActivity)
         }
     }
 }

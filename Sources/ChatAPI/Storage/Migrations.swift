@@ -88,6 +88,9 @@ public enum Migrations {
             let serial = pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
             return ["CREATE TABLE bus_spill (id \(serial), payload TEXT NOT NULL, created_at BIGINT NOT NULL)"]
         },
+        Migration(version: 3, name: "refresh token successors, for the reuse grace") { _ in
+            ["ALTER TABLE refresh_tokens ADD COLUMN replaced_by TEXT"]
+        },
     ]
 
     /// Brings the schema up to date and returns the versions it applied.

@@ -5,8 +5,20 @@ import SQLKit
 /// Rotation (RFC 6819 §5.2.2.3, OAuth 2.0 Security BCP §4.14): each refresh token is spent
 /// once; presenting a spent one is taken as theft and revokes the whole login, so neither the
 /// thief nor the victim keeps a working token from it.
+///
+/// Grace (REFRESH_REUSE_GRACE): a client that lost the response to its refresh, or two tabs
+/// refreshing at once, present the same token twice. Within `graceMilliseconds` of the token's
+/// rotation, and while the successor it was rotated to is still unused, the second
+/// presentation rotates again: the successor is spent (presenting it later is reuse) and a new
+/// token takes its place. Each token records its successor in `replaced_by`.
 public struct RefreshTokenStore: Sendable {
     let database: Database
+    let graceMilliseconds: Int64
+
+    public init(database: Database, graceMilliseconds: Int64) {
+        self.database = database
+        self.graceMilliseconds = graceMilliseconds
+    }
 
     public enum RotationOutcome: Sendable, Equatable {
         case rotated(userId: String, loginId: String)
@@ -29,36 +41,63 @@ public struct RefreshTokenStore: Sendable {
             """).run()
     }
 
-    /// Spends `presented` and, when it was live, stores `next` in the same login, atomically.
+    /// Spends `presented` and, when it was live (or is retried within the grace), stores `next`
+    /// in the same login, atomically.
     public func rotate(presented: String, next: RefreshToken, now: Timestamp) async throws -> RotationOutcome {
-        let hash = RefreshToken.hash(of: presented)
+        let hash = RefreshToken.hash(of: presented), grace = graceMilliseconds
         return try await database.transaction { sql in
+            var lastSuccessor: String?
+            // A concurrent refresh of the same token can change it between our read and our
+            // write; the conditional UPDATEs notice, and the token is looked at again.
+            for _ in 0..<4 {
+                guard let row = try await sql.raw("""
+                    SELECT t.login_id, t.expires_at, t.used_at, t.replaced_by, l.user_id, l.revoked_at
+                    FROM refresh_tokens t JOIN logins l ON l.id = t.login_id
+                    WHERE t.token_hash = \(bind: hash)
+                    """).first()
+                else { return .invalid }
+                let loginId = try row.decode(column: "login_id", as: String.self)
+                let userId = try row.decode(column: "user_id", as: String.self)
+                let revoked = try row.decode(column: "revoked_at", as: Int64?.self) != nil
+                if let usedAt = try row.decode(column: "used_at", as: Int64?.self) {
+                    let successor = try row.decode(column: "replaced_by", as: String?.self)
+                    guard !revoked, let successor, successor != lastSuccessor, now.milliseconds - usedAt <= grace else {
+                        try await revoke(loginId: loginId, reason: "token_reused", now: now, on: sql)
+                        return .reused(userId: userId, loginId: loginId)
+                    }
+                    // Within the grace: spend the unused successor and hand out a new one.
+                    let superseded = try await sql.raw("""
+                        UPDATE refresh_tokens SET used_at = \(bind: now.milliseconds)
+                        WHERE token_hash = \(bind: successor) AND used_at IS NULL RETURNING token_hash
+                        """).all()
+                    guard !superseded.isEmpty else {
+                        lastSuccessor = successor  // used, or superseded by a concurrent retry: look again
+                        continue
+                    }
+                    try await insertToken(next, loginId: loginId, now: now, on: sql)
+                    try await sql.raw("""
+                        UPDATE refresh_tokens SET replaced_by = \(bind: next.hash) WHERE token_hash = \(bind: hash)
+                        """).run()
+                    return .rotated(userId: userId, loginId: loginId)
+                }
+                guard !revoked, try row.decode(column: "expires_at", as: Int64.self) > now.milliseconds else { return .invalid }
+                // The guard on used_at makes a concurrent second refresh of the same token see no
+                // row; it then looks again and finds the token rotated, within the grace.
+                let spent = try await sql.raw("""
+                    UPDATE refresh_tokens SET used_at = \(bind: now.milliseconds), replaced_by = \(bind: next.hash)
+                    WHERE token_hash = \(bind: hash) AND used_at IS NULL RETURNING token_hash
+                    """).all()
+                guard !spent.isEmpty else { continue }
+                try await insertToken(next, loginId: loginId, now: now, on: sql)
+                return .rotated(userId: userId, loginId: loginId)
+            }
             guard let row = try await sql.raw("""
-                SELECT t.login_id, t.expires_at, t.used_at, l.user_id, l.revoked_at
-                FROM refresh_tokens t JOIN logins l ON l.id = t.login_id
-                WHERE t.token_hash = \(bind: hash)
+                SELECT t.login_id, l.user_id FROM refresh_tokens t JOIN logins l ON l.id = t.login_id WHERE t.token_hash = \(bind: hash)
                 """).first()
             else { return .invalid }
             let loginId = try row.decode(column: "login_id", as: String.self)
-            let userId = try row.decode(column: "user_id", as: String.self)
-            if try row.decode(column: "used_at", as: Int64?.self) != nil {
-                try await revoke(loginId: loginId, reason: "token_reused", now: now, on: sql)
-                return .reused(userId: userId, loginId: loginId)
-            }
-            guard try row.decode(column: "revoked_at", as: Int64?.self) == nil,
-                  try row.decode(column: "expires_at", as: Int64.self) > now.milliseconds
-            else { return .invalid }
-            // The guard on used_at makes a concurrent second refresh of the same token see no row.
-            let spent = try await sql.raw("""
-                UPDATE refresh_tokens SET used_at = \(bind: now.milliseconds)
-                WHERE token_hash = \(bind: hash) AND used_at IS NULL RETURNING token_hash
-                """).all()
-            guard !spent.isEmpty else {
-                try await revoke(loginId: loginId, reason: "token_reused", now: now, on: sql)
-                return .reused(userId: userId, loginId: loginId)
-            }
-            try await insertToken(next, loginId: loginId, now: now, on: sql)
-            return .rotated(userId: userId, loginId: loginId)
+            try await revoke(loginId: loginId, reason: "token_reused", now: now, on: sql)
+            return .reused(userId: try row.decode(column: "user_id", as: String.self), loginId: loginId)
         }
     }
 

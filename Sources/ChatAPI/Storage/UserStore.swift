@@ -78,19 +78,28 @@ public struct UserStore: Sendable {
         }
     }
 
-    /// Users whose display name or email starts with `prefix` (case-insensitive), by name.
-    public func search(prefix: String, limit: Int) async throws -> [UserRecord] {
-        let escaped = prefix.lowercased()
+    /// Users whose display name starts with `query`, or whose email is `query` whole (both
+    /// case-insensitive), by name; with whether each shares a conversation with `viewer` (or is
+    /// the viewer), which decides whether their presence may be shown. An email is matched
+    /// only whole so that addresses cannot be probed a letter at a time.
+    public func search(_ query: String, viewer: String, limit: Int) async throws -> [(user: UserRecord, isContact: Bool)] {
+        let lowered = query.lowercased()
+        let escaped = lowered
             .replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%")
             .replacingOccurrences(of: "_", with: "\\_")
         let pattern = escaped + "%"
         return try await database.sql.raw("""
-            SELECT \(unsafeRaw: Self.columns) FROM users
-            WHERE display_name_lower LIKE \(bind: pattern) ESCAPE '\\' OR email LIKE \(bind: pattern) ESCAPE '\\'
-            ORDER BY display_name_lower, id
+            SELECT \(unsafeRaw: Self.qualifiedColumns),
+                   CASE WHEN u.id = \(bind: viewer) OR EXISTS (
+                       SELECT 1 FROM members theirs JOIN members mine
+                         ON mine.conversation_id = theirs.conversation_id AND mine.user_id = \(bind: viewer)
+                       WHERE theirs.user_id = u.id) THEN 1 ELSE 0 END AS is_contact
+            FROM users u
+            WHERE u.display_name_lower LIKE \(bind: pattern) ESCAPE '\\' OR u.email = \(bind: lowered)
+            ORDER BY u.display_name_lower, u.id
             LIMIT \(bind: limit)
-            """).all().map(UserRecord.init(row:))
+            """).all().map { (try UserRecord(row: $0), try $0.decode(column: "is_contact", as: Int.self) == 1) }
     }
 
     public func setLastSeen(id: String, at time: Timestamp) async throws {

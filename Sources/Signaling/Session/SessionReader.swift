@@ -14,6 +14,9 @@ struct SessionReader: Sendable {
 
     func run(_ messages: inout WebSocketInboundMessageStream.AsyncIterator) async {
         var limiter = FrameRateLimiter(rate: server.options.framesPerSecond, burst: server.options.frameBurst, now: .now)
+        // A user out of budget gets `rate_limited` answers and the socket stays open; one that
+        // keeps sending regardless is closed with 4429.
+        var refusals = FrameRateLimiter(rate: 1, burst: server.options.rateLimitedBurst, now: .now)
         while let message = try? await messages.next() {
             guard limiter.allow(now: .now) else {
                 await server.close(outbound, CloseCode.rateLimited, "rate limited")
@@ -45,6 +48,10 @@ struct SessionReader: Sendable {
                 try await handle(frame)
             } catch let error as APIError {
                 reply(.error(id: frame.id, error))
+                if error.code == "rate_limited", !refusals.allow(now: .now) {
+                    await server.close(outbound, CloseCode.rateLimited, "rate limited")
+                    return
+                }
             } catch let error as CallError {
                 reply(.error(id: frame.id, error.apiError))
             } catch {

@@ -14,6 +14,16 @@ public struct SignalingOptions: Sendable {
     /// How often expired typing indicators are swept.
     public var typingSweepInterval: Duration = .milliseconds(500)
     public var origins: OriginPolicy = OriginPolicy(allowed: [])
+    /// WS_MAX_PER_USER: open WebSockets per user on this instance (nil: off); past it, 4409.
+    public var maxConnectionsPerUser: Int? = 20
+    /// WS_MAX_PER_ADDRESS: open WebSockets per client address (an IPv6 /64 counts as one) on
+    /// this instance, authenticated or not (nil: off); past it, 4409.
+    public var maxConnectionsPerAddress: Int? = 200
+    /// Who may say, with X-Forwarded-For, which client a connection comes from.
+    public var trustedProxies: TrustedProxies = .loopback
+    /// `rate_limited` answers a connection may draw in a burst (and one a second after) while
+    /// its user's budget is spent; a client that keeps going past that is closed with 4429.
+    public var rateLimitedBurst: Double = 30
 
     public init() {}
 }
@@ -26,6 +36,8 @@ public enum CloseCode {
     public static let authTimeout: UInt16 = 4408
     public static let tooLarge: UInt16 = 4413
     public static let rateLimited: UInt16 = 4429
+    /// A cap on open WebSockets (WS_MAX_PER_USER, WS_MAX_PER_ADDRESS) is reached.
+    public static let limitReached: UInt16 = 4409
     /// The event bus reconnected and events may have been missed: reconnect and refetch.
     public static let serviceRestart: UInt16 = 1012
 }

@@ -19,6 +19,9 @@ public final class SignalingServer: Service, Sendable {
     /// The call frames; nil on a server without media (calls are then refused).
     let calls: CallSignaling?
     private let typing = Mutex(TypingTracker())
+    /// Open WebSockets per client address and per user, for the caps.
+    let addressSlots = ConnectionSlots()
+    let userSlots = ConnectionSlots()
     private let tasks = Mutex<[Task<Void, Never>]>([])
     /// Users whose local connection count may have crossed zero, announced one at a time.
     private let presenceChanges: AsyncStream<String>.Continuation
@@ -117,8 +120,17 @@ public final class SignalingServer: Service, Sendable {
                 await close(outbound, CloseCode.forbiddenOrigin, "origin not allowed")
                 return
             }
+            // WS_MAX_PER_ADDRESS counts every open socket, before authentication too. Like a
+            // refused origin, a cap is answered after the handshake (error frame, close 4409).
+            let address = TrustedProxies.rateLimitKey(options.trustedProxies.clientAddress(
+                peer: context.requestContext.remoteAddress, forwardedFor: request.headers[.init("X-Forwarded-For")!]))
+            guard addressSlots.take(address, cap: options.maxConnectionsPerAddress) else {
+                await refuseOverCap(outbound, "WS_MAX_PER_ADDRESS", options.maxConnectionsPerAddress)
+                return
+            }
             await session(inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
                           queryToken: request.uri.queryParameters.get("token"))
+            addressSlots.give(address)
         })
         return router
     }
@@ -132,6 +144,11 @@ public final class SignalingServer: Service, Sendable {
             await close(outbound, CloseCode.unauthorized, "unknown user")
             return
         }
+        guard userSlots.take(caller.userId, cap: options.maxConnectionsPerUser) else {
+            await refuseOverCap(outbound, "WS_MAX_PER_USER", options.maxConnectionsPerUser, id: authId)
+            return
+        }
+        defer { userSlots.give(caller.userId) }
         let (connection, first) = hub.register(userId: caller.userId, loginId: caller.loginId, capacity: options.outboundCapacity) {
             channel.close(promise: nil)
         }
@@ -194,6 +211,13 @@ public final class SignalingServer: Service, Sendable {
             await reject(outbound, id: requestId, "Invalid, expired or revoked token.")
             return nil
         }
+    }
+
+    /// A connection past a cap: `error` `limit_reached` naming the setting, then close 4409.
+    private func refuseOverCap(_ outbound: WebSocketOutboundWriter, _ setting: String, _ cap: Int?, id: String? = nil) async {
+        let error = APIError.limitReached(setting, "At most \(cap ?? 0) WebSockets may be open at once")
+        try? await outbound.write(.text(ServerFrame.error(id: id, error).text))
+        await close(outbound, CloseCode.limitReached, "limit reached")
     }
 
     private func reject(_ outbound: WebSocketOutboundWriter, id: String?, _ message: String) async {

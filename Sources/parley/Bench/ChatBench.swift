@@ -10,8 +10,10 @@ import Synchronization
 /// `parley bench chat`: load a running server the way a busy team would. Signs up N users,
 /// puts them in groups of a chosen size, holds one authenticated WebSocket per user, sends
 /// messages at a chosen rate from random members, and measures delivery to every member.
-/// Run it against a server started with AUTH_RATE_LIMIT=off (and a low BCRYPT_COST so the
-/// sign-ups are quick).
+/// Run it against a server started with its limits off (AUTH_RATE_LIMIT, RATE_MESSAGES,
+/// RATE_CONVERSATIONS, WS_MAX_PER_ADDRESS: every connection comes from one address) and a low
+/// BCRYPT_COST so the sign-ups are quick. Sign-ups refused 429 while the server's bounded
+/// password-hashing queue is full are retried after their Retry-After.
 struct BenchChat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "chat", abstract: "WebSocket fan-out load against a running server.")
 
@@ -133,7 +135,12 @@ enum BenchHTTP {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         request.httpBody = try JSONSerialization.data(withJSONObject: body)
-        let (data, response) = try await URLSession.shared.data(for: request)
+        var (data, response) = try await URLSession.shared.data(for: request)
+        for _ in 0..<50 where (response as? HTTPURLResponse)?.statusCode == 429 {
+            let wait = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Retry-After").flatMap(Int.init) ?? 1
+            try await Task.sleep(for: .seconds(wait))
+            (data, response) = try await URLSession.shared.data(for: request)
+        }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard (200..<300).contains(status) else {
             throw BenchError(description: "POST \(url): \(status) \(String(decoding: data, as: UTF8.self))")

@@ -43,6 +43,7 @@ final class SfuBenchServer: @unchecked Sendable {  // fields are set once, befor
             "DATA_DIR": directory, "AUTH_RATE_LIMIT": "off", "BCRYPT_COST": "4", "RTC_PUBLIC_IP": "127.0.0.1",
             "RTC_UDP_PORT": "\(udpPort)", "RTC_ICE_TCP": "off", "PORT": "\(httpPort)", "HOST": "127.0.0.1",
             "LOG_LEVEL": "warning", "CALL_MAX_PARTICIPANTS": "\(maxParticipants)",
+            "RATE_CONVERSATIONS": "off", "RATE_MEMBERS": "off", "WS_MAX_PER_ADDRESS": "off",
         ] { environment[key] = value }
         environment["DATABASE_URL"] = nil
         let logPath = directory + "/server.log"

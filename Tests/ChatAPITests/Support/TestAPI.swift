@@ -82,15 +82,18 @@ struct TestAPI: Sendable {
 
 /// Runs `body` against a fresh database of `backend` with the REST router.
 func withAPI(_ backend: TestBackend, rateLimit: RateLimiter.Rule? = nil, origins: [String] = [],
+             limits: ChatLimits = .unlimited, passwordGate: WorkGate = .forPasswordHashing(),
+             presence: PresenceLookup = .nobody, metrics: MetricsAccess? = nil,
              _ body: @Sendable (TestAPI) async throws -> Void) async throws {
     let database = try await backend.makeDatabase()
     let clock = TestClock()
     do {
         let services = await ChatServices(
             database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
-            clock: clock.wallClock)
+            clock: clock.wallClock, presence: presence, limits: limits, passwordGate: passwordGate)
         let router = ChatRouter.make(services: services, options: ChatHTTPOptions(
             authRateLimit: rateLimit, origins: OriginPolicy(allowed: origins)))
+        metrics?.addRoute(to: router) { Array("parley_test_metric 1\n".utf8) }
         let app = Application(router: router)
         try await app.test(.router) { client in
             let api = TestAPI(

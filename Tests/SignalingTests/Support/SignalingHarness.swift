@@ -101,6 +101,7 @@ extension SignalingOptions {
 /// With `calls`, the server has a real media engine on a loopback UDP port and the call
 /// signaling, limited to `calls` calls per user.
 func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions = .test(), calls callLimit: CallLimit? = nil,
+                   limits: ChatLimits = .unlimited,
                    _ body: @Sendable (SignalingHarness) async throws -> Void) async throws {
     let database = try await backend.makeDatabase()
     let clock = TestClock()
@@ -109,7 +110,8 @@ func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions =
     let (calls, media, mediaEvents) = try makeCalls(callLimit)
     let services = await ChatServices(
         database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
-        clock: clock.wallClock, presence: hub.presenceLookup, calls: calls?.directory.lookup ?? .none, events: bus.eventSink())
+        clock: clock.wallClock, presence: hub.presenceLookup, calls: calls?.directory.lookup ?? .none, events: bus.eventSink(),
+        limits: limits)
     var logger = Logger(label: "signaling-test")
     logger.logLevel = .warning
     defer { media?.stop() }
