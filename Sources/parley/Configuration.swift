@@ -103,6 +103,11 @@ struct Configuration: Sendable {
             throw Error(variable: "ICE_TURN_URLS", problem: "'\(url)' must start with turn: or turns:")
         }
         turnSecret = value("TURN_SECRET")
+        if let secret = turnSecret, secret.contains("CHANGE-ME") || secret.utf8.count < 16 {
+            // The example file's placeholder, or a guessable secret: anyone who knows it mints
+            // credentials for the relay.
+            throw Error(variable: "TURN_SECRET", problem: "must be a random secret of at least 16 characters (openssl rand -hex 32)")
+        }
         // call.config hands out TURN credentials made with the secret: one without the other
         // gives clients relay servers they cannot use.
         if !turnURLs.isEmpty, turnSecret == nil {

@@ -76,6 +76,36 @@ import Testing
         }
     }
 
+    @Test("the caps hold under concurrent requests: one place left, many adds at once, one wins", arguments: TestBackend.allCases)
+    func capsUnderConcurrency(_ backend: TestBackend) async throws {
+        try await withAPI(backend, limits: Self.limits { $0.groupMaxMembers = 3; $0.userMaxConversations = 3 }) { api in
+            let ada = try await api.signUp("Ada"), bob = try await api.signUp("Bob")
+            var candidates: [Person] = []
+            for index in 0..<8 { candidates.append(try await api.signUp("P\(index)")) }
+            let group = try await api.createGroup(ada, members: [bob])
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { tasks in
+                for person in candidates {
+                    tasks.addTask { try await api.request(.post, "/conversations/\(group)/members", as: ada, json: ["userId": person.id]).status }
+                }
+                return try await tasks.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == .created }.count == 1, "\(statuses)")
+            #expect(statuses.filter { $0 == .conflict }.count == candidates.count - 1, "\(statuses)")
+
+            // One user pulled into many new groups at once: USER_MAX_CONVERSATIONS holds too.
+            let cy = try await api.signUp("Cy")
+            let creations = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { tasks in
+                for owner in candidates {
+                    tasks.addTask {
+                        try await api.request(.post, "/conversations", as: owner, json: ["kind": "group", "title": "t", "memberIds": [cy.id]]).status
+                    }
+                }
+                return try await tasks.reduce(into: []) { $0.append($1) }
+            }
+            #expect(creations.filter { $0 == .created }.count == 3, "\(creations)")
+        }
+    }
+
     @Test("USER_MAX_CONVERSATIONS caps the conversations one user can be in", arguments: TestBackend.allCases)
     func userCap(_ backend: TestBackend) async throws {
         try await withAPI(backend, limits: Self.limits { $0.userMaxConversations = 2 }) { api in

@@ -46,6 +46,20 @@ import Testing
         }
     }
 
+    @Test("REFRESH_REUSE_GRACE=0 turns the grace off, even for a retry in the same millisecond", arguments: TestBackend.allCases)
+    func zeroGrace(_ backend: TestBackend) async throws {
+        var limits = ChatLimits.unlimited
+        limits.refreshReuseGraceSeconds = 0
+        try await withAPI(backend, limits: limits) { api in
+            let ada = try await api.signUp("Ada")
+            let first = try TestAPI.person(from: try await Self.refresh(api, ada.refreshToken))
+            // The test clock has not moved: the retry comes 0 ms after the rotation.
+            let replay = try await Self.refresh(api, ada.refreshToken)
+            #expect(replay.errorCode == "token_reused")
+            #expect(try await Self.refresh(api, first.refreshToken).status == .unauthorized)
+        }
+    }
+
     @Test("a retry after the grace is reuse and revokes the login", arguments: TestBackend.allCases)
     func retryAfterGrace(_ backend: TestBackend) async throws {
         try await withAPI(backend) { api in

@@ -58,6 +58,14 @@ struct UserRouteTests {
             let byEmail = try await api.request(.get, "/users?q=ZED%40Example.com", as: ada)
             #expect((byEmail["users"] as? [[String: Any]])?.compactMap { $0["displayName"] as? String } == ["Adam"])
             #expect((try await api.request(.get, "/users?q=zed%40example.co", as: ada)["users"] as? [Any])?.count == 0)
+            // Pasted with spaces around, and an address longer than any name prefix (up to 254).
+            let padded = try await api.request(.get, "/users?q=+zed%40example.com+", as: ada)
+            #expect((padded["users"] as? [[String: Any]])?.compactMap { $0["displayName"] as? String } == ["Adam"])
+            let longEmail = String(repeating: "l", count: 120) + "@example.com"
+            _ = try await api.signUp("Long", email: longEmail)
+            let long = try await api.request(.get, "/users?q=\(longEmail.replacingOccurrences(of: "@", with: "%40"))", as: ada)
+            #expect((long["users"] as? [[String: Any]])?.compactMap { $0["displayName"] as? String } == ["Long"])
+            #expect(try await api.request(.get, "/users?q=\(String(repeating: "a", count: 255))", as: ada).errorField == "q")
             let limited = try await api.request(.get, "/users?q=a&limit=1", as: ada)
             #expect((limited["users"] as? [[String: Any]])?.count == 1)
             // LIKE wildcards in the query are literal characters.

@@ -20,6 +20,12 @@ struct CheckParsingTests {
                                 "QUOTED": #"say "hi" \ done"#, "EMPTY": ""])
     }
 
+    @Test("Windows line ends are line ends")
+    func crlf() throws {
+        let file = try EnvironmentFile(parsing: "# saved on Windows\r\nRTC_PUBLIC_IP=203.0.113.7\r\nTURN_SECRET=abc\r\n")
+        #expect(file.values == ["RTC_PUBLIC_IP": "203.0.113.7", "TURN_SECRET": "abc"])
+    }
+
     @Test("a line that is not NAME=value is refused with its number", arguments: ["RTC_PUBLIC_IP 1.2.3.4", "=x", "A-B=1"])
     func badLine(_ line: String) {
         #expect(throws: EnvironmentFile.ParseError.self) { _ = try EnvironmentFile(parsing: "A=1\n\(line)\n") }

@@ -109,7 +109,7 @@ struct ConfigurationTests {
           arguments: ["RTC_PUBLIC_IP", "TURN_SECRET", "ICE_TURN_URLS"], ["", "  "])
     func blankIsRefused(_ variable: String, _ blank: String) {
         // What `sed s/CHANGE-ME/$PUBLIC_IP/` writes after the shell variable was lost.
-        var environment = ["TURN_SECRET": "s3cret", "ICE_TURN_URLS": "turn:turn.example.com:3478"]
+        var environment = ["TURN_SECRET": "turn-secret-0123456789abcdef", "ICE_TURN_URLS": "turn:turn.example.com:3478"]
         environment[variable] = blank
         #expect {
             _ = try Configuration(environment: environment)
@@ -124,11 +124,16 @@ struct ConfigurationTests {
         #expect { _ = try Configuration(environment: ["ICE_TURN_URLS": "turn:t.example.com:3478"]) } throws: {
             ($0 as? Configuration.Error)?.variable == "TURN_SECRET"
         }
-        #expect { _ = try Configuration(environment: ["TURN_SECRET": "s3cret"]) } throws: {
+        #expect { _ = try Configuration(environment: ["TURN_SECRET": "turn-secret-0123456789abcdef"]) } throws: {
             ($0 as? Configuration.Error)?.variable == "ICE_TURN_URLS"
         }
-        let both = try Configuration(environment: ["TURN_SECRET": "s3cret", "ICE_TURN_URLS": "turn:t.example.com:3478"])
-        #expect(both.turnSecret == "s3cret" && both.turnURLs == ["turn:t.example.com:3478"])
+        let both = try Configuration(environment: ["TURN_SECRET": "turn-secret-0123456789abcdef", "ICE_TURN_URLS": "turn:t.example.com:3478"])
+        for weak in ["CHANGE-ME", "short-secret"] {
+            #expect { _ = try Configuration(environment: ["TURN_SECRET": weak, "ICE_TURN_URLS": "turn:t.example.com:3478"]) } throws: {
+                ($0 as? Configuration.Error)?.variable == "TURN_SECRET"
+            }
+        }
+        #expect(both.turnSecret == "turn-secret-0123456789abcdef" && both.turnURLs == ["turn:t.example.com:3478"])
         let neither = try Configuration(environment: ["RTC_PUBLIC_IP": "203.0.113.7"])
         #expect(neither.turnSecret == nil && neither.turnURLs.isEmpty && neither.rtcPublicIP == "203.0.113.7")
     }

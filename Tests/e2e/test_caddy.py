@@ -306,7 +306,7 @@ def test_the_example_environment_names_every_configuration_variable():
 def test_parley_starts_with_the_example_environment():
     values = {name: value for name, value in example_environment().items()
               if name not in ("PORT", "RTC_UDP_PORT", "DATA_DIR", "WEB_ROOT", "DATABASE_URL", "JWT_SIGNING_KEY", "BCRYPT_COST")}
-    values = {name: value.replace("CHANGE-ME-public-ip", "127.0.0.1").replace("CHANGE-ME", "example-secret")
+    values = {name: value.replace("CHANGE-ME-public-ip", "127.0.0.1").replace("CHANGE-ME", "example-secret-0123456789abcdef")
               for name, value in values.items()}
     server = Server("env-example", 18499, values)   # Server stops the test if Parley refuses a value
     try:

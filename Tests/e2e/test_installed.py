@@ -104,7 +104,7 @@ async def _chat_and_call(server):
 @pytest.mark.parametrize("variable", ["RTC_PUBLIC_IP", "TURN_SECRET", "ICE_TURN_URLS"])
 def test_a_blank_value_stops_the_start_naming_it(variable, tmp_path):
     env = {"DATA_DIR": str(tmp_path), "HOST": "127.0.0.1", "PORT": "18602", "RTC_UDP_PORT": "0",
-           "TURN_SECRET": "s3cret", "ICE_TURN_URLS": "turn:127.0.0.1:3478", variable: ""}
+           "TURN_SECRET": "turn-secret-0123456789abcdef", "ICE_TURN_URLS": "turn:127.0.0.1:3478", variable: ""}
     result = run_shipped(["serve"], env)
     assert result.returncode == 78, (result.returncode, result.stdout, result.stderr)
     assert f"{variable}: is set but empty" in result.stderr

@@ -98,3 +98,26 @@ def test_backup_refuses_a_missing_database_and_restore_a_foreign_archive(old_vm,
         tar.add(tmp_path / "x", arcname="x")
     refused = script("restore", foreign, "--root", tmp_path / "new")
     assert refused.returncode != 0 and "not a scripts/backup archive" in refused.stderr
+
+
+def test_a_database_elsewhere_is_restored_where_parley_reads_it(old_vm, tmp_path):
+    """DATABASE_URL names its own SQLite file (relative: from the unit's WorkingDirectory): the
+    restore writes it there, not to DATA_DIR/parley.db where Parley would not look."""
+    env = old_vm / "etc" / "parley" / "parley.env"
+    env.write_text(env.read_text() + "DATABASE_URL=sqlite://chats/team.db\n")
+    database = old_vm / "var" / "lib" / "parley" / "chats" / "team.db"
+    database.parent.mkdir(parents=True)
+    writer = sqlite3.connect(database)
+    writer.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY, body TEXT)")
+    writer.execute("INSERT INTO messages (body) VALUES ('kept')")
+    writer.commit()
+    writer.close()
+    backup = script("backup", "--root", old_vm, "--dest", tmp_path / "backups")
+    assert backup.returncode == 0, backup.stdout + backup.stderr
+    archive = re.search(r"^backup: (.*)$", backup.stdout, re.MULTILINE).group(1)
+    new_vm = tmp_path / "new"
+    restored = script("restore", archive, "--root", new_vm, "--public-ip", "198.51.100.7", "--private-ip", "10.0.1.9")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    target = new_vm / "var" / "lib" / "parley" / "chats" / "team.db"
+    assert sqlite3.connect(target).execute("SELECT body FROM messages").fetchall() == [("kept",)]
+    assert not (new_vm / "var" / "lib" / "parley" / "parley.db").exists()

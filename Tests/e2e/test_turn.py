@@ -431,7 +431,7 @@ def test_parley_check_allocates_with_the_secret_and_names_a_wrong_one(coturn, tm
     assert granted == ["udp", "tcp"], result.stdout
     assert SECRET not in result.stdout + result.stderr
 
-    env_file.write_text(f"RTC_PUBLIC_IP=127.0.0.1\nRTC_UDP_PORT=0\nTURN_SECRET=not-the-secret\nICE_TURN_URLS={urls}\n")
+    env_file.write_text(f"RTC_PUBLIC_IP=127.0.0.1\nRTC_UDP_PORT=0\nTURN_SECRET=not-the-secret-coturn-has-0123456789\nICE_TURN_URLS={urls}\n")
     result = run_shipped(["check", "--env-file", str(env_file)], {})
     assert result.returncode == 1 and result.stdout.count("TURN_SECRET does not match coturn's static-auth-secret") == 2, \
         result.stdout

@@ -12,8 +12,11 @@
 const STORAGE_KEY = "parley.session";
 const REFRESH_MARGIN_MS = 60_000;
 const REFRESH_LOCK = "parley.refresh";
-/** Waits before retrying a refresh lost to the network: all within the server's grace. */
-const REFRESH_RETRY_DELAYS_MS = [1_000, 3_000];
+// Retries of a refresh whose answer was lost must reach the server within its reuse grace
+// (REFRESH_REUSE_GRACE, 10 s by default), or the retry counts as reuse and ends the login:
+// each attempt gives up after 2.5 s, so the third is sent at most 8 s after the first.
+const REFRESH_RETRY_DELAYS_MS = [1_000, 2_000];
+const REFRESH_ATTEMPT_TIMEOUT_MS = 2_500;
 
 /** A failed REST call, carrying the server's error code and human message. */
 export class ApiError extends Error {
@@ -150,6 +153,7 @@ export class Api extends EventTarget {
         response = await fetch(`${this.base}/auth/refresh`, {
           method: "POST", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ refreshToken: presented }),
+          signal: AbortSignal.timeout(REFRESH_ATTEMPT_TIMEOUT_MS),
         });
         break;
       } catch {

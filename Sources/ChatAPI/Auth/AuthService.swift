@@ -61,6 +61,8 @@ public struct AuthService: Sendable {
         switch try await refreshTokens.rotate(presented: presented, next: next, now: clock.now()) {
         case .invalid:
             throw APIError.unauthorized("Unknown, expired or revoked refresh token.")
+        case .contended:
+            throw APIError.rateLimited(retryAfter: 1)
         case .reused(let userId, let loginId):
             await announceRevoked(userId: userId, loginId: loginId)
             throw APIError.tokenReused

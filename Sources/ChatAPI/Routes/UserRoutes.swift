@@ -36,10 +36,11 @@ public struct UserRoutes: Sendable {
         group.get { request, context in
             let caller = try context.requireCaller()
             // Form encoding: a browser's URLSearchParams sends "Lone abc123" as q=Lone+abc123.
-            guard let q = FormQuery.value("q", in: request.uri.query), (1...100).contains(q.count), !q.utf8.contains(0),
+            // Up to 254 characters: a whole email address may be that long (RFC 5321 §4.5.3.1.3).
+            guard let q = FormQuery.value("q", in: request.uri.query), (1...254).contains(q.count), !q.utf8.contains(0),
                   !q.allSatisfy(\.isWhitespace)
             else {
-                throw APIError.invalidField("q", "q must be a prefix of 1 to 100 characters.")
+                throw APIError.invalidField("q", "q must be a name prefix or a whole email address of 1 to 254 characters.")
             }
             let limit = try Validate.limit(request.uri.queryParameters.get("limit"), default: 20, cap: 50)
             try rates.spend(.search, userId: caller.userId)

@@ -119,6 +119,7 @@ public struct ConversationService: Sendable {
         guard try await users.find(id: userId) != nil else { throw APIError.invalidField("userId", "No such user.") }
         let store = conversations, now = clock.now(), limits = self.limits
         return try await events.commit(database) { sql in
+            try await store.lockForCount(conversationId: conversationId, userIds: [], on: sql)
             let current = try await store.memberIds(conversationId: conversationId, on: sql)
             guard !current.contains(userId) else { throw APIError.conflict("conflict", "Already a member.") }
             if let cap = limits.groupMaxMembers, current.count >= cap {
@@ -187,6 +188,7 @@ public struct ConversationService: Sendable {
     private static func checkUserCap(_ userIds: [String], _ limits: ChatLimits, _ store: ConversationStore,
                                       on sql: any SQLDatabase) async throws {
         guard let cap = limits.userMaxConversations else { return }
+        try await store.lockForCount(userIds: userIds, on: sql)
         let full = userIds.count == 1
             ? (try await store.conversationCount(userId: userIds[0], on: sql) >= cap ? userIds : [])
             : try await store.usersAtCap(userIds, cap: cap, on: sql)

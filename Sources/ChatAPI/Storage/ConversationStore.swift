@@ -124,6 +124,20 @@ public struct ConversationStore: Sendable {
     // MARK: Caps
 
     /// How many conversations `userId` is in.
+    /// Holds the rows a cap is counted under until the transaction ends, so two requests cannot
+    /// both count one below the cap and both insert. PostgreSQL's READ COMMITTED transactions
+    /// need the row locks (taken in id order, so two lockers cannot deadlock); SQLite's
+    /// `BEGIN IMMEDIATE` already lets one writer at a time in.
+    func lockForCount(conversationId: String? = nil, userIds: [String], on sql: any SQLDatabase) async throws {
+        guard sql.dialect.name == "postgresql" else { return }
+        if let conversationId {
+            try await sql.raw("SELECT id FROM conversations WHERE id = \(bind: conversationId) FOR UPDATE").run()
+        }
+        if !userIds.isEmpty {
+            try await sql.raw("SELECT id FROM users WHERE id IN (\(binds: userIds.sorted())) ORDER BY id FOR UPDATE").run()
+        }
+    }
+
     func conversationCount(userId: String, on sql: any SQLDatabase) async throws -> Int {
         try await sql.raw("SELECT COUNT(*) AS n FROM members WHERE user_id = \(bind: userId)").first()?
             .decode(column: "n", as: Int.self) ?? 0

@@ -24,6 +24,10 @@ public struct RefreshTokenStore: Sendable {
         case rotated(userId: String, loginId: String)
         case reused(userId: String, loginId: String)
         case invalid
+        /// Other refreshes of the same token kept winning the race: nothing was spent or
+        /// revoked, and the client may try again (many presentations at one moment are
+        /// retries within the grace, not reuse).
+        case contended
     }
 
     func createLogin(id: String, userId: String, firstToken: RefreshToken, now: Timestamp, on sql: any SQLDatabase) async throws {
@@ -61,7 +65,8 @@ public struct RefreshTokenStore: Sendable {
                 let revoked = try row.decode(column: "revoked_at", as: Int64?.self) != nil
                 if let usedAt = try row.decode(column: "used_at", as: Int64?.self) {
                     let successor = try row.decode(column: "replaced_by", as: String?.self)
-                    guard !revoked, let successor, successor != lastSuccessor, now.milliseconds - usedAt <= grace else {
+                    // A grace of 0 turns it off, even for a retry within the same millisecond.
+                    guard !revoked, let successor, successor != lastSuccessor, grace > 0, now.milliseconds - usedAt <= grace else {
                         try await revoke(loginId: loginId, reason: "token_reused", now: now, on: sql)
                         return .reused(userId: userId, loginId: loginId)
                     }
@@ -91,13 +96,7 @@ public struct RefreshTokenStore: Sendable {
                 try await insertToken(next, loginId: loginId, now: now, on: sql)
                 return .rotated(userId: userId, loginId: loginId)
             }
-            guard let row = try await sql.raw("""
-                SELECT t.login_id, l.user_id FROM refresh_tokens t JOIN logins l ON l.id = t.login_id WHERE t.token_hash = \(bind: hash)
-                """).first()
-            else { return .invalid }
-            let loginId = try row.decode(column: "login_id", as: String.self)
-            try await revoke(loginId: loginId, reason: "token_reused", now: now, on: sql)
-            return .reused(userId: try row.decode(column: "user_id", as: String.self), loginId: loginId)
+            return .contended
         }
     }
 

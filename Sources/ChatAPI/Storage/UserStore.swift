@@ -84,6 +84,8 @@ public struct UserStore: Sendable {
     /// only whole so that addresses cannot be probed a letter at a time.
     public func search(_ query: String, viewer: String, limit: Int) async throws -> [(user: UserRecord, isContact: Bool)] {
         let lowered = query.lowercased()
+        // Emails are stored trimmed and lowercased: a pasted address with spaces around still matches.
+        let email = lowered.trimmingCharacters(in: .whitespaces)
         let escaped = lowered
             .replacingOccurrences(of: "\\", with: "\\\\")
             .replacingOccurrences(of: "%", with: "\\%")
@@ -96,7 +98,7 @@ public struct UserStore: Sendable {
                          ON mine.conversation_id = theirs.conversation_id AND mine.user_id = \(bind: viewer)
                        WHERE theirs.user_id = u.id) THEN 1 ELSE 0 END AS is_contact
             FROM users u
-            WHERE u.display_name_lower LIKE \(bind: pattern) ESCAPE '\\' OR u.email = \(bind: lowered)
+            WHERE u.display_name_lower LIKE \(bind: pattern) ESCAPE '\\' OR u.email = \(bind: email)
             ORDER BY u.display_name_lower, u.id
             LIMIT \(bind: limit)
             """).all().map { (try UserRecord(row: $0), try $0.decode(column: "is_contact", as: Int.self) == 1) }
