@@ -17,6 +17,7 @@ struct Configuration: Sendable {
     var turnSecret: String?
     var turnTTL: Int
     var callMaxParticipants: Int
+    var callMaxTracks: Int
     var webRoot: String?
     var trustedProxies: [String]
     var authRateLimit: RateLimiter.Rule?
@@ -88,6 +89,8 @@ struct Configuration: Sendable {
         turnSecret = value("TURN_SECRET")
         turnTTL = try integer("TURN_TTL", default: 86400, 60...(30 * 86400))
         callMaxParticipants = try integer("CALL_MAX_PARTICIPANTS", default: 16, 2...1000)
+        // No "off": every sending section is media-engine state, so the cap stays finite.
+        callMaxTracks = try integer("CALL_MAX_TRACKS", default: 4, 1...32)
         webRoot = value("WEB_ROOT")
         trustedProxies = value("TRUSTED_PROXIES").map { _ in list("TRUSTED_PROXIES") } ?? ["127.0.0.1", "::1"]
         for proxy in trustedProxies where !Self.isIPAddress(proxy) {

@@ -15,6 +15,7 @@ struct ConfigurationTests {
         #expect(configuration.trustedProxies == ["127.0.0.1", "::1"])
         #expect(configuration.authRateLimit == .init(limit: 10, windowMilliseconds: 30_000))
         #expect(configuration.bcryptCost == 12)
+        #expect(configuration.callMaxTracks == 4)
     }
 
     @Test("values are read and lists split")
@@ -23,8 +24,9 @@ struct ConfigurationTests {
             "PORT": "9000", "DATABASE_URL": "postgres://u:p@db.example.com:5432/parley",
             "JWT_SIGNING_KEY": String(repeating: "k", count: 32),
             "ICE_STUN_URLS": "stun:a.example.com:3478, stun:b.example.com", "AUTH_RATE_LIMIT": "off",
-            "ALLOWED_ORIGINS": "https://chat.example.com", "RTC_PUBLIC_IP": "2001:db8::1",
+            "ALLOWED_ORIGINS": "https://chat.example.com", "RTC_PUBLIC_IP": "2001:db8::1", "CALL_MAX_TRACKS": "8",
         ])
+        #expect(configuration.callMaxTracks == 8)
         #expect(configuration.port == 9000)
         #expect(configuration.database.isPostgres)
         #expect(configuration.stunURLs == ["stun:a.example.com:3478", "stun:b.example.com"])
@@ -59,6 +61,9 @@ struct ConfigurationTests {
         ("TRUSTED_PROXIES", "caddy"),
         ("ALLOWED_ORIGINS", "chat.example.com"),
         ("LOG_FORMAT", "xml"),
+        ("CALL_MAX_TRACKS", "0"),
+        ("CALL_MAX_TRACKS", "off"),
+        ("CALL_MAX_TRACKS", "33"),
     ])
     func refused(_ variable: String, _ value: String) {
         #expect {

@@ -6,7 +6,7 @@ extension MediaEngine {
     func received(_ packet: UnsafeRawBufferPointer, kind: MediaPacketKind, from path: FiveTuple,
                   on transport: PeerTransport, router: MediaTransportRouter) {
         guard !transport.closed else { return }
-        let now = ContinuousClock.now
+        let now = clock()
         switch kind {
         case .dtls:
             transport.lastPath = path
@@ -117,16 +117,28 @@ extension MediaEngine {
                 down.rewriter.sent(sequence: outSequence, timestamp: outTimestamp, pictureId: outPicture, tl0: outTl0, now: now)
                 down.packetsSent &+= 1
                 down.octetsSent &+= UInt32(truncatingIfNeeded: payload.count)
+                down.subscriber.retransmitBudget.sent(bytes: payload.count)
             }
         }
     }
 
     /// Copies an SRTP or SRTCP packet into the receive buffer and unprotects it there (RFC 3711
-    /// §3.3, §3.4); nil (counted) if the transport has no keys yet, the packet is too large, or
-    /// it fails authentication or replay protection.
+    /// §3.3, §3.4); nil (counted) if the transport has no keys yet, the packet is too large, it
+    /// comes from an SSRC past the transport's limit (`PeerTransport.inboundSsrcLimit`: libsrtp
+    /// would make a stream for it), or it fails authentication or replay protection.
     func unprotect(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, rtcp: Bool) -> UnsafeRawBufferPointer? {
-        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, let source = packet.baseAddress,
-              let buffer = receiveBuffer.baseAddress else {
+        // The SSRC libsrtp files the packet under is in the clear: RTP's at byte 8 (RFC 3550
+        // §5.1), SRTCP's first packet's sender at byte 4 (§6.4).
+        let ssrcOffset = rtcp ? 4 : 8
+        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, packet.count >= ssrcOffset + 4,
+              let source = packet.baseAddress, let buffer = receiveBuffer.baseAddress else {
+            counters.drop(bytes: packet.count)
+            return nil
+        }
+        let ssrc = packet.readBE32(at: ssrcOffset)
+        let known = transport.hasInbound(ssrc)
+        guard known || transport.hasRoomForInbound else {
+            counters.add(.ssrcsRefused)
             counters.drop(bytes: packet.count)
             return nil
         }
@@ -142,6 +154,7 @@ extension MediaEngine {
             counters.add(.srtpErrors)
             return nil
         }
+        if !known { transport.authenticated(ssrc) }
         return UnsafeRawBufferPointer(start: buffer, count: length)
     }
 
@@ -219,13 +232,17 @@ extension MediaEngine {
             }
         }
         let binding = SsrcBinding(track: track, layer: layer, isRTX: isRTX)
-        transport.bindings[rtp.ssrc] = binding
+        transport.bind(rtp.ssrc, to: binding)
+        // A layer has one media and one RTX SSRC: the one replaced is unbound and its SRTP
+        // stream freed, so a peer cycling through SSRCs holds no more state than one that does not.
         if isRTX {
+            if let old = track.layers[layer].rtxSsrc, old != rtp.ssrc { transport.unbind(old) }
             track.layers[layer].rtxSsrc = rtp.ssrc
         } else {
             // A new SSRC is a new stream (RFC 3550 §8.2): sequence numbers, jitter and the
             // sender-report pairing of the old one say nothing about it.
             if let old = track.layers[layer].ssrc, old != rtp.ssrc {
+                transport.unbind(old)
                 track.layers[layer].statistics = ReceiveStatistics(clockRate: track.media.codec.clockRate)
             }
             track.layers[layer].ssrc = rtp.ssrc

@@ -14,17 +14,20 @@ public final class CallSignaling: Sendable {
     let media: MediaServer
     let iceServers: IceServerConfiguration
     let maxParticipants: Int
+    /// Sending sections per publish offer (`CALL_MAX_TRACKS`).
+    let maxTracks: Int
     let clock: WallClock
     let events: AsyncStream<MediaEvent>
 
     /// - Parameter events: what `media` reports (its `events` callback feeds this stream).
     public init(directory: CallDirectory, media: MediaServer, events: AsyncStream<MediaEvent>, iceServers: IceServerConfiguration,
-                maxParticipants: Int, clock: WallClock = .system) {
+                maxParticipants: Int, maxTracks: Int = SdpLimits.defaultMaxPublishTracks, clock: WallClock = .system) {
         self.directory = directory
         self.events = events
         self.media = media
         self.iceServers = iceServers
         self.maxParticipants = maxParticipants
+        self.maxTracks = maxTracks
         self.clock = clock
     }
 
@@ -78,11 +81,12 @@ public final class CallSignaling: Sendable {
             }
         }
         let (fresh, freshCredentials) = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+        let maxTracks = self.maxTracks
         let (negotiation, effects, opening, participant, credentials, callId) = try directory.withRoom(conversationId) {
             room throws(CallError) in
             let opening = !room.hasPublishTransport(caller.userId)
             let (negotiation, effects) = try room.publish(userId: caller.userId, offer: sdp, sources: sources,
-                                                          local: fresh, credentials: freshCredentials)
+                                                          local: fresh, credentials: freshCredentials, maxTracks: maxTracks)
             guard let participant = room.participant(caller.userId), let credentials = room.publishCredentials(caller.userId) else {
                 throw CallError.notInCall
             }
