@@ -21,7 +21,7 @@ DURATION = 6
 def run_bench(storm):
     result = subprocess.run(
         [BINARY, "bench", "sfu", "--publishers", "1", "--subscribers", "3", "--duration", str(DURATION), "--warmup", "2",
-         "--nack-storm", str(storm), "--client-cpu", "-1"],
+         "--nack-storm", str(storm), "--client-cpu=-1"],
         capture_output=True, text=True, timeout=240, env=dict(os.environ, LOG_LEVEL="warning"))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     text = result.stdout

@@ -392,7 +392,9 @@ final class SfuBenchLoop: @unchecked Sendable {
                     return
                 }
             }
-            if let lastRTP, transport.sinceSample >= settings.verifyEvery {
+            // A NACK flooder's retransmissions carry their first send's stamp (seconds old by
+            // design), so its packets are counted for loss but not sampled for latency.
+            if let lastRTP, !transport.floodsNacks, transport.sinceSample >= settings.verifyEvery {
                 transport.sinceSample = 0
                 verify(lastRTP, on: transport)
             }
