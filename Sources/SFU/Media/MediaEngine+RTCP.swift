@@ -32,10 +32,16 @@ extension MediaEngine {
             transport.estimator.remb(bitrate: remb.bitrate, now: now)
         case (205, 1):  // Generic NACK, RFC 4585 §6.2.1
             guard let nack = GenericNack(parsing: rtcp), let down = transport.downTracks[nack.mediaSsrc] else { return }
+            counters.add(.nacksReceived, nack.lostCount)
+            // Nothing in it can be answered (audio has no cache; a spent budget answers nothing):
+            // counted per entry, so a flood of them costs no work per number.
+            guard down.track.isVideo, transport.retransmitBudget.available >= Self.fullPacketCost else {
+                counters.add(down.track.isVideo ? .retransmissionsDropped : .retransmissionsMissed, nack.lostCount)
+                return
+            }
             let at = microseconds(since: epoch, now)
             let interval = Self.repeatInterval(roundTrip: transport.roundTrip)
             nack.forEachLostSequence { lost in
-                counters.add(.nacksReceived)
                 retransmit(lost, for: down, at: at, repeatInterval: interval, now: now, router: router)
             }
         case (201, _):
@@ -83,11 +89,12 @@ extension MediaEngine {
     /// within the subscriber's `RetransmitBudget`: what is refused is counted and dropped.
     /// `at` is `now` in microseconds since the engine's epoch.
     ///
-    /// A spent budget is checked first, so a flood (thousands of numbers per NACK) costs one
-    /// comparison per number once the budget is gone: no cache lookup, no SRTP, no send.
+    /// A budget that cannot cover a full-size packet is checked first, so a flood (thousands of
+    /// numbers per NACK) costs one comparison per number once the budget is spent: no cache
+    /// lookup, no SRTP, no send. (A smaller packet waits until the budget has a full one's worth.)
     private func retransmit(_ lost: UInt16, for down: DownTrack, at: Int64, repeatInterval: Int64, now: ContinuousClock.Instant,
                             router: MediaTransportRouter) {
-        guard down.subscriber.retransmitBudget.available > Self.retransmitOverhead else {
+        guard down.subscriber.retransmitBudget.available >= Self.fullPacketCost else {
             counters.add(.retransmissionsDropped)
             return
         }
@@ -129,6 +136,9 @@ extension MediaEngine {
     }
 
     static let retransmitOverhead = 40
+    /// What the largest retransmission costs: a 1200-byte payload (browsers packetize below
+    /// that) plus the overhead.
+    static let fullPacketCost = 1200 + retransmitOverhead
 
     private func publisherReport(_ rtcp: RtcpPacketView, on transport: PeerTransport, now: ContinuousClock.Instant) {
         guard rtcp.packetType == 200, let report = SenderReport(parsing: rtcp), let binding = transport.bindings[report.ssrc],
