@@ -122,12 +122,12 @@ extension MediaEngine {
         if let rtxSsrc = down.config.rtxSsrc, let rtxPayloadType = down.config.rtxPayloadType {
             sent = send(entry.payload, to: down, marker: entry.marker, payloadType: rtxPayloadType, sequence: down.rtxSequence,
                         timestamp: timestamp, ssrc: rtxSsrc, originalSequence: lost, vp8: vp8, pictureId: pictureId, tl0: tl0,
-                        audioLevel: nil, absSendTime: absSendTime, router: router)
+                        audioLevel: nil, absSendTime: absSendTime, retransmission: true, router: router)
             if sent { down.rtxSequence &+= 1 }
         } else {
             sent = send(entry.payload, to: down, marker: entry.marker, payloadType: down.config.payloadType, sequence: lost,
                         timestamp: timestamp, ssrc: down.config.ssrc, originalSequence: nil, vp8: vp8, pictureId: pictureId, tl0: tl0,
-                        audioLevel: nil, absSendTime: absSendTime, router: router)
+                        audioLevel: nil, absSendTime: absSendTime, retransmission: true, router: router)
         }
         if sent {
             counters.add(.retransmissions)

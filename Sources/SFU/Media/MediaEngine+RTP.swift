@@ -117,7 +117,6 @@ extension MediaEngine {
                 down.rewriter.sent(sequence: outSequence, timestamp: outTimestamp, pictureId: outPicture, tl0: outTl0, now: now)
                 down.packetsSent &+= 1
                 down.octetsSent &+= UInt32(truncatingIfNeeded: payload.count)
-                down.subscriber.retransmitBudget.sent(bytes: payload.count)
             }
         }
     }
@@ -160,10 +159,11 @@ extension MediaEngine {
 
     /// Writes one packet for one subscriber into the send buffer (a fresh header in its
     /// numbering, the payload, the VP8 ids rewritten), protects it with its keys and queues it.
-    /// `originalSequence` makes it an RTX packet (RFC 4588 §4).
+    /// `originalSequence` makes it an RTX packet (RFC 4588 §4). A forwarded packet (not a
+    /// retransmission) adds to the subscriber's `RetransmitBudget`.
     func send(_ payload: UnsafeRawBufferPointer, to down: DownTrack, marker: Bool, payloadType: UInt8, sequence: UInt16,
               timestamp: UInt32, ssrc: UInt32, originalSequence: UInt16?, vp8: Vp8Descriptor?, pictureId: UInt16?, tl0: UInt8?,
-              audioLevel: UInt8?, absSendTime: UInt32, router: MediaTransportRouter) -> Bool {
+              audioLevel: UInt8?, absSendTime: UInt32, retransmission: Bool = false, router: MediaTransportRouter) -> Bool {
         let subscriber = down.subscriber
         guard let srtp = subscriber.srtp, let path = subscriber.path, let base = sendBuffer.baseAddress else { return false }
         let headerLength = RtpHeaderWriter.write(
@@ -192,6 +192,7 @@ extension MediaEngine {
             return false
         }
         router.send(UnsafeRawBufferPointer(start: base, count: length), to: path)
+        if !retransmission { subscriber.retransmitBudget.sent(bytes: payload.count) }
         counters.add(.packetsForwarded)
         counters.add(.bytesForwarded, length)
         return true
