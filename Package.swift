@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "SFU",
             dependencies: [
-                "ICE", "DTLS",
+                "ICE", "DTLS", "CParleyShims",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -1,4 +1,7 @@
 #include "CParleyShims.h"
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 int parley_SSL_CTX_set_min_proto_version(SSL_CTX *ctx, int version) {
     return (int)SSL_CTX_set_min_proto_version(ctx, version);
@@ -48,4 +51,13 @@ int parley_opus_set_dtx(OpusEncoder *encoder, int32_t enabled) {
 }
 int parley_opus_get_bitrate(OpusEncoder *encoder, int32_t *bitsPerSecond) {
     return opus_encoder_ctl(encoder, OPUS_GET_BITRATE(bitsPerSecond));
+}
+
+int parley_malloc_trim(size_t pad) {
+#if defined(__GLIBC__)
+    return malloc_trim(pad);
+#else
+    (void)pad;
+    return 0;
+#endif
 }

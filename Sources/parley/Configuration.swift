@@ -19,6 +19,7 @@ struct Configuration: Sendable {
     var callMaxParticipants: Int
     /// CALL_MAX_PER_USER: calls one user may be in at once; nil when `off`.
     var callMaxPerUser: Int?
+    var callMaxTracks: Int
     var webRoot: String?
     var trustedProxies: [String]
     var authRateLimit: RateLimiter.Rule?
@@ -119,6 +120,8 @@ struct Configuration: Sendable {
         turnTTL = try integer("TURN_TTL", default: 86400, 60...(30 * 86400))
         callMaxParticipants = try integer("CALL_MAX_PARTICIPANTS", default: 16, 2...1000)
         callMaxPerUser = try value("CALL_MAX_PER_USER")?.lowercased() == "off" ? nil : integer("CALL_MAX_PER_USER", default: 2, 1...100)
+        // No "off": every sending section is media-engine state, so the cap stays finite.
+        callMaxTracks = try integer("CALL_MAX_TRACKS", default: 4, 1...32)
         webRoot = value("WEB_ROOT")
         trustedProxies = value("TRUSTED_PROXIES").map { _ in list("TRUSTED_PROXIES") } ?? ["127.0.0.1", "::1"]
         for proxy in trustedProxies where !Self.isIPAddress(proxy) {

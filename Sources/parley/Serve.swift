@@ -65,7 +65,8 @@ struct Serve: AsyncParsableCommand {
             directory: callDirectory, media: media, events: mediaEvents,
             iceServers: IceServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
                                                turnSecret: configuration.turnSecret, turnTTL: configuration.turnTTL),
-            maxParticipants: configuration.callMaxParticipants, maxCallsPerUser: configuration.callMaxPerUser)
+            maxParticipants: configuration.callMaxParticipants, maxCallsPerUser: configuration.callMaxPerUser,
+            maxTracks: configuration.callMaxTracks)
         let signaling = SignalingServer(hub: hub, services: services, bus: bus, options: signalingOptions, logger: logger, calls: calls)
         await signaling.start()
 

@@ -15,6 +15,7 @@ struct ConfigurationTests {
         #expect(configuration.trustedProxies == ["127.0.0.1", "::1"])
         #expect(configuration.authRateLimit == .init(limit: 10, windowMilliseconds: 30_000))
         #expect(configuration.bcryptCost == 12)
+        #expect(configuration.callMaxTracks == 4)
         #expect(configuration.chatLimits.messages == .init(limit: 30, windowMilliseconds: 10_000))
         #expect(configuration.chatLimits.conversations == .init(limit: 30, windowMilliseconds: 60_000))
         #expect(configuration.chatLimits.members == .init(limit: 60, windowMilliseconds: 60_000))
@@ -52,8 +53,9 @@ struct ConfigurationTests {
             "PORT": "9000", "DATABASE_URL": "postgres://u:p@db.example.com:5432/parley",
             "JWT_SIGNING_KEY": String(repeating: "k", count: 32),
             "ICE_STUN_URLS": "stun:a.example.com:3478, stun:b.example.com", "AUTH_RATE_LIMIT": "off",
-            "ALLOWED_ORIGINS": "https://chat.example.com", "RTC_PUBLIC_IP": "2001:db8::1",
+            "ALLOWED_ORIGINS": "https://chat.example.com", "RTC_PUBLIC_IP": "2001:db8::1", "CALL_MAX_TRACKS": "8",
         ])
+        #expect(configuration.callMaxTracks == 8)
         #expect(configuration.port == 9000)
         #expect(configuration.database.isPostgres)
         #expect(configuration.stunURLs == ["stun:a.example.com:3478", "stun:b.example.com"])
@@ -96,6 +98,9 @@ struct ConfigurationTests {
         ("WS_MAX_PER_ADDRESS", "none"),
         ("REFRESH_REUSE_GRACE", "3600"),
         ("METRICS_TOKEN", "short"),
+        ("CALL_MAX_TRACKS", "0"),
+        ("CALL_MAX_TRACKS", "off"),
+        ("CALL_MAX_TRACKS", "33"),
     ])
     func refused(_ variable: String, _ value: String) {
         #expect {

@@ -257,3 +257,56 @@ async def _full(server):
     finally:
         for client in clients:
             await client.close()
+
+
+def test_a_section_left_by_one_publisher_carries_the_next(server):
+    asyncio.run(_section_reuse(server))
+
+
+async def _section_reuse(server):
+    """Ada stays while Bob publishes and leaves, then Cy publishes: Ada's subscribe offer puts
+    Cy's tracks in the sections Bob's had (same mids, no new m-lines), and aiortc plays them."""
+    group, ada, bob = two_peers_in_a_group(server, "Reuse")
+    cy_id, cy_token = server.sign_up("Cy")
+    status, _ = server.call("POST", f"/conversations/{group['id']}/members", {"userId": cy_id}, ada.token)
+    assert status in (200, 201, 204), status
+    cy = CallPeer("Cy", server.ws_url, cy_token, cy_id)
+    loop = asyncio.get_running_loop()
+    try:
+        await ada.connect()
+        await ada.join(group["id"])
+        await bob.connect()
+        await bob.join(group["id"])
+        await bob.publish(FREQUENCIES["Bob"], SHADES["Bob"])
+        deadline = loop.time() + 20
+        while not (ada.received_from(bob.user_id, "audio") and ada.received_from(bob.user_id, "audio").frequency()):
+            assert loop.time() < deadline, "Ada never heard Bob"
+            await asyncio.sleep(0.2)
+        bob_mids = set(ada.mid_track)
+        await bob.send("call.leave", {"conversationId": group["id"]})
+        deadline = loop.time() + 10
+        while set(ada.mid_track) & bob_mids:
+            assert loop.time() < deadline, "Bob's sections never went inactive for Ada"
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(1)  # the inactive offer answered
+        await cy.connect()
+        await cy.join(group["id"])
+        await cy.publish(FREQUENCIES["Cy"], SHADES["Cy"])
+        # The receivers are the ones that played Bob: wait for Cy's tone and grey on them.
+        deadline = loop.time() + 25
+        heard = seen = None
+        while True:
+            audio, video = ada.received_from(cy_id, "audio"), ada.received_from(cy_id, "video")
+            heard = audio.frequency() if audio else None
+            seen = video.luma() if video else None
+            if heard and abs(heard - FREQUENCIES["Cy"]) < 15 and seen is not None \
+                    and abs(seen - expected_luma(SHADES["Cy"])) < LUMA_TOLERANCE:
+                break
+            assert loop.time() < deadline, f"Ada never got Cy on a reused section: {ada.mid_track}, heard {heard}, seen {seen}"
+            await asyncio.sleep(0.3)
+        assert set(ada.mid_track) == bob_mids, (ada.mid_track, bob_mids)
+        assert len(ada.subscribe_pc.getTransceivers()) == 2
+    finally:
+        for peer in (ada, bob, cy):
+            if getattr(peer, "socket", None) is not None:
+                await peer.close()

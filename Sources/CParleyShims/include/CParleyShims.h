@@ -1,8 +1,10 @@
 // One-line C shims for the OpenSSL and Opus macros that Swift cannot import (function-like
-// macros, variadic functions and bit constants built by macros). Nothing else belongs here.
+// macros, variadic functions and bit constants built by macros), and the one glibc function
+// Swift's Glibc module leaves out that Parley needs. Nothing else belongs here.
 #ifndef PARLEY_C_SHIMS_H
 #define PARLEY_C_SHIMS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <openssl/ssl.h>
 #include <openssl/bio.h>
@@ -42,5 +44,11 @@ int parley_opus_set_inband_fec(OpusEncoder *encoder, int32_t enabled);
 int parley_opus_set_packet_loss_percent(OpusEncoder *encoder, int32_t percent);
 int parley_opus_set_dtx(OpusEncoder *encoder, int32_t enabled);
 int parley_opus_get_bitrate(OpusEncoder *encoder, int32_t *bitsPerSecond);
+
+// MARK: glibc
+
+/// `malloc_trim` (malloc.h): returns free memory of every malloc arena to the system. 0 where
+/// it does not exist.
+int parley_malloc_trim(size_t pad);
 
 #endif

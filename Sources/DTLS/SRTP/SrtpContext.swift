@@ -106,6 +106,15 @@ public final class SrtpContext {
         length = Int(size)
     }
 
+    /// Frees the stream libsrtp made for `ssrc` (one per SSRC seen, cloned from the session's
+    /// template on first use); a later packet of that SSRC makes a fresh one. Without this a peer
+    /// that keeps changing SSRCs, or a subscriber whose tracks come and go, grows the session.
+    /// Nothing happens for an SSRC without a stream.
+    public func removeStream(ssrc: UInt32) {
+        // libsrtp keys streams by the SSRC as it is on the wire (network byte order).
+        _ = srtp_remove_stream(session, ssrc.bigEndian)
+    }
+
     @inline(__always)
     private static func check(_ status: srtp_err_status_t) throws(DTLSError) {
         switch status.rawValue {

@@ -23,9 +23,12 @@ public struct CallParticipant: Sendable {
 /// and no new offer goes out before the last one, by revision, is answered).
 struct SubscribeState: Sendable {
     var side: CallParticipant.PeerSide
-    /// One per remote track ever offered, in m-line order; a track that went away stays as an
-    /// inactive section so later m-lines keep their place (RFC 8829 §5.2.2).
+    /// One per remote track offered, in m-line order; a track that went away stays as an
+    /// inactive section so later m-lines keep their place (RFC 8829 §5.2.2), until a new track of
+    /// its kind takes it over (`CallRoom.refreshOffers`).
     var slots: [SubscribeSlot] = []
+    /// The mid of the next section added (mids are never reused for another section).
+    var nextMid = 0
     var revision = 0
     /// The revision of the offer sent and not answered yet, and the sections it offered (the
     /// slots may have grown since; the answer is read against what was offered).
@@ -43,4 +46,6 @@ struct SubscribeSlot: Sendable {
     var accepted = false
     var rtxAccepted = false
     var extensions = HeaderExtensionMap()
+    /// The track is gone and an answer accepted the section as inactive: a new track may take it.
+    var reusable = false
 }

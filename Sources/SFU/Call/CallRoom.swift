@@ -57,14 +57,16 @@ public struct CallRoom: Sendable {
     /// Answers a publish offer. Tracks are matched to m-sections by mid: a mid seen before keeps
     /// its track, a new sending mid publishes a track, a mid that stopped sending unpublishes.
     /// `local` is used for the first publish only (later offers renegotiate the same connection).
+    /// An offer sending more than `maxTracks` tracks is refused (`CALL_MAX_TRACKS`).
     public mutating func publish(userId: String, offer: String, sources: [String: TrackSource],
-                                 local: LocalTransport, credentials: IceCredentials) throws(CallError)
+                                 local: LocalTransport, credentials: IceCredentials,
+                                 maxTracks: Int = SdpLimits.defaultMaxPublishTracks) throws(CallError)
         -> (negotiation: PublishNegotiation, effects: [CallEffect]) {
         let index = try index(userId)
         let side = participants[index].publish ?? .init(local: local, credentials: credentials)
         let negotiation: PublishNegotiation
         do {
-            negotiation = try SdpNegotiator.negotiatePublish(offer: offer, local: side.local)
+            negotiation = try SdpNegotiator.negotiatePublish(offer: offer, local: side.local, maxTracks: maxTracks)
         } catch {
             throw .sdp(error)
         }
@@ -155,11 +157,16 @@ public struct CallRoom: Sendable {
         let accepted = Set(answer.acceptedMids)
         let rtx = Set(answer.rtxAcceptedMids)
         let answeredMids = Set(offered.map(\.mid))
+        let answeredInactive = Set(offered.filter { !$0.active }.map(\.mid))
         for slot in participants[index].subscribe.slots.indices where answeredMids.contains(participants[index].subscribe.slots[slot].track.mid) {
             let mid = participants[index].subscribe.slots[slot].track.mid
             participants[index].subscribe.slots[slot].accepted = accepted.contains(mid)
             participants[index].subscribe.slots[slot].rtxAccepted = rtx.contains(mid)
             participants[index].subscribe.slots[slot].extensions = answer.extensions[mid] ?? HeaderExtensionMap()
+            // Both sides now agree the section carries nothing: it may carry the next track of its kind.
+            if answeredInactive.contains(mid), !participants[index].subscribe.slots[slot].track.active {
+                participants[index].subscribe.slots[slot].reusable = true
+            }
         }
         let effects = refreshOffers()
         return .accepted(answer, downTracks: downTracks(of: participants[index]), effects: effects)
@@ -202,11 +209,24 @@ public struct CallRoom: Sendable {
             for (owner, track) in published where owner != userId && !carried.contains(track.id) {
                 let codec = SubscribeCodecs.codec(forwarding: track.media.codec)
                 let rtxSsrc: UInt32? = codec.rtxPayloadType == nil ? nil : UInt32.random(in: 1...UInt32.max)
-                let mid = String(participants[index].subscribe.slots.count)
-                participants[index].subscribe.slots.append(SubscribeSlot(
+                // A section whose track went (offered and answered inactive) is reused for a new
+                // track of its kind, with its mid (the transceiver stays) and fresh SSRCs; only
+                // when none is free does the offer grow. So the sections a subscriber has are
+                // never more than the most tracks it received at once (plus those going
+                // through one offer/answer), however many come and go in a long call.
+                let reused = participants[index].subscribe.slots.firstIndex { $0.reusable && $0.track.kind == track.kind }
+                let mid = reused.map { participants[index].subscribe.slots[$0].track.mid }
+                    ?? String(participants[index].subscribe.nextMid)
+                let slot = SubscribeSlot(
                     track: SubscribeTrack(mid: mid, kind: track.kind, codec: codec, ssrc: UInt32.random(in: 1...UInt32.max),
                                           rtxSsrc: rtxSsrc, streamId: owner, trackId: track.trackId),
-                    engineTrack: track.id))
+                    engineTrack: track.id)
+                if let reused {
+                    participants[index].subscribe.slots[reused] = slot
+                } else {
+                    participants[index].subscribe.slots.append(slot)
+                    participants[index].subscribe.nextMid += 1
+                }
                 participants[index].subscribe.dirty = true
             }
             if let offer = nextOffer(&participants[index].subscribe) {

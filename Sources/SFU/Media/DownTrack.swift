@@ -19,14 +19,22 @@ final class DownTrack {
     /// For sender reports (RFC 3550 §6.4.1).
     var packetsSent: UInt32 = 0
     var octetsSent: UInt32 = 0
+    /// Video only: when each recent sequence number was last retransmitted (answered once per round trip).
+    var retransmitted: RetransmitHistory?
+    private let live: LiveObjectCounter
 
-    init(track: PublishedTrack, subscriber: PeerTransport, config: DownTrackConfig) {
+    init(track: PublishedTrack, subscriber: PeerTransport, config: DownTrackConfig, live: LiveObjectCounter) {
         self.track = track
         self.subscriber = subscriber
         self.config = config
+        self.live = live
+        live.counts.subscribeSlots += 1
+        if track.isVideo { retransmitted = RetransmitHistory() }
         self.quality = config.quality
         rewriter = StreamRewriter(initialSequence: UInt16.random(in: 0...0x7FFF), initialTimestamp: UInt32.random(in: 0...UInt32.max))
         rtxSequence = UInt16.random(in: 0...0x7FFF)
         if !track.isVideo || track.layers.count == 1 { targetLayer = 0 }
     }
+
+    deinit { live.counts.subscribeSlots -= 1 }
 }

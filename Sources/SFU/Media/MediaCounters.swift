@@ -11,6 +11,10 @@ final class MediaCounters {
         case packetsReceived, bytesReceived, packetsForwarded, bytesForwarded, packetsDropped, bytesDropped
         case nacksReceived, retransmissions, retransmissionsMissed, keyframeRequestsReceived, keyframeRequestsSent
         case srtpErrors, dtlsFailures, transportsClosedByConsent, layerSwitches
+        /// NACKed numbers not answered: over the subscriber's budget, or answered less than a round trip ago.
+        case retransmissionsDropped, retransmissionsRepeated
+        /// Packets from an SSRC a transport had no room for (`PeerTransport.inboundSsrcLimit`).
+        case ssrcsRefused
         /// Counted by the router, not the engine (`MediaRouterCounters.checkFailures`): the
         /// engine copies its total before each report.
         case iceCheckFailures
@@ -32,6 +36,9 @@ final class MediaCounters {
             case .dtlsFailures: "parley_media_dtls_failures_total"
             case .transportsClosedByConsent: "parley_media_ice_consent_failures_total"
             case .layerSwitches: "parley_media_simulcast_switches_total"
+            case .retransmissionsDropped: "parley_media_retransmissions_dropped_total"
+            case .retransmissionsRepeated: "parley_media_retransmissions_repeated_total"
+            case .ssrcsRefused: "parley_media_ssrcs_refused_total"
             case .iceCheckFailures: "parley_ice_check_failures_total"
             }
         }
@@ -43,11 +50,16 @@ final class MediaCounters {
     private let participants = Gauge(label: "parley_call_participants")
     private let publishedTracks = Gauge(label: "parley_published_tracks")
     private let subscribedTracks = Gauge(label: "parley_subscribed_tracks")
+    private let liveObjects = MediaLiveObjects.zero.all.map {
+        Gauge(label: "parley_media_live_objects", dimensions: [("kind", $0.kind)])
+    }
 
     init() {}
 
     /// Reports what was counted since the last call, and the current gauges.
-    func publish(_ local: LocalMediaCounters, calls: Int, participants: Int, publishedTracks: Int, subscribedTracks: Int) {
+    func publish(_ local: LocalMediaCounters, calls: Int, participants: Int, publishedTracks: Int, subscribedTracks: Int,
+                 live: MediaLiveObjects) {
+        for (gauge, entry) in zip(liveObjects, live.all) { gauge.record(entry.count) }
         for name in Name.allCases {
             let increase = local.values[name.rawValue] - reported[name.rawValue]
             if increase > 0 { counters[name.rawValue].increment(by: increase) }

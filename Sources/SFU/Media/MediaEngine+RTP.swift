@@ -6,7 +6,7 @@ extension MediaEngine {
     func received(_ packet: UnsafeRawBufferPointer, kind: MediaPacketKind, from path: FiveTuple,
                   on transport: PeerTransport, router: MediaTransportRouter) {
         guard !transport.closed else { return }
-        let now = ContinuousClock.now
+        let now = clock()
         switch kind {
         case .dtls:
             transport.lastPath = path
@@ -122,11 +122,22 @@ extension MediaEngine {
     }
 
     /// Copies an SRTP or SRTCP packet into the receive buffer and unprotects it there (RFC 3711
-    /// §3.3, §3.4); nil (counted) if the transport has no keys yet, the packet is too large, or
-    /// it fails authentication or replay protection.
+    /// §3.3, §3.4); nil (counted) if the transport has no keys yet, the packet is too large, it
+    /// comes from an SSRC past the transport's limit (`PeerTransport.inboundSsrcLimit`: libsrtp
+    /// would make a stream for it), or it fails authentication or replay protection.
     func unprotect(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, rtcp: Bool) -> UnsafeRawBufferPointer? {
-        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, let source = packet.baseAddress,
-              let buffer = receiveBuffer.baseAddress else {
+        // The SSRC libsrtp files the packet under is in the clear: RTP's at byte 8 (RFC 3550
+        // §5.1), SRTCP's first packet's sender at byte 4 (§6.4).
+        let ssrcOffset = rtcp ? 4 : 8
+        guard let srtp = transport.srtp, packet.count <= Self.bufferSize - 64, packet.count >= ssrcOffset + 4,
+              let source = packet.baseAddress, let buffer = receiveBuffer.baseAddress else {
+            counters.drop(bytes: packet.count)
+            return nil
+        }
+        let ssrc = packet.readBE32(at: ssrcOffset)
+        let known = transport.hasInbound(ssrc)
+        guard known || transport.hasRoomForInbound else {
+            counters.add(.ssrcsRefused)
             counters.drop(bytes: packet.count)
             return nil
         }
@@ -142,15 +153,17 @@ extension MediaEngine {
             counters.add(.srtpErrors)
             return nil
         }
+        if !known { transport.authenticated(ssrc) }
         return UnsafeRawBufferPointer(start: buffer, count: length)
     }
 
     /// Writes one packet for one subscriber into the send buffer (a fresh header in its
     /// numbering, the payload, the VP8 ids rewritten), protects it with its keys and queues it.
-    /// `originalSequence` makes it an RTX packet (RFC 4588 §4).
+    /// `originalSequence` makes it an RTX packet (RFC 4588 §4). A forwarded packet (not a
+    /// retransmission) adds to the subscriber's `RetransmitBudget`.
     func send(_ payload: UnsafeRawBufferPointer, to down: DownTrack, marker: Bool, payloadType: UInt8, sequence: UInt16,
               timestamp: UInt32, ssrc: UInt32, originalSequence: UInt16?, vp8: Vp8Descriptor?, pictureId: UInt16?, tl0: UInt8?,
-              audioLevel: UInt8?, absSendTime: UInt32, router: MediaTransportRouter) -> Bool {
+              audioLevel: UInt8?, absSendTime: UInt32, retransmission: Bool = false, router: MediaTransportRouter) -> Bool {
         let subscriber = down.subscriber
         guard let srtp = subscriber.srtp, let path = subscriber.path, let base = sendBuffer.baseAddress else { return false }
         let headerLength = RtpHeaderWriter.write(
@@ -179,6 +192,7 @@ extension MediaEngine {
             return false
         }
         router.send(UnsafeRawBufferPointer(start: base, count: length), to: path)
+        if !retransmission { subscriber.retransmitBudget.sent(bytes: payload.count) }
         counters.add(.packetsForwarded)
         counters.add(.bytesForwarded, length)
         return true
@@ -219,13 +233,17 @@ extension MediaEngine {
             }
         }
         let binding = SsrcBinding(track: track, layer: layer, isRTX: isRTX)
-        transport.bindings[rtp.ssrc] = binding
+        transport.bind(rtp.ssrc, to: binding)
+        // A layer has one media and one RTX SSRC: the one replaced is unbound and its SRTP
+        // stream freed, so a peer cycling through SSRCs holds no more state than one that does not.
         if isRTX {
+            if let old = track.layers[layer].rtxSsrc, old != rtp.ssrc { transport.unbind(old) }
             track.layers[layer].rtxSsrc = rtp.ssrc
         } else {
             // A new SSRC is a new stream (RFC 3550 §8.2): sequence numbers, jitter and the
             // sender-report pairing of the old one say nothing about it.
             if let old = track.layers[layer].ssrc, old != rtp.ssrc {
+                transport.unbind(old)
                 track.layers[layer].statistics = ReceiveStatistics(clockRate: track.media.codec.clockRate)
             }
             track.layers[layer].ssrc = rtp.ssrc

@@ -62,7 +62,7 @@ extension MediaEngine {
             }
             counters.mirror(.iceCheckFailures, total: router.counters.checkFailures)
             published.publish(counters, calls: Set(participants.values.map(\.callId)).count, participants: participants.count,
-                              publishedTracks: tracks.count, subscribedTracks: downCount)
+                              publishedTracks: tracks.count, subscribedTracks: downCount, live: live.counts)
         }
     }
 

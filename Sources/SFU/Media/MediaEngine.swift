@@ -18,6 +18,17 @@ final class MediaEngine: @unchecked Sendable {
     let events: @Sendable (MediaEvent) -> Void
     let published: MediaCounters
     var counters = LocalMediaCounters()
+    /// What the engine holds now, counted by the objects themselves (`MediaLiveObjects`).
+    let live = LiveObjectCounter()
+    var liveObjects: MediaLiveObjects { live.counts }
+    /// The time packets and timers are handled at (the process's monotonic clock; tests drive their own).
+    let clock: () -> ContinuousClock.Instant
+    /// Hands freed memory back to the system, off the media thread (`MediaServer` sets it).
+    /// Called after a participant whose packet caches were freed leaves, at most once per
+    /// `releaseInterval`.
+    var releaseMemory: (() -> Void)?
+    var lastRelease: ContinuousClock.Instant?
+    static let releaseInterval: Duration = .seconds(2)
 
     var participants: [ParticipantID: MediaParticipant] = [:]
     var tracks: [TrackID: PublishedTrack] = [:]
@@ -31,13 +42,16 @@ final class MediaEngine: @unchecked Sendable {
     static let bufferSize = 2048
 
     /// abs-send-time counts from here (only its low 24 bits matter).
-    let epoch = ContinuousClock.now
+    let epoch: ContinuousClock.Instant
     var lastFeedback: ContinuousClock.Instant
     var lastSelection: ContinuousClock.Instant
     var lastReports: ContinuousClock.Instant
 
-    init(dtlsContext: DtlsContext, counters: MediaCounters, events: @escaping @Sendable (MediaEvent) -> Void) {
+    init(dtlsContext: DtlsContext, counters: MediaCounters, clock: @escaping () -> ContinuousClock.Instant = { .now },
+         events: @escaping @Sendable (MediaEvent) -> Void) {
         self.dtlsContext = dtlsContext
+        self.clock = clock
+        epoch = clock()
         self.published = counters
         self.events = events
         receiveBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
@@ -79,7 +93,7 @@ final class MediaEngine: @unchecked Sendable {
                       router: MediaTransportRouter) {
         guard let transport = participants[id]?.transport(role), let iceID = transport.iceID else { return }
         router.setRemoteUfrag(ufrag, for: iceID)
-        apply(transport.dtls.setRemoteFingerprints(fingerprints, now: .now), to: transport, router: router)
+        apply(transport.dtls.setRemoteFingerprints(fingerprints, now: clock()), to: transport, router: router)
     }
 
     /// Makes `configs` the publisher's track set: tracks not listed stop (their down-tracks go),
@@ -90,16 +104,17 @@ final class MediaEngine: @unchecked Sendable {
         for track in transport.tracks where !wanted.contains(track.id) { removeTrack(track) }
         transport.tracks.removeAll { !wanted.contains($0.id) }
         for config in configs where tracks[config.id] == nil {
-            let track = PublishedTrack(id: config.id, participant: id, transport: transport, media: config.media, cname: config.cname)
+            let track = PublishedTrack(id: config.id, participant: id, transport: transport, media: config.media, cname: config.cname,
+                                       live: live)
             tracks[config.id] = track
             transport.tracks.append(track)
             if let ssrc = config.media.ssrc, track.layers.count == 1 {
-                transport.bindings[ssrc] = SsrcBinding(track: track, layer: 0, isRTX: false)
+                transport.bind(ssrc, to: SsrcBinding(track: track, layer: 0, isRTX: false))
                 track.layers[0].ssrc = ssrc
                 if transport.transportCCMediaSsrc == 0 { transport.transportCCMediaSsrc = ssrc }
             }
             if let rtx = config.media.rtxSsrc, track.layers.count == 1 {
-                transport.bindings[rtx] = SsrcBinding(track: track, layer: 0, isRTX: true)
+                transport.bind(rtx, to: SsrcBinding(track: track, layer: 0, isRTX: true))
                 track.layers[0].rtxSsrc = rtx
             }
         }
@@ -117,13 +132,15 @@ final class MediaEngine: @unchecked Sendable {
     /// Makes `configs` the subscriber's down-track set (what its last answer accepted).
     func setDownTracks(participant id: ParticipantID, _ configs: [DownTrackConfig], router: MediaTransportRouter) {
         guard let transport = participants[id]?.subscribe else { return }
+        // Wishes for tracks that are gone go too: a long call would otherwise keep one per track ever seen.
+        transport.qualityWishes = transport.qualityWishes.filter { tracks[$0.key] != nil }
         let wanted = Dictionary(configs.map { ($0.ssrc, $0) }, uniquingKeysWith: { a, _ in a })
         for (ssrc, down) in transport.downTracks where wanted[ssrc]?.track != down.track.id {
             detach(down)
         }
         for config in configs where transport.downTracks[config.ssrc] == nil {
             guard let track = tracks[config.track] else { continue }
-            let down = DownTrack(track: track, subscriber: transport, config: config)
+            let down = DownTrack(track: track, subscriber: transport, config: config, live: live)
             if let wish = transport.qualityWishes[config.track] { down.quality = wish }
             track.downTracks.append(down)
             transport.downTracks[config.ssrc] = down
@@ -143,8 +160,22 @@ final class MediaEngine: @unchecked Sendable {
 
     func removeParticipant(_ id: ParticipantID, router: MediaTransportRouter) {
         guard let participant = participants.removeValue(forKey: id) else { return }
+        let caches = live.counts.packetCaches
         for transport in [participant.publish, participant.subscribe].compactMap({ $0 }) { close(transport, router: router) }
         lastSpeakers[participant.callId]?.removeAll { $0 == id }
+        if live.counts.packetCaches < caches { memoryFreed() }
+    }
+
+    /// Packet caches (768 KiB each) were freed: asks for the memory to be handed back to the
+    /// system. glibc keeps freed blocks of a thread's arena for reuse and only returns the top of
+    /// the heap by itself, so without this a burst of tracks leaves the process large after they
+    /// are gone (BENCHMARKS.md "Call flood").
+    private func memoryFreed() {
+        guard let releaseMemory else { return }
+        let now = clock()
+        if let last = lastRelease, now - last < Self.releaseInterval { return }
+        lastRelease = now
+        releaseMemory()
     }
 
     // MARK: internals
@@ -159,7 +190,7 @@ final class MediaEngine: @unchecked Sendable {
         transport.closed = true
         for track in transport.tracks { removeTrack(track) }
         transport.tracks.removeAll()
-        transport.bindings.removeAll()
+        transport.unbindAll()
         for down in transport.downTracks.values { detach(down) }
         transport.downTracks.removeAll()
         if let iceID = transport.iceID { router.removeTransport(iceID) }
@@ -170,25 +201,35 @@ final class MediaEngine: @unchecked Sendable {
         for down in track.downTracks {
             down.active = false
             down.subscriber.downTracks[down.config.ssrc] = nil
+            stopSending(down)
         }
         track.downTracks.removeAll()
-        for (ssrc, binding) in track.transport.bindings where binding.track === track { track.transport.bindings[ssrc] = nil }
+        for (ssrc, binding) in track.transport.bindings where binding.track === track { track.transport.unbind(ssrc) }
     }
 
     private func detach(_ down: DownTrack) {
         down.active = false
         down.track.downTracks.removeAll { $0 === down }
         down.subscriber.downTracks[down.config.ssrc] = nil
+        stopSending(down)
+    }
+
+    /// The subscriber's SRTP streams for a down-track that went.
+    private func stopSending(_ down: DownTrack) {
+        down.subscriber.stoppedSending(down.config.ssrc)
+        if let rtx = down.config.rtxSsrc { down.subscriber.stoppedSending(rtx) }
     }
 
     /// Starts a down-track once its transport has keys: picks its layer and asks for a keyframe.
     func activate(_ down: DownTrack, router: MediaTransportRouter) {
         guard !down.active else { return }
         down.active = true
+        down.subscriber.willSend(down.config.ssrc)
+        if let rtx = down.config.rtxSsrc { down.subscriber.willSend(rtx) }
         if down.track.isVideo {
             // Also for one encoding: a `call.quality` "off" sent before the answer holds it.
             select(down, estimate: down.subscriber.estimator.estimate / max(1, videoDownTrackCount(down.subscriber)), router: router)
-            if let layer = down.targetLayer { requestKeyframe(down.track, layer: layer, now: .now, router: router) }
+            if let layer = down.targetLayer { requestKeyframe(down.track, layer: layer, now: clock(), router: router) }
         }
     }
 
@@ -214,11 +255,11 @@ final class MediaEngine: @unchecked Sendable {
             if target == nil {
                 down.currentLayer = nil
             } else if down.active, down.currentLayer == nil {
-                requestKeyframe(track, layer: 0, now: .now, router: router)
+                requestKeyframe(track, layer: 0, now: clock(), router: router)
             }
             return
         }
-        let now = ContinuousClock.now
+        let now = clock()
         let bitrates = track.layers.map { layer -> Int in
             if layer.bitrate > 0 { return layer.bitrate }
             if let at = layer.lastPacketAt, now - at < .seconds(2) { return 1 }
@@ -286,6 +327,8 @@ final class MediaEngine: @unchecked Sendable {
                 return
             }
             transport.srtp = srtp
+            // Parley's own RTCP (keyframe requests, receiver reports, feedback) goes out under this SSRC.
+            if transport.role == .publish { transport.willSend(transport.rtcpSsrc) }
             events(.connected(transport.participant, transport.role))
             if transport.role == .subscribe {
                 for down in transport.downTracks.values { activate(down, router: router) }

@@ -19,6 +19,7 @@ public final class MediaServer: Sendable {
         let context = try DtlsContext(certificate: certificate)
         io = try MediaIOThread(configuration: configuration)
         engine = MediaEngine(dtlsContext: context, counters: MediaCounters(), events: events)
+        engine.releaseMemory = { MemoryRelease.request() }
     }
 
     public func start() {

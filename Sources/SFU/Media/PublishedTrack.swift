@@ -10,8 +10,11 @@ final class PublishedTrack {
     let layers: [PublishedLayer]
     var downTracks: [DownTrack] = []
     var audioLevel = AudioLevelAccumulator()
+    private let live: LiveObjectCounter
 
-    init(id: TrackID, participant: ParticipantID, transport: PeerTransport, media: PublishedMedia, cname: String) {
+    init(id: TrackID, participant: ParticipantID, transport: PeerTransport, media: PublishedMedia, cname: String,
+         live: LiveObjectCounter) {
+        self.live = live
         self.cname = Array(cname.utf8.prefix(255))
         self.id = id
         self.participant = participant
@@ -19,8 +22,11 @@ final class PublishedTrack {
         self.media = media
         self.mid = Array(media.mid.utf8)
         let rids: [String?] = media.simulcastRids.isEmpty ? [nil] : Self.qualityOrder(media.simulcastRids)
-        layers = rids.map { PublishedLayer(rid: $0, kind: media.kind, clockRate: media.codec.clockRate) }
+        layers = rids.map { PublishedLayer(rid: $0, kind: media.kind, clockRate: media.codec.clockRate, live: live) }
+        live.counts.tracks += 1
     }
+
+    deinit { live.counts.tracks -= 1 }
 
     var isVideo: Bool { media.kind == .video }
 

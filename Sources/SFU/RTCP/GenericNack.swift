@@ -23,6 +23,18 @@ public struct GenericNack {
     /// Number of PID/BLP entries.
     public var entryCount: Int { fci.count / 4 }
 
+    /// How many sequence numbers the NACK names (duplicates included): one per entry plus its
+    /// BLP bits. Counted per entry, so a flood can be accounted for without visiting each number.
+    public var lostCount: Int {
+        var count = 0
+        var offset = 0
+        while offset + 4 <= fci.count {
+            count += 1 + fci.readBE16(at: offset + 2).nonzeroBitCount
+            offset += 4
+        }
+        return count
+    }
+
     /// Calls `body` with every lost sequence number, entry by entry, in increasing order within
     /// an entry (sequence numbers wrap modulo 2^16).
     public func forEachLostSequence(_ body: (UInt16) -> Void) {

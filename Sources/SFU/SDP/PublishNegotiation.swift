@@ -26,10 +26,18 @@ extension SdpNegotiator {
     /// payload type, the header extensions Parley uses, and `a=simulcast:recv` when the offer
     /// simulcasts (RFC 8853 §5.3); those that do not send are answered `inactive`. Other kinds
     /// (data channels) are rejected with port 0 (RFC 3264 §6, RFC 8843 §7.3.3).
-    public static func negotiatePublish(offer: String, local: LocalTransport) throws(SdpError) -> PublishNegotiation {
+    ///
+    /// An offer sending more than `maxTracks` sections, or a video section simulcasting more than
+    /// `SdpLimits.maxSimulcastEncodings` encodings, is refused whole: each sending section becomes
+    /// a track with state in the media engine, so their number is what bounds a publisher's memory.
+    public static func negotiatePublish(offer: String, local: LocalTransport,
+                                        maxTracks: Int = SdpLimits.defaultMaxPublishTracks) throws(SdpError) -> PublishNegotiation {
         let sdp = try SessionDescription(parsing: offer)
         let session = sdp.attributes
         try checkMids(sdp.media)
+        // Counted before any section is planned, so an oversized offer costs no codec matching.
+        let sending = sdp.media.count { $0.kind != nil && !$0.isRejected && $0.direction(session: session).sends }
+        guard sending <= maxTracks else { throw .tooManyTracks(found: sending, limit: maxTracks) }
         let bundle = sdp.bundleMids
 
         var plans: [SectionPlan] = []
@@ -120,6 +128,9 @@ extension SdpNegotiator {
             throw .noCommonCodec(kind: kind, mid: mid, index: index, offered: offeredLabels(payloads))
         }
         let simulcast = kind == .video ? try SimulcastOffer.find(in: section) : nil
+        if let rids = simulcast?.allRids, rids.count > SdpLimits.maxSimulcastEncodings {
+            throw .tooManySimulcastEncodings(mid: mid, found: rids.count, limit: SdpLimits.maxSimulcastEncodings)
+        }
         let source = try MediaSource(section: section, simulcast: simulcast != nil)
         let published = PublishedMedia(
             mid: mid, kind: kind, codec: codec, extensions: map, simulcastRids: simulcast?.activeRids ?? [],

@@ -9,6 +9,10 @@ public enum SdpError: Error, Sendable, Equatable, CustomStringConvertible {
     case tooManyMediaSections(limit: Int)
     /// A list inside one m-section (payload types, rids, ssrcs, attributes) is absurdly long.
     case tooManyItems(what: String, limit: Int)
+    /// A publish offer sends more tracks (sending audio/video sections) than `CALL_MAX_TRACKS`.
+    case tooManyTracks(found: Int, limit: Int)
+    /// A publish offer's video section simulcasts more encodings than `SdpLimits.maxSimulcastEncodings`.
+    case tooManySimulcastEncodings(mid: String, found: Int, limit: Int)
 
     // MARK: syntax (RFC 8866)
     /// A line that is not `<letter>=<value>`, has control characters, or a malformed field.
@@ -58,6 +62,10 @@ public enum SdpError: Error, Sendable, Equatable, CustomStringConvertible {
             "SDP has more than \(limit) m-sections; Parley accepts at most \(limit) per peer connection"
         case .tooManyItems(let what, let limit):
             "SDP has more than \(limit) \(what)"
+        case .tooManyTracks(let found, let limit):
+            "the offer sends \(found) tracks; Parley accepts at most \(limit) sending audio/video sections per publish offer"
+        case .tooManySimulcastEncodings(let mid, let found, let limit):
+            "m-section mid \(mid) simulcasts \(found) encodings; Parley accepts at most \(limit) per video section"
         case .malformedLine(let line, let text, let reason):
             "SDP line \(line) '\(text)' is malformed: \(reason)"
         case .missingSessionLine(let line):

@@ -9,8 +9,14 @@ public enum SdpLimits {
     public static let maxMediaSections = 256
     /// Most payload types in one m-line (Chromium offers about 25 for video).
     public static let maxFormats = 128
-    /// Most simulcast streams (rids) in one m-section (RFC 8853); browsers send up to 4.
+    /// Most simulcast streams (rids) in one m-section the parser reads (RFC 8853); browsers send up to 4.
     public static let maxRids = 16
+    /// Most simulcast encodings a publish offer's video section may send (PROTOCOL.md: `h`, `m`,
+    /// `l`). Each is a layer the engine keeps statistics and, once media arrives, a packet cache for.
+    public static let maxSimulcastEncodings = 3
+    /// Sending sections per publish offer unless `CALL_MAX_TRACKS` says otherwise: a microphone,
+    /// a camera, a screen share and its audio.
+    public static let defaultMaxPublishTracks = 4
     /// Longest mid, rid, stream or track id accepted.
     public static let maxIdentifierLength = 255
 }

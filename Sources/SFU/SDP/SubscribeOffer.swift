@@ -16,7 +16,8 @@ extension SdpNegotiator {
     /// its SSRCs (RFC 5576 §4.1), with `a=ssrc-group:FID` pairing the RTX SSRC (RFC 4588 §8.6), so
     /// the subscriber can demultiplex without the mid header extension. Tracks that are gone keep
     /// their section as `a=inactive` (RFC 8829 §5.2.2: the direction says no media flows), still
-    /// in the BUNDLE group, and mids are never reused. They are not rejected with port 0:
+    /// in the BUNDLE group, until a later track of the same kind takes the section over with its
+    /// mid (`CallRoom`), so the offer does not grow with every track that ever came and went. They are not rejected with port 0:
     /// rejecting the section that carries the BUNDLE tag moves the group to another transport
     /// (RFC 8843 §7.3.3), and Chrome then closes the DTLS association the call runs on; an offer
     /// whose sections were all rejected would have no BUNDLE group at all, which a max-bundle

@@ -21,6 +21,8 @@ public final class CallSignaling: Sendable {
     let maxParticipants: Int
     /// How many calls one user may be in at once, across its connections on this instance; nil: no limit.
     let maxCallsPerUser: Int?
+    /// Sending sections per publish offer (`CALL_MAX_TRACKS`).
+    let maxTracks: Int
     let clock: WallClock
     let events: AsyncStream<MediaEvent>
     /// Conversations whose call changed outside a request (an eviction from the bus's delivery,
@@ -32,13 +34,15 @@ public final class CallSignaling: Sendable {
     ///   - events: what `media` reports (its `events` callback feeds this stream).
     ///   - maxCallsPerUser: `CALL_MAX_PER_USER`; nil for no limit.
     public init(directory: CallDirectory, media: MediaServer, events: AsyncStream<MediaEvent>, iceServers: IceServerConfiguration,
-                maxParticipants: Int, maxCallsPerUser: Int? = 2, clock: WallClock = .system) {
+                maxParticipants: Int, maxCallsPerUser: Int? = 2, maxTracks: Int = SdpLimits.defaultMaxPublishTracks,
+                clock: WallClock = .system) {
         self.directory = directory
         self.events = events
         self.media = media
         self.iceServers = iceServers
         self.maxParticipants = maxParticipants
         self.maxCallsPerUser = maxCallsPerUser
+        self.maxTracks = maxTracks
         self.clock = clock
         (stateChangeStream, stateChanges) = AsyncStream<String>.makeStream()
     }
@@ -130,11 +134,12 @@ public final class CallSignaling: Sendable {
             }
         }
         let (fresh, freshCredentials) = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+        let maxTracks = self.maxTracks
         let (negotiation, effects, opening, participant, credentials, callId) = try directory.withRoom(conversationId) {
             room throws(CallError) in
             let opening = !room.hasPublishTransport(caller.userId)
             let (negotiation, effects) = try room.publish(userId: caller.userId, offer: sdp, sources: sources,
-                                                          local: fresh, credentials: freshCredentials)
+                                                          local: fresh, credentials: freshCredentials, maxTracks: maxTracks)
             guard let participant = room.participant(caller.userId), let credentials = room.publishCredentials(caller.userId) else {
                 throw CallError.notInCall
             }

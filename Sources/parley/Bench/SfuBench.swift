@@ -33,6 +33,8 @@ struct BenchSFU: AsyncParsableCommand {
     @Option(help: "CPU the started server is pinned to.") var serverCpu = 0
     @Option(help: "CPU this load generator is pinned to (-1: not pinned).") var clientCpu = 1
     @Option(help: "Concurrent sign-ups and WebSocket setups.") var setupConcurrency = 16
+    @Option(help: "The last N participants flood NACKs: every 5 ms, per stream received, one NACK naming the last 544 sequence numbers four times.")
+    var nackStorm = 0
 
     func validate() throws {
         guard publishers >= 1, subscribers >= 0 else { throw ValidationError("need at least one publisher") }
@@ -40,6 +42,7 @@ struct BenchSFU: AsyncParsableCommand {
             throw ValidationError("at most 1000 participants: CALL_MAX_PARTICIPANTS allows 2...1000")
         }
         guard publishers <= 64 else { throw ValidationError("at most 64 publishers (two m-sections each; an answer must fit a 64 KiB frame)") }
+        guard nackStorm >= 0, nackStorm <= subscribers else { throw ValidationError("--nack-storm is 0...--subscribers") }
         guard ["gcm", "cm"].contains(profile) else { throw ValidationError("--profile is gcm or cm") }
         guard duration >= 2, warmup >= 0, verifyEvery >= 1, keyframeInterval >= 1, videoBitrate >= 10_000 else {
             throw ValidationError("--duration >= 2, --verify-every >= 1, --keyframe-interval >= 1, --video-bitrate >= 10000")
@@ -58,6 +61,7 @@ struct BenchSFU: AsyncParsableCommand {
         print("bench sfu: \(publishers) publishers (Opus 50 pkt/s + VP8 \(videoBitrate / 1000) kbit/s 30 fps), "
             + "\(subscribers) subscribers, SRTP \(profile == "gcm" ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80"), "
             + "transport-cc \(noTransportCC ? "off" : "on"), video paced at \(pacing)x bitrate, verify 1 in \(verifyEvery)")
+        if nackStorm > 0 { print("nack storm: the last \(nackStorm) subscribers flood NACKs") }
         print("server: \(target.baseURL) pid \(target.pid.map(String.init) ?? "-") "
             + (server == nil ? "pinned to CPU \(serverCpu)" : "(external)") + "; load generator on CPU \(clientCpu); "
             + "machine \(ProcessInfo.processInfo.activeProcessorCount) cores; libsrtp \(SrtpLibrary.buildDescription)")
@@ -97,7 +101,8 @@ struct BenchSFU: AsyncParsableCommand {
         loop.start()
         defer { loop.submit(.stop) }
         let peers = users.enumerated().map { index, user in
-            SfuBenchSignalingPeer(index: index, user: user, loop: loop, fingerprint: certificate.fingerprint.sdpValue)
+            SfuBenchSignalingPeer(index: index, user: user, loop: loop, fingerprint: certificate.fingerprint.sdpValue,
+                                  floodsNacks: index >= participants - nackStorm)
         }
         defer { for peer in peers { peer.close() } }
         _ = try await BenchChat.concurrently(count: participants, width: setupConcurrency) { index in
@@ -181,6 +186,7 @@ struct BenchSFU: AsyncParsableCommand {
         let final = await loop.snapshot()
         print("publishers: \(final.keyframesSent) keyframes sent, \(final.keyframeRequests) PLI/FIR received; "
             + "late schedules \(final.lateSchedules); answers \(peers.map(\.answers).reduce(0, +))")
+        if nackStorm > 0 { print("nack storm: \(final.nacksSent) NACKs sent") }
     }
 
     /// One measurement window, its edges on the server's once-a-second counter updates.

@@ -21,6 +21,7 @@ struct SfuBenchSnapshot: Sendable {
     var rtpReceived = 0
     var rtcpReceived = 0
     var lateSchedules = 0
+    var nacksSent = 0
     /// Over the window since the last `markWindow`: packets the sequence numbers say should
     /// have arrived, and those that did.
     var windowExpected = 0
@@ -80,6 +81,7 @@ final class SfuBenchLoop: @unchecked Sendable {
     private var verifyFailures = 0
     private var rtpReceived = 0
     private var lateSchedules = 0
+    private var nacksSent = 0
     private var nextTimers: UInt64 = 0
     private let frameNanos: UInt64 = 1_000_000_000 / 30
     private let audioNanos: UInt64 = 20_000_000
@@ -212,6 +214,7 @@ final class SfuBenchLoop: @unchecked Sendable {
         }
         s.rtpReceived = rtpReceived
         s.lateSchedules = lateSchedules
+        s.nacksSent = nacksSent
         s.kernelLatency = Array(UnsafeBufferPointer(start: kernelSamples, count: kernelCount))
         s.readLatency = Array(UnsafeBufferPointer(start: readSamples, count: readCount))
         s.verifyFailures = verifyFailures
@@ -225,11 +228,32 @@ final class SfuBenchLoop: @unchecked Sendable {
         var instant: ContinuousClock.Instant?
         for transport in transports {
             if now >= transport.nextCheck { transport.sendCheck(now: now) }
+            if transport.floodsNacks, let srtp = transport.srtp { floodNacks(transport, srtp: srtp) }
             if transport.dtlsStarted, let deadline = transport.dtls.timerDeadline {
                 let clock = instant ?? ContinuousClock.now
                 instant = clock
                 if clock >= deadline { transport.apply(transport.dtls.handleTimeout(now: clock)) }
             }
+        }
+    }
+
+    /// `--nack-storm`: per stream received, a Generic NACK (RFC 4585 §6.2.1) naming the last
+    /// 544 sequence numbers (32 entries, all 16 BLP bits set) four times over, 128 entries.
+    private func floodNacks(_ transport: SfuBenchTransport, srtp: SrtpSession) {
+        guard let b = sendBuffer.baseAddress else { return }
+        let entries = 128
+        for stream in transport.streams {
+            let words = 2 + entries
+            b.storeBytes(of: UInt32(0x8100_0000 | 205 << 16 | words).bigEndian, toByteOffset: 0, as: UInt32.self)
+            b.storeBytes(of: UInt32(1).bigEndian, toByteOffset: 4, as: UInt32.self)
+            b.storeBytes(of: stream.ssrc.bigEndian, toByteOffset: 8, as: UInt32.self)
+            for entry in 0..<entries {
+                let pid = stream.lastSequence &- 543 &+ UInt16(17 * (entry % 32))
+                b.storeBytes(of: (UInt32(pid) << 16 | 0xFFFF).bigEndian, toByteOffset: 12 + 4 * entry, as: UInt32.self)
+            }
+            var length = 12 + 4 * entries
+            guard (try? srtp.protectRTCP(sendBuffer, length: &length)) != nil else { continue }
+            if transport.socket.sendNow(UnsafeRawBufferPointer(start: b, count: length), to: transport.server) { nacksSent += 1 }
         }
     }
 
@@ -368,7 +392,9 @@ final class SfuBenchLoop: @unchecked Sendable {
                     return
                 }
             }
-            if let lastRTP, transport.sinceSample >= settings.verifyEvery {
+            // A NACK flooder's retransmissions carry their first send's stamp (seconds old by
+            // design), so its packets are counted for loss but not sampled for latency.
+            if let lastRTP, !transport.floodsNacks, transport.sinceSample >= settings.verifyEvery {
                 transport.sinceSample = 0
                 verify(lastRTP, on: transport)
             }

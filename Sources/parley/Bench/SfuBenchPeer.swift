@@ -15,6 +15,8 @@ struct SfuBenchTransportSpec: @unchecked Sendable {  // the socket moves to the 
     var publisher: Int?
     var audioSSRC: UInt32 = 0
     var videoSSRC: UInt32 = 0
+    /// A subscribe transport that floods NACKs (`--nack-storm`).
+    var floodsNacks = false
 }
 
 /// One RTP stream arriving at a subscriber, counted by its (unencrypted) sequence numbers.
@@ -110,9 +112,11 @@ final class SfuBenchTransport {
     var lastStream = 0
     var sinceSample = 0
     var rtcpReceived = 0
+    let floodsNacks: Bool
 
     init(index: Int, spec: SfuBenchTransportSpec, context: DtlsContext, publisher: SfuBenchPublisher?) throws {
         self.index = index
+        floodsNacks = spec.floodsNacks
         role = spec.role
         socket = spec.socket
         local = spec.local

@@ -63,8 +63,9 @@ struct SfuBenchResult: Sendable {
             + "client CPU \(clientCPUPercent.map { String(format: "%.0f", $0) } ?? "-") %; verify failures \(verifyFailures)")
         lines.append("  socket receive-queue drops: server \(serverSocketDrops.map(String.init) ?? "-"), bench sockets \(clientSocketDrops); "
             + "server threads waiting for a CPU: \(serverRunQueueWaitPercent.map { String(format: "%.1f", $0) } ?? "-") % of the window")
-        let names = ["packets_received", "packets_dropped", "srtp_errors", "keyframe_requests_sent", "nacks_received",
-                     "retransmissions", "dtls_failures", "ice_consent_failures"]
+        let names = ["packets_received", "packets_forwarded", "bytes_forwarded", "packets_dropped", "srtp_errors", "keyframe_requests_sent",
+                     "nacks_received", "retransmissions", "retransmissions_missed", "retransmissions_dropped", "retransmissions_repeated",
+                     "dtls_failures", "ice_consent_failures"]
         let server = names.compactMap { name in
             serverDeltas["parley_media_\(name)_total"].map { "\(name) \(Int($0))" }
         }

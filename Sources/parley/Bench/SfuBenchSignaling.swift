@@ -17,6 +17,8 @@ final class SfuBenchSignalingPeer: Sendable {
     private let publishLocal = IceCredentials.random()
     private let subscribeLocal = IceCredentials.random()
     private let sessionId = UInt64.random(in: 1...UInt64(Int64.max))
+    /// Its subscribe transport floods the server with NACKs (`--nack-storm`).
+    private let floodsNacks: Bool
 
     private struct State {
         var outbound: WebSocketOutboundWriter?
@@ -33,8 +35,9 @@ final class SfuBenchSignalingPeer: Sendable {
 
     static let awaited: Set<String> = ["auth.success", "call.config", "call.participants", "call.publish.answer", "error"]
 
-    init(index: Int, user: BenchUser, loop: SfuBenchLoop, fingerprint: String) {
+    init(index: Int, user: BenchUser, loop: SfuBenchLoop, fingerprint: String, floodsNacks: Bool = false) {
         self.index = index
+        self.floodsNacks = floodsNacks
         self.user = user
         self.loop = loop
         self.fingerprint = fingerprint
@@ -144,7 +147,9 @@ final class SfuBenchSignalingPeer: Sendable {
         try await send(["type": "call.subscribe.answer", "data": ["conversationId": conversation, "sdp": answer, "revision": revision] as [String: Any]])
         state.withLock { $0.answers += 1 }
         if let socket {
-            loop.submit(.add(try Self.spec(role: .subscribe, socket: socket, local: subscribeLocal, remote: offer)))
+            var spec = try Self.spec(role: .subscribe, socket: socket, local: subscribeLocal, remote: offer)
+            spec.floodsNacks = floodsNacks
+            loop.submit(.add(spec))
         }
     }
 

@@ -29,12 +29,23 @@ final class EngineHarness {
         var events: [MediaEvent] = []
     }
 
-    init() throws {
+    /// The time the engine reads, when a test drives it (`init(clock:)`).
+    final class ManualClock: @unchecked Sendable {
+        var now = ContinuousClock.now
+        func advance(by duration: Duration) { now += duration }
+    }
+
+    /// With `clock`, the engine handles packets at `clock.now` instead of the process's clock.
+    init(clock: ManualClock? = nil) throws {
         serverCertificate = try DtlsCertificate.generate()
         let context = try DtlsContext(certificate: serverCertificate)
         router = MediaTransportRouter(sink: sink)
         let box = eventBox
-        engine = MediaEngine(dtlsContext: context, counters: MediaCounters()) { box.events.append($0) }
+        if let clock {
+            engine = MediaEngine(dtlsContext: context, counters: MediaCounters(), clock: { clock.now }) { box.events.append($0) }
+        } else {
+            engine = MediaEngine(dtlsContext: context, counters: MediaCounters()) { box.events.append($0) }
+        }
     }
 
     /// A connected publisher with one track of `media`, and a connected subscriber (with no
@@ -49,9 +60,11 @@ final class EngineHarness {
 
     /// Opens a transport for `participant`/`role` and connects a test peer to it (ICE check with
     /// USE-CANDIDATE, DTLS handshake as client), returning the peer with its SRTP session.
-    func connect(_ participant: ParticipantID, role: PeerRole, callId: String = "call") throws -> TestPeer {
+    /// `peerCertificate` defaults to a fresh one; tests that connect thousands of peers pass one.
+    func connect(_ participant: ParticipantID, role: PeerRole, callId: String = "call",
+                 peerCertificate: DtlsCertificate? = nil) throws -> TestPeer {
         let credentials = IceCredentials.random()
-        let peerCertificate = try DtlsCertificate.generate()
+        let peerCertificate = try peerCertificate ?? DtlsCertificate.generate()
         let peerUfrag = "peer\(nextPort)"
         engine.openTransport(participant: participant, callId: callId, role: role, credentials: credentials,
                              remoteUfrag: peerUfrag, remoteFingerprints: [peerCertificate.fingerprint], router: router)
