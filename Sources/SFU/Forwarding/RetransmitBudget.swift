@@ -1,4 +1,4 @@
-/// How many bytes of retransmissions one subscriber may still be sent (PROTOCOL.md v2: a NACK
+/// How many bytes of retransmissions one subscriber may still be sent (the call contract: a NACK
 /// flood costs the server no more than a bounded fraction of that subscriber's own bitrate).
 ///
 /// A token bucket filled by what the subscriber is sent: every forwarded packet adds

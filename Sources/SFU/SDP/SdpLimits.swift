@@ -11,7 +11,7 @@ public enum SdpLimits {
     public static let maxFormats = 128
     /// Most simulcast streams (rids) in one m-section the parser reads (RFC 8853); browsers send up to 4.
     public static let maxRids = 16
-    /// Most simulcast encodings a publish offer's video section may send (PROTOCOL.md: `h`, `m`,
+    /// Most simulcast encodings a publish offer's video section may send (the rids `h`, `m`,
     /// `l`). Each is a layer the engine keeps statistics and, once media arrives, a packet cache for.
     public static let maxSimulcastEncodings = 3
     /// Sending sections per publish offer unless `CALL_MAX_TRACKS` says otherwise: a microphone,

@@ -4,7 +4,7 @@ import Testing
 @testable import SFU
 
 /// NACKs are answered from the cache only, each sequence number once per round trip, within
-/// the subscriber's budget (PROTOCOL.md v2 "Calls"); time is the test's clock.
+/// the subscriber's budget (README "Calls"); time is the test's clock.
 @Suite struct MediaEngineRetransmitTests {
     let publisherId = ParticipantID(rawValue: 1)
     let subscriberId = ParticipantID(rawValue: 2)
