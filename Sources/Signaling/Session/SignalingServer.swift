@@ -128,7 +128,11 @@ public final class SignalingServer: Service, Sendable {
                 await refuseOverCap(outbound, "WS_MAX_PER_ADDRESS", options.maxConnectionsPerAddress)
                 return
             }
-            await session(inbound: inbound, outbound: outbound, channel: context.requestContext.channel,
+            guard let channel = context.requestContext.channel else {
+                addressSlots.give(address)  // closed before its session began
+                return
+            }
+            await session(inbound: inbound, outbound: outbound, channel: channel,
                           queryToken: request.uri.queryParameters.get("token"))
             addressSlots.give(address)
         })
