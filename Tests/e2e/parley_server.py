@@ -6,6 +6,7 @@ beside it), started in a mount namespace of its own where the build tree (`.buil
 sources and `web/` are covered by empty read-only folders, from a working directory outside
 the checkout. What the server needs at run time must therefore be in the binary itself.
 """
+import contextlib
 import json
 import os
 import shlex
@@ -120,3 +121,23 @@ class Server:
             "email": f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com", "password": "password123", "displayName": name})
         assert status == 201, body
         return body["user"]["id"], body["accessToken"]
+
+
+@contextlib.contextmanager
+def two_instances(name, first_port, env=None):
+    """Two Parley processes on the PostgreSQL of PARLEY_MULTI_POSTGRES_URL with one JWT key, on
+    `first_port` and the port after it; both stopped by PID afterwards."""
+    url = os.environ.get("PARLEY_MULTI_POSTGRES_URL")
+    assert url, "PARLEY_MULTI_POSTGRES_URL must name a PostgreSQL database (scripts/test creates one)"
+    shared = {"DATABASE_URL": url, "JWT_SIGNING_KEY": f"{name}-test-key-of-at-least-32-bytes", **(env or {})}
+    first = Server(f"{name}-a", first_port, shared)
+    try:
+        second = Server(f"{name}-b", first_port + 1, shared)
+    except Exception:
+        first.stop()
+        raise
+    try:
+        yield first, second
+    finally:
+        first.stop()
+        second.stop()

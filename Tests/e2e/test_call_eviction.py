@@ -1,17 +1,15 @@
 """A member removed from a group mid-call is out of the call at once: real `parley serve`,
 real aiortc peers, and (second test) two instances on one PostgreSQL."""
 import asyncio
-import os
 
 import pytest
 
 from call_peer import two_peers_in_a_group
-from parley_server import Server
+from parley_server import Server, two_instances
 from ws_client import Client
 
 # How long after the removal everything below must have happened.
 DEADLINE = 5.0
-POSTGRES_URL = os.environ.get("PARLEY_MULTI_POSTGRES_URL")
 
 
 @pytest.fixture
@@ -94,18 +92,8 @@ async def _removed_mid_call(server):
 
 @pytest.fixture
 def two_servers():
-    assert POSTGRES_URL, "PARLEY_MULTI_POSTGRES_URL must name a PostgreSQL database (scripts/test creates one)"
-    shared = {"DATABASE_URL": POSTGRES_URL, "JWT_SIGNING_KEY": "call-eviction-test-key-of-at-least-32-bytes",
-              "RTC_PUBLIC_IP": "127.0.0.1"}
-    first = Server("call-eviction-a", 18296, shared)
-    try:
-        second = Server("call-eviction-b", 18297, shared)
-    except Exception:
-        first.stop()
-        raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with two_instances("call-eviction", 18296, {"RTC_PUBLIC_IP": "127.0.0.1"}) as servers:
+        yield servers
 
 
 def test_removal_and_logout_on_one_instance_end_calls_hosted_on_another(two_servers):

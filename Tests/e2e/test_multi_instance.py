@@ -1,28 +1,16 @@
 """Two Parley processes on one real PostgreSQL deliver each other's events to their own clients."""
 import asyncio
-import os
 
 import pytest
 
-from parley_server import Server
+from parley_server import two_instances
 from ws_client import Client
-
-POSTGRES_URL = os.environ.get("PARLEY_MULTI_POSTGRES_URL")
 
 
 @pytest.fixture
 def two_servers():
-    assert POSTGRES_URL, "PARLEY_MULTI_POSTGRES_URL must name an empty PostgreSQL database (scripts/test creates one)"
-    shared = {"DATABASE_URL": POSTGRES_URL, "JWT_SIGNING_KEY": "multi-instance-test-key-of-at-least-32-bytes"}
-    first = Server("instance-a", 18191, shared)
-    try:
-        second = Server("instance-b", 18192, shared)
-    except Exception:
-        first.stop()
-        raise
-    yield first, second
-    first.stop()
-    second.stop()
+    with two_instances("instance", 18191) as servers:
+        yield servers
 
 
 def test_events_cross_instances(two_servers):
