@@ -90,3 +90,13 @@ ensure_libsrtp_openssl() {
 build_release() {
     swift build -c release --product parley --static-swift-stdlib
 }
+
+# Where Parley keeps its SQLite database, for scripts/backup and scripts/restore: the path of a
+# sqlite:// DATABASE_URL (a relative one from the unit's WorkingDirectory, /var/lib/parley), else
+# DATA_DIR/parley.db. Arguments: DATABASE_URL (may be empty), DATA_DIR (with ROOT), ROOT.
+parley_sqlite_path() {
+    local path=${1#sqlite://}
+    if [ -z "$1" ] || [ -z "$path" ]; then echo "$2/parley.db"
+    elif [ "${path#/}" != "$path" ]; then echo "$3$path"
+    else echo "$3/var/lib/parley/$path"; fi
+}
