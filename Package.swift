@@ -147,3 +147,27 @@ let package = Package(
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "COpus", "CParleyShims"], exclude: ["aiortc_dtls_peer.py"], swiftSettings: strict),
     ]
 )
+
+// MARK: fuzzing (`scripts/fuzz`)
+// libFuzzer entry points, one executable per input surface, declared only when PARLEY_FUZZ is
+// set: they must be built with
+// `-sanitize=fuzzer,address`, so an ordinary `swift build` never sees them. Each one's @main
+// hands libFuzzer its callback (`LLVMFuzzerRunDriver`), as SwiftPM links `main` itself.
+if Context.environment["PARLEY_FUZZ"] != nil {
+    let nio = { (name: String) in Target.Dependency.product(name: name, package: "swift-nio") }
+    let fuzzTargets: [(name: String, folder: String, dependencies: [Target.Dependency])] = [
+        ("fuzz-stun", "stun", ["ICE"]),
+        ("fuzz-icetcp", "icetcp", ["ICE"]),
+        ("fuzz-rtp", "rtp", ["SFU"]),
+        ("fuzz-rtcp", "rtcp", ["SFU"]),
+        ("fuzz-sdp", "sdp", ["SFU", "ICE"]),
+        ("fuzz-dtls", "dtls", ["DTLS"]),
+        ("fuzz-clientframe", "clientframe", ["Signaling", nio("NIOCore"), nio("NIOEmbedded"), nio("NIOWebSocket")]),
+    ]
+    package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Driver"))
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(
+            name: target.name, dependencies: ["CFuzzDriver"] + target.dependencies, path: "Fuzz/Targets/\(target.folder)",
+            swiftSettings: strict))
+    }
+}
