@@ -3,9 +3,10 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Every error becomes PROTOCOL.md's error body. Client errors keep
-/// their status; anything unexpected is logged with the request id and answered with a bare
-/// 500 `internal`, never a stack trace or an internal message.
+/// Every error becomes the documented error body (`openapi.yaml`, `Error`). Client errors keep
+/// their status; a full disk or an unreachable database is told as such (`StorageFailure`);
+/// anything else unexpected is logged with the request id and answered with a bare 500
+/// `internal`, never a stack trace or an internal message.
 public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -19,6 +20,10 @@ public struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             return try Self.translate(error).response(from: request, context: context)
         } catch {
+            if let failure = StorageFailure.apiError(for: error) {
+                context.logger.warning("database unavailable or full", metadata: ["error": "\(error)"])
+                return try failure.response(from: request, context: context)
+            }
             // The type and description only: request bodies and headers, which may hold secrets, are never logged.
             context.logger.error("unhandled error", metadata: ["error.type": "\(String(reflecting: type(of: error)))", "error": "\(error)"])
             return try APIError.internalError.response(from: request, context: context)

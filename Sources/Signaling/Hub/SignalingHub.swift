@@ -48,6 +48,7 @@ public final class SignalingHub: Sendable {
     private let deliveredCounter = Counter(label: "parley_ws_frames_delivered_total")
     private let droppedCounter = Counter(label: "parley_ws_frames_dropped_total")
     private let slowConsumerCounter = Counter(label: "parley_ws_slow_consumer_disconnects_total")
+    private let queuedGauge = Gauge(label: "parley_ws_queued_frames")
 
     public init(instanceId: String = Identifier.make("i")) {
         self.instanceId = instanceId
@@ -79,6 +80,16 @@ public final class SignalingHub: Sendable {
         connectionsGauge.record(total)
         return last
     }
+
+    /// Frames waiting in every connection's outbound queue, now. Recorded as the
+    /// `parley_ws_queued_frames` gauge by `sampleQueuedFrames` (the signaling server's sweeper
+    /// calls it), so memory held for slow clients is visible in production.
+    public var queuedFrames: Int {
+        let connections = state.withLock { state in state.connections.values.flatMap(\.values) }
+        return connections.reduce(0) { $0 + $1.queue.count }
+    }
+
+    func sampleQueuedFrames() { queuedGauge.record(queuedFrames) }
 
     /// Applies a bus message to the views and queues its frame for local recipients.
     public func deliver(_ message: BusMessage) {

@@ -55,8 +55,13 @@ struct SessionReader: Sendable {
             } catch let error as CallError {
                 reply(.error(id: frame.id, error.apiError))
             } catch {
-                server.logger.error("websocket frame failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                reply(.error(id: frame.id, .internalError))
+                if let failure = StorageFailure.apiError(for: error) {
+                    server.logger.warning("database unavailable or full", metadata: ["error": "\(error)"])
+                    reply(.error(id: frame.id, failure))
+                } else {
+                    server.logger.error("websocket frame failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    reply(.error(id: frame.id, .internalError))
+                }
             }
         }
     }

@@ -68,9 +68,14 @@ public final class SignalingServer: Service, Sendable {
         }
         let sweeper = Task { [self] in
             var lastBusSweep = ContinuousClock.now
+            var lastSample = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: options.typingSweepInterval)
                 await sweepTyping()
+                if lastSample.duration(to: .now) > .seconds(5) {
+                    hub.sampleQueuedFrames()
+                    lastSample = .now
+                }
                 if lastBusSweep.duration(to: .now) > .seconds(60) {
                     await bus.sweep()
                     lastBusSweep = .now
