@@ -17,7 +17,7 @@ struct SessionTests {
             #expect(success.id == "a1")
             #expect((success.data["user"] as? [String: Any])?["id"] as? String == ada.id)
             // Read raw: the reply comes right behind the handshake (see badTokenQuery).
-            let byQuery = try await RawUpgrade.attempt(port: env.port, query: "?token=\(ada.token)")
+            let byQuery = try await RawUpgrade.attempt(port: env.port, query: "?token=\(ada.token)", until: ada.id, wait: .seconds(20))
             #expect(byQuery.status == 101)
             #expect(byQuery.text.contains(#""type":"auth.success""#))
             #expect(byQuery.text.contains(ada.id))

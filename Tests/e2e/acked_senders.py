@@ -115,6 +115,7 @@ class SendLoad:
         self.interval, self.reply_timeout = interval, reply_timeout
         self.lock = threading.Lock()
         self.acks, self.attempts, self.closes, self.crashes = [], [], [], []
+        self.in_flight = {}  # sender label -> (clientMsgId, started) of the attempt waiting for its answer
         self._stop = threading.Event()
         self._threads = []
         self.run_id = uuid.uuid4().hex[:8]
@@ -126,17 +127,20 @@ class SendLoad:
             self._threads.append(thread)
         return self
 
-    def stop(self):
+    def stop(self, strict=True):
         """Stops every sender (the message each is trying is given up, unacknowledged) and
         returns every Ack. Raises if a sender does not end: each attempt is bounded by the
-        reply timeout, so one that does not end is a hang."""
+        reply timeout, so one that does not end is a hang. With `strict` false (a test that
+        is failing already) it waits only briefly and raises nothing."""
         self._stop.set()
         for thread in self._threads:
-            thread.join(self.reply_timeout + 15)
-        stuck = [thread.name for thread in self._threads if thread.is_alive()]
-        assert not stuck, f"senders still running {self.reply_timeout + 15:.0f} s after stop: {stuck}"
-        assert not self.crashes, f"senders failed: {self.crashes}"
-        return list(self.acks)
+            thread.join(self.reply_timeout + 15 if strict else 1)
+        if strict:
+            stuck = [thread.name for thread in self._threads if thread.is_alive()]
+            assert not stuck, f"senders still running {self.reply_timeout + 15:.0f} s after stop: {stuck}"
+            assert not self.crashes, f"senders failed: {self.crashes}"
+        with self.lock:
+            return list(self.acks)
 
     # -- looking at the records while it runs
 
@@ -147,6 +151,14 @@ class SendLoad:
     def attempts_since(self, since, sender=None):
         with self.lock:
             return [a for a in self.attempts if a.started >= since and (sender is None or a.sender == sender.label)]
+
+    def stalled(self, bound):
+        """The attempts waiting for an answer for more than `bound` seconds now: (sender,
+        clientMsgId, seconds waited)."""
+        now = time.monotonic()
+        with self.lock:
+            return [(label, client_msg_id, round(now - started, 1))
+                    for label, (client_msg_id, started) in self.in_flight.items() if now - started > bound]
 
     def wait_until(self, condition, timeout, what):
         """Polls `condition()` every 50 ms until it is true; fails naming `what` (a string, or a
@@ -176,6 +188,8 @@ class SendLoad:
                     client_msg_id = f"{sender.label}-{self.run_id}-{number}"
                     pending = (client_msg_id, f"{sender.label} message {number}")
                 started = time.monotonic()
+                with self.lock:
+                    self.in_flight[sender.label] = (pending[0], started)
                 if sender.via == "rest":
                     result = self._send_rest(sender, *pending)
                 else:
@@ -183,6 +197,7 @@ class SendLoad:
                 ended = time.monotonic()
                 outcome, status, code, detail, message = result
                 with self.lock:
+                    del self.in_flight[sender.label]
                     self.attempts.append(Attempt(sender.label, sender.via, pending[0], started, ended, outcome, status, code, detail))
                     if outcome == "ack":
                         # What the answer says is checked by verify_history against the history.
@@ -301,9 +316,10 @@ def send_under_load(server, senders, conversation, during, interval=0.1):
     load = SendLoad(resolved, conversation, interval=interval).start()
     try:
         during(load)
-    finally:
-        acked = load.stop()
-    return acked
+    except BaseException:
+        load.stop(strict=False)
+        raise
+    return load.stop()
 
 
 def group_with_senders(server, count, title="Load"):
@@ -322,7 +338,7 @@ def history(server, token, conversation):
     page, then `before=<oldest id>` pages until `hasMore` is false."""
     pages, before = [], None
     while True:
-        query = f"?limit=100" + (f"&before={before}" if before else "")
+        query = "?limit=100" + (f"&before={before}" if before else "")
         status, page = server.call("GET", f"/conversations/{conversation}/messages{query}", token=token)
         assert status == 200, (status, page)
         pages.insert(0, page["messages"])

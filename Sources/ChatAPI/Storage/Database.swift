@@ -14,11 +14,17 @@ public final class Database: Sendable {
     public let sql: any SQLDatabase
     public let isPostgres: Bool
     private let close: @Sendable () async throws -> Void
+    /// SQLite's write transactions, committed in groups (one log sync for all that waited).
+    private let commitGroup: CommitGroup?
+    /// PostgreSQL's pool, for transactions on one connection.
+    private let postgres: ClosingPostgresDatabase?
 
-    private init(sql: any SQLDatabase, isPostgres: Bool, close: @escaping @Sendable () async throws -> Void) {
+    private init(sql: any SQLDatabase, postgres: ClosingPostgresDatabase?, close: @escaping @Sendable () async throws -> Void) {
         self.sql = sql
-        self.isPostgres = isPostgres
+        self.isPostgres = postgres != nil
+        self.postgres = postgres
         self.close = close
+        self.commitGroup = postgres == nil ? CommitGroup(sql: sql) : nil
     }
 
     /// Opens a pool. SQLite gets a single connection, in WAL mode: SQLite runs one writer at a
@@ -41,7 +47,7 @@ public final class Database: Sendable {
                 source: source, maxConnectionsPerEventLoop: 1, requestTimeout: .seconds(30),
                 logger: logger, on: eventLoopGroup)
             let sql = PooledSQLiteDatabase(pool: pool, logger: logger, eventLoop: eventLoopGroup.any()).sql()
-            let database = Database(sql: sql, isPostgres: false) { try await pool.shutdownAsync() }
+            let database = Database(sql: sql, postgres: nil) { try await pool.shutdownAsync() }
             do {
                 // WAL is a property of the file: set once, it holds for every connection.
                 try await sql.raw("PRAGMA journal_mode=WAL").run()
@@ -57,35 +63,47 @@ public final class Database: Sendable {
             let pool = EventLoopGroupConnectionPool(
                 source: source, maxConnectionsPerEventLoop: 8, requestTimeout: .seconds(30),
                 logger: logger, on: eventLoopGroup)
-            let sql = pool.database(logger: logger).sql()
-            return Database(sql: sql, isPostgres: true) { try await pool.shutdownAsync() }
+            let postgres = ClosingPostgresDatabase(base: pool.database(logger: logger))
+            return Database(sql: postgres.sql(), postgres: postgres) { try await pool.shutdownAsync() }
         }
     }
 
     public func shutdown() async throws { try await close() }
 
+    /// SQLite only: COMMITs so far and the write transactions they carried (`CommitGroup`);
+    /// nil on PostgreSQL.
+    public var groupCommitStatistics: (commits: Int, transactions: Int)? { commitGroup?.statistics }
+
     /// Runs `body` inside one transaction on one connection; commits when it returns, rolls back
     /// when it throws. Callers acknowledge writes only after this returns, i.e. after COMMIT.
-    /// `afterCommit` runs after COMMIT while the connection is still held: with SQLite's single
-    /// connection, whatever it announces leaves in commit order.
+    /// `afterCommit` runs after COMMIT. On SQLite (one connection) it runs before any later
+    /// transaction's, so whatever it announces leaves in commit order; there the transaction may
+    /// share its COMMIT with others that waited meanwhile (`CommitGroup`) and is still all or
+    /// nothing on its own.
     public func transaction<R: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R,
         afterCommit: (@Sendable (R) async -> Void)? = nil
     ) async throws -> R {
-        let begin = isPostgres ? "BEGIN" : "BEGIN IMMEDIATE"
-        return try await sql.withSession { session in
-            try await session.raw(SQLQueryString(begin)).run()
-            let result: R
-            do {
-                result = try await body(session)
-                try await session.raw("COMMIT").run()
-            } catch {
-                try? await session.raw("ROLLBACK").run()
-                throw error
+        if let commitGroup { return try await commitGroup.transaction(body, afterCommit: afterCommit) }
+        guard let postgres else { preconditionFailure("a database is SQLite or PostgreSQL") }
+        // One connection for the whole transaction; every statement on it, ROLLBACK included,
+        // fails rather than hangs if the connection closes (`ClosingPostgresDatabase`).
+        return try await postgres.withConnection { connection in
+            connection.eventLoop.makeFutureWithTask {
+                let session = ClosingPostgresDatabase(base: connection).sql()
+                try await session.raw("BEGIN").run()
+                let result: R
+                do {
+                    result = try await body(session)
+                    try await session.raw("COMMIT").run()
+                } catch {
+                    try? await session.raw("ROLLBACK").run()
+                    throw error
+                }
+                await afterCommit?(result)
+                return result
             }
-            await afterCommit?(result)
-            return result
-        }
+        }.get()
     }
 
     /// True when the database answers a trivial query (for `/readyz`).

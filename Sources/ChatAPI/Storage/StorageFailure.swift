@@ -43,7 +43,7 @@ public enum StorageFailure {
                 if let state = error.serverInfo?[.sqlState], state.hasPrefix("57P") { return databaseUnavailable }
                 return nil
             }
-        case is ConnectionPoolTimeoutError, is NIOConnectionError, is ChannelError, is ConnectionPoolError:
+        case is DatabaseConnectionLost, is ConnectionPoolTimeoutError, is NIOConnectionError, is ChannelError, is ConnectionPoolError:
             return databaseUnavailable
         default:
             return nil

@@ -28,7 +28,8 @@ public struct SignalingOptions: Sendable {
     public init() {}
 }
 
-/// WebSocket close codes of PROTOCOL.md.
+/// WebSocket close codes (README "API overview"; 1012 and 1013 are IANA's registered codes,
+/// RFC 6455 §7.4.2).
 public enum CloseCode {
     public static let unauthorized: UInt16 = 4401
     /// A browser origin that is neither the server's own nor in ALLOWED_ORIGINS.
@@ -40,4 +41,6 @@ public enum CloseCode {
     public static let limitReached: UInt16 = 4409
     /// The event bus reconnected and events may have been missed: reconnect and refetch.
     public static let serviceRestart: UInt16 = 1012
+    /// The database could not be reached to authenticate the connection: try again later.
+    public static let tryAgainLater: UInt16 = 1013
 }

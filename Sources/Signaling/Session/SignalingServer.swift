@@ -149,8 +149,15 @@ public final class SignalingServer: Service, Sendable {
     func session(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: any Channel, queryToken: String?) async {
         var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
         guard let (caller, authId) = await authenticate(&messages, outbound: outbound, queryToken: queryToken) else { return }
-        guard let user = try? await services.users.find(id: caller.userId) else {
-            await close(outbound, CloseCode.unauthorized, "unknown user")
+        let user: UserRecord
+        do {
+            guard let found = try await services.users.find(id: caller.userId) else {
+                await close(outbound, CloseCode.unauthorized, "unknown user")
+                return
+            }
+            user = found
+        } catch {
+            await refuseUnavailable(outbound, id: authId, error)
             return
         }
         guard userSlots.take(caller.userId, cap: options.maxConnectionsPerUser) else {
@@ -216,10 +223,22 @@ public final class SignalingServer: Service, Sendable {
         }
         do {
             return (try await services.auth.authenticate(bearer: token ?? ""), requestId)
+        } catch where StorageFailure.apiError(for: error) != nil {
+            await refuseUnavailable(outbound, id: requestId, error)
+            return nil
         } catch {
             await reject(outbound, id: requestId, "Invalid, expired or revoked token.")
             return nil
         }
+    }
+
+    /// The database is gone (PostgreSQL down) or failed: the login may well be fine, so the
+    /// client is told to come back (`error` `unavailable`, close 1013), not that its token is bad.
+    private func refuseUnavailable(_ outbound: WebSocketOutboundWriter, id: String?, _ error: any Error) async {
+        logger.warning("websocket refused: database unavailable", metadata: ["error": "\(error)"])
+        let failure = StorageFailure.apiError(for: error) ?? StorageFailure.databaseUnavailable
+        try? await outbound.write(.text(ServerFrame.error(id: id, failure).text))
+        await close(outbound, CloseCode.tryAgainLater, "try again later")
     }
 
     /// A connection past a cap: `error` `limit_reached` naming the setting, then close 4409.

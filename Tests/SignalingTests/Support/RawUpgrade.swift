@@ -2,17 +2,28 @@ import NIOCore
 import NIOPosix
 
 /// Sends a bare WebSocket upgrade request (with the `Origin` a browser would send) and returns
-/// everything the server sent until it closed or a second passed. swift-websocket's client
-/// always sets its own `Origin`, so browser origins are tested this way.
+/// everything the server sent until it closed, `until` appeared in it, or the wait passed (a
+/// second by default: long enough for a refusal, which closes at once; a test that expects an
+/// answer names it in `until` and may wait longer, so a slow run, under ThreadSanitizer say,
+/// does not cut the answer off). swift-websocket's client always sets its own `Origin`, so
+/// browser origins are tested this way.
 enum RawUpgrade {
     final class Collector: ChannelInboundHandler, @unchecked Sendable {
         typealias InboundIn = ByteBuffer
         let promise: EventLoopPromise<[UInt8]>
+        let until: [UInt8]?
         var bytes: [UInt8] = []
-        init(promise: EventLoopPromise<[UInt8]>) { self.promise = promise }
+        init(promise: EventLoopPromise<[UInt8]>, until: String?) {
+            self.promise = promise
+            self.until = until.map { Array($0.utf8) }
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             bytes += unwrapInboundIn(data).readableBytesView
+            if let until, bytes.count >= until.count,
+               (0...(bytes.count - until.count)).contains(where: { bytes[$0..<($0 + until.count)].elementsEqual(until) }) {
+                context.close(promise: nil)
+            }
         }
         func channelInactive(context: ChannelHandlerContext) { promise.succeed(bytes) }
     }
@@ -43,19 +54,20 @@ enum RawUpgrade {
         }
     }
 
-    static func attempt(port: Int, origin: String? = nil, query: String = "") async throws -> Answer {
+    static func attempt(port: Int, origin: String? = nil, query: String = "", until: String? = nil,
+                        wait: TimeAmount = .seconds(1)) async throws -> Answer {
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.any().makePromise(of: [UInt8].self)
         let channel = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(promise: promise)) }
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Collector(promise: promise, until: until)) }
             }
             .connect(host: "127.0.0.1", port: port).get()
         var request = "GET /ws\(query) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if let origin { request += "Origin: \(origin)\r\n" }
         try await channel.writeAndFlush(ByteBuffer(string: request + "\r\n")).get()
-        channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+        channel.eventLoop.scheduleTask(in: wait) { channel.close(promise: nil) }
         return Answer(bytes: try await promise.futureResult.get())
     }
 }
