@@ -137,6 +137,19 @@ def events_flow(origin, origin_token, watcher, conversation, text):
 
 # -- PostgreSQL crashes and comes back while clients send
 
+def refused_during_outage(server, token):
+    """Opens a WebSocket and authenticates with a valid token: (the error frame's code, the close code)."""
+    from websockets.sync.client import connect
+    with connect(server.ws_url, open_timeout=10) as socket:
+        socket.send(json.dumps({"type": "auth", "id": "auth", "data": {"token": token}}))
+        frame = json.loads(socket.recv(timeout=10))
+        try:
+            socket.recv(timeout=10)
+        except ConnectionClosed:
+            pass
+        return frame.get("data", {}).get("code"), socket.close_code
+
+
 def test_postgres_restart_under_load():
     with PrivatePostgres(55611, name="faults-restart") as pg, instances(pg.url, "faults-restart", 18611) as (a, b):
         owner_token, conversation, members = group_with_senders(a, 8, "Restart")
@@ -174,6 +187,10 @@ def test_postgres_restart_under_load():
             assert readyz(a) == 503 and readyz(b) == 503, "an instance said ready while PostgreSQL was down"
             assert_alive(a, b)
             assert not [w for w in watchers if w.closed.is_set()], "WebSockets closed while PostgreSQL was down"
+            # A WebSocket opened now cannot be authenticated against the database: it is told to
+            # come back (`unavailable`, 1013), not that its login is bad (4401).
+            for instance, token in ((a, tokens[6]), (b, tokens[7])):
+                assert refused_during_outage(instance, token) == ("unavailable", 1013)
 
             restarted_at = time.monotonic()
             pg.start()
