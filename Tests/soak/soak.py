@@ -69,8 +69,8 @@ def sample(server, started):
         "rss_kib": int(status["VmRSS"].split()[0]),
         "threads": int(status["Threads"]),
         "fds": len(os.listdir(f"/proc/{pid}/fd")),
-        "ws_connections": values.get("parley_ws_connections", 0),
-        "ws_queued_frames": values.get("parley_ws_queued_frames", 0),
+        **{key: values[name] for key, name in (("ws_connections", "parley_ws_connections"),
+                                               ("ws_queued_frames", "parley_ws_queued_frames")) if name in values},
         "calls": values.get("parley_calls", 0),
         **{f"live_{kind}": count for kind, count in sorted(live.items())},
     }
@@ -183,7 +183,7 @@ async def soak(server, minutes, samples):
         samples.append(await asyncio.to_thread(sample, server, started))
         row = samples[-1]
         print(f"{row['seconds']:7.1f} s  rss {row['rss_kib'] / 1024:7.1f} MiB  fds {row['fds']:4d}  threads {row['threads']:3d}  "
-              f"ws {row['ws_connections']:4.0f}  queued {row['ws_queued_frames']:4.0f}  calls {row['calls']:.0f}  "
+              f"ws {row.get('ws_connections', -1):4.0f}  queued {row.get('ws_queued_frames', -1):4.0f}  calls {row['calls']:.0f}  "
               f"transports {row.get('live_transports', 0):.0f}", flush=True)
         await asyncio.sleep(5)
     stop.set()
@@ -192,7 +192,7 @@ async def soak(server, minutes, samples):
     for _ in range(40):
         await asyncio.sleep(0.5)
         final = await asyncio.to_thread(sample, server, started)
-        if final["ws_connections"] == 0 and all(v == 0 for k, v in final.items() if k.startswith("live_")):
+        if final.get("ws_connections") == 0 and all(v == 0 for k, v in final.items() if k.startswith("live_")):
             break
     samples.append(final)
     return counts
@@ -230,7 +230,7 @@ def main():
     print(f"after warm-up: rss {first['rss_kib'] / 1024:.1f} -> {max(r['rss_kib'] for r in steady) / 1024 if steady else 0:.1f} MiB "
           f"(max), slope {rss_slope:+.2f} MiB/min; fds slope {fd_slope:+.2f}/min; threads slope {thread_slope:+.2f}/min")
     print(f"at the end: rss {final['rss_kib'] / 1024:.1f} MiB, fds {final['fds']} (after warm-up {first['fds']}), "
-          f"threads {final['threads']} (after warm-up {first['threads']}), ws {final['ws_connections']:.0f}, "
+          f"threads {final['threads']} (after warm-up {first['threads']}), ws {final.get('ws_connections', -1):.0f}, "
           + ", ".join(f"{k} {v:.0f}" for k, v in final.items() if k.startswith("live_")))
     print(f"samples: {path}")
     failures = []
@@ -245,8 +245,12 @@ def main():
     left = {k: v for k, v in final.items() if k.startswith("live_") and v}
     if left:
         failures.append(f"the media engine still holds {left} with no call")
-    if final["ws_connections"]:
+    if final.get("ws_connections", 0):
         failures.append(f"{final['ws_connections']:.0f} WebSockets still counted open")
+    missing = [name for name in ("live_transports", "live_tracks", "live_layers", "live_srtp_streams", "ws_connections",
+                                 "ws_queued_frames") if not any(name in row for row in samples[1:])]
+    if missing or not any(row.get("live_transports") for row in samples):
+        failures.append(f"/metrics did not report the live-object gauges under load: missing {missing}")
     if not counts.get("call joins") or not counts.get("message.new"):
         failures.append(f"the load did not run: {counts}")
     for failure in failures:
