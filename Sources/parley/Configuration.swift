@@ -1,7 +1,7 @@
 import ChatAPI
 import Foundation
 
-/// Parley's configuration, read from the environment (PROTOCOL.md "Configuration"). Every bad
+/// Parley's configuration, read from the environment (README.md "Configuration"). Every bad
 /// value is reported by name with what would be accepted, before anything starts.
 struct Configuration: Sendable {
     var host: String

@@ -26,7 +26,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=20.0)
     args = parser.parse_args()
 
-    # aioice leaves 127.0.0.1 out when gathering (TESTING.md); this test lives on loopback.
+    # aioice leaves 127.0.0.1 out when gathering (docs/testing.md); this test lives on loopback.
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: [args.host]
 
     async def run() -> int:

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Configuration from the environment")
 struct ConfigurationTests {
-    @Test("defaults match PROTOCOL.md")
+    @Test("defaults match the README's Configuration table")
     func defaults() throws {
         let configuration = try Configuration(environment: [:])
         #expect(configuration.host == "0.0.0.0")

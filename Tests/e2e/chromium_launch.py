@@ -1,4 +1,4 @@
-"""Starting headless Chromium (Debian's chromium and chromedriver) with fake media, as TESTING.md describes."""
+"""Starting headless Chromium (Debian's chromium and chromedriver) with fake media, as docs/testing.md describes."""
 import shutil
 import tempfile
 

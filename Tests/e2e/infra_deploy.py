@@ -103,7 +103,7 @@ def https_ready(url, cafile):
 # coturn
 
 def turn_rest_credential(secret, user, expiry):
-    """The TURN REST credential coturn's `use-auth-secret` accepts (PROTOCOL.md):
+    """The TURN REST credential coturn's `use-auth-secret` accepts (docs/protocol.md "Calls"):
     username `<unix expiry>:<user>`, password base64(HMAC-SHA1(secret, username))."""
     username = f"{int(expiry)}:{user}"
     password = base64.b64encode(hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()).decode()

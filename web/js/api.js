@@ -1,4 +1,4 @@
-// REST client for Parley (PROTOCOL.md "REST") with the session's tokens.
+// REST client for Parley (docs/protocol.md "REST resources") with the session's tokens.
 //
 // The session ({user, accessToken, refreshToken, expiresAt}) lives in localStorage so a reload
 // keeps the person signed in. Access tokens last 15 minutes (`expiresIn`); the client refreshes

@@ -1,4 +1,4 @@
-// Group calls through Parley's SFU (PROTOCOL.md "Calls (SFU)").
+// Group calls through Parley's SFU (docs/protocol.md "Calls").
 //
 // Two peer connections: the publish connection carries this browser's send-only
 // transceivers (microphone, camera with simulcast rids h/m/l, and a screen share when one is

@@ -1,4 +1,4 @@
-// The `/ws` connection (PROTOCOL.md "WebSocket /ws"), kept open for as long as the person is
+// The `/ws` connection (docs/protocol.md "WebSocket /ws"), kept open for as long as the person is
 // signed in: it authenticates with the first frame, and when it drops it reconnects with
 // exponential backoff and jitter (0.5 s doubling to 15 s). Each successful `auth.success`
 // dispatches "online", after which the app re-joins its room and fetches what it missed.

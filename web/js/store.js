@@ -1,7 +1,7 @@
 // Client state: conversations, the loaded messages of each, pending (optimistic) sends,
 // presence, typing and read markers. Views listen for "change" events ({kind, conversationId})
 // and redraw what they show. Message ids sort in send order within a conversation
-// (PROTOCOL.md), so plain string comparison orders them.
+// (docs/protocol.md "Conventions"), so plain string comparison orders them.
 
 const TYPING_FALLBACK_MS = 8_000; // the server sends typing:false after 6 s; this only guards against a lost one
 

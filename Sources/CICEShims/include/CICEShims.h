@@ -1,5 +1,5 @@
 // Thin C shims for the ICE module's UDP socket: Swift's Glibc module does not expose
-// recvmmsg/sendmmsg/mmsghdr (NATIVE.md), so batching goes through these two functions.
+// recvmmsg/sendmmsg/mmsghdr (docs/architecture.md, "Libraries, and why"), so batching goes through these two functions.
 #ifndef CICE_SHIMS_H
 #define CICE_SHIMS_H
 

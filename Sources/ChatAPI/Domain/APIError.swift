@@ -1,8 +1,8 @@
 import Hummingbird
 import NIOCore
 
-/// An error a client caused or may see, carrying the status and body of PROTOCOL.md's
-/// error convention: `{"error": {"code", "message", "field"?}}`.
+/// An error a client caused or may see, carrying the status and body of the error convention
+/// (docs/protocol.md "Errors"): `{"error": {"code", "message", "field"?}}`.
 ///
 /// Every failure that reaches a client goes through this type, so no response ever carries
 /// a stack trace or an internal detail.
@@ -50,7 +50,7 @@ public struct APIError: Error, Sendable, Equatable {
     }
     public static let internalError = APIError(.internalServerError, code: "internal", message: "Internal server error.")
 
-    /// The JSON body of this error, as PROTOCOL.md spells it.
+    /// The JSON body of this error, as docs/protocol.md "Errors" spells it.
     public var body: ErrorBody {
         ErrorBody(error: .init(code: code, message: message, field: field))
     }

@@ -26,7 +26,7 @@ public enum Identifier {
 }
 
 /// Message ids are the stored sequence number in fixed-width base 36, so they sort in send
-/// order within a conversation (PROTOCOL.md) and turn back into the sequence for cursors.
+/// order within a conversation (docs/protocol.md "Conventions") and turn back into the sequence for cursors.
 public enum MessageID {
     static let width = 13
 

@@ -1,4 +1,4 @@
-/// A user as other people see them (PROTOCOL.md "Objects"); `email` only on the caller's own.
+/// A user as other people see them (docs/protocol.md "Conventions"); `email` only on the caller's own.
 public struct UserDTO: Codable, Sendable, Equatable {
     public var id: String
     public var displayName: String
@@ -99,7 +99,7 @@ public struct ConversationDTO: Codable, Sendable, Equatable {
     }
 }
 
-/// A track in a call, as PROTOCOL.md defines it.
+/// A track in a call, as docs/protocol.md "Conventions" defines it.
 public struct TrackDTO: Codable, Sendable, Equatable {
     public var trackId: String
     public var kind: String

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A point in time as stored (milliseconds since the Unix epoch) and as sent
-/// (RFC 3339 UTC with milliseconds, `2026-11-21T10:30:00.123Z`, PROTOCOL.md "Conventions").
+/// (RFC 3339 UTC with milliseconds, `2026-11-21T10:30:00.123Z`, docs/protocol.md "Conventions").
 public struct Timestamp: Sendable, Hashable, Comparable, Codable {
     public var milliseconds: Int64
 

@@ -14,7 +14,7 @@ public struct ChatHTTPOptions: Sendable {
     }
 }
 
-/// Assembles the REST API of PROTOCOL.md on a router. The caller adds what lives outside
+/// Assembles the REST API (docs/protocol.md "REST resources", openapi.yaml) on a router. The caller adds what lives outside
 /// ChatAPI (`/metrics`, `/ws`, the web client).
 public enum ChatRouter {
     public static func make(services: ChatServices, options: ChatHTTPOptions = .init()) -> Router<ParleyRequestContext> {

@@ -3,7 +3,7 @@ import Hummingbird
 import NIOCore
 
 /// Which client a request comes from: the socket's peer, or, when that peer is a trusted proxy
-/// (Caddy), the last `X-Forwarded-For` hop it appended (PROTOCOL.md, TRUSTED_PROXIES).
+/// (Caddy), the last `X-Forwarded-For` hop it appended (docs/protocol.md "Authentication", TRUSTED_PROXIES).
 public struct TrustedProxies: Sendable {
     public let addresses: Set<String>
 

@@ -78,7 +78,7 @@ public struct AuthMiddleware: RouterMiddleware {
     }
 }
 
-/// Limits requests per client address (the auth routes: PROTOCOL.md).
+/// Limits requests per client address (the auth routes: docs/protocol.md "Authentication").
 public struct RateLimitMiddleware: RouterMiddleware {
     let limiter: RateLimiter
     let proxies: TrustedProxies

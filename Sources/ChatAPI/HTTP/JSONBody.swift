@@ -43,7 +43,7 @@ public enum JSONBody {
     }
 }
 
-/// Field rules shared by REST and WebSocket input (PROTOCOL.md "Limits").
+/// Field rules shared by REST and WebSocket input (docs/protocol.md "Conventions").
 public enum Validate {
     /// Length in Swift `Character`s within `range`, and not only white space.
     public static func text(_ value: String, field: String, _ range: ClosedRange<Int>) throws {

@@ -1,6 +1,6 @@
 import Hummingbird
 
-/// `/auth/*`: register, login, refresh, logout (PROTOCOL.md "REST").
+/// `/auth/*`: register, login, refresh, logout (docs/protocol.md "Authentication").
 public struct AuthRoutes: Sendable {
     let auth: AuthService
 

@@ -1,6 +1,6 @@
 import SQLKit
 
-/// Conversations and membership, with every access rule of PROTOCOL.md: a conversation the
+/// Conversations and membership, with every access rule of docs/protocol.md: a conversation the
 /// caller is not in is `not_found`; renaming and member management need owner or admin.
 /// Each committed change is published as a `ChatEvent` to the members it concerns.
 public struct ConversationService: Sendable {
@@ -165,8 +165,8 @@ public struct ConversationService: Sendable {
         }
     }
 
-    /// Makes a member an admin or a plain member again (owner only). Not in PROTOCOL.md's
-    /// table, which names the roles but no way to grant them; documented in /openapi.yaml.
+    /// Makes a member an admin or a plain member again (owner only): the one way to
+    /// appoint an admin; documented in /openapi.yaml and docs/protocol.md "REST resources".
     public func setRole(_ conversationId: String, userId: String, role: Role, _ caller: AuthContext) async throws -> ConversationDTO {
         let membership = try await requireMember(conversationId, caller)
         guard membership.kind == .group, membership.role == .owner else {

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import PostgresNIO
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A PostgreSQL connection closed under a query that postgres-nio then never answered.
 public struct DatabaseConnectionLost: Error, CustomStringConvertible {
@@ -37,7 +37,10 @@ struct ClosingPostgresDatabase: PostgresDatabase {
 /// The operations in flight per open connection, failed together when it closes. One
 /// `closeFuture` callback per connection (not one per query, which would pile up on a
 /// connection that lives for days), and each operation is completed exactly once: by its own
-/// result or by the close, whichever comes first.
+/// result or by the close, whichever comes first. Its lock is NIO's (a pthread mutex), not
+/// Synchronization's `Mutex`: the callbacks run on different event loops with nothing else
+/// ordering them, and ThreadSanitizer does not see `Mutex` on Linux (it reports its accesses as
+/// races), so `scripts/sanitize thread` could not check this type otherwise.
 final class ConnectionWatch: Sendable {
     static let shared = ConnectionWatch()
 
@@ -45,12 +48,12 @@ final class ConnectionWatch: Sendable {
         var inFlight: [ObjectIdentifier: [UInt64: @Sendable () -> Void]] = [:]
         var nextID: UInt64 = 0
     }
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     func failingWhenClosed<T>(_ future: EventLoopFuture<T>, connection: PostgresConnection) -> EventLoopFuture<T> {
         let promise = connection.eventLoop.makePromise(of: T.self)
         let key = ObjectIdentifier(connection)
-        let (id, firstOnConnection) = state.withLock { state -> (UInt64, Bool) in
+        let (id, firstOnConnection) = state.withLockedValue { state -> (UInt64, Bool) in
             state.nextID += 1
             let first = state.inFlight[key] == nil
             state.inFlight[key, default: [:]][state.nextID] = { promise.fail(DatabaseConnectionLost()) }
@@ -58,12 +61,12 @@ final class ConnectionWatch: Sendable {
         }
         if firstOnConnection {
             connection.closeFuture.whenComplete { _ in
-                let failers = self.state.withLock { $0.inFlight.removeValue(forKey: key) } ?? [:]
+                let failers = self.state.withLockedValue { $0.inFlight.removeValue(forKey: key) } ?? [:]
                 for fail in failers.values { fail() }
             }
         }
         future.whenComplete { result in
-            let mine = self.state.withLock { state -> Bool in
+            let mine = self.state.withLockedValue { state -> Bool in
                 guard state.inFlight[key]?.removeValue(forKey: id) != nil else { return false }
                 return true
             }

@@ -9,7 +9,7 @@ public struct Membership: Sendable, Equatable {
     public var lastReadSeq: Int64
 }
 
-/// Conversations and their members, and the assembled conversation view of PROTOCOL.md.
+/// Conversations and their members, and the assembled conversation view of docs/protocol.md "Conventions".
 public struct ConversationStore: Sendable {
     let database: Database
 

@@ -1,5 +1,5 @@
 /// How the media transport listens and what it announces. The lead's configuration code fills
-/// it from the environment (PROTOCOL.md, "Configuration"); `init(environment:)` does the same
+/// it from the environment (README.md, "Configuration"); `init(environment:)` does the same
 /// for `RTC_UDP_PORT`, `RTC_PUBLIC_IP` and `RTC_ICE_TCP`.
 public struct MediaTransportConfiguration: Sendable, Equatable {
     /// `RTC_UDP_PORT`: the one UDP port for all media, also the ICE-TCP port number.

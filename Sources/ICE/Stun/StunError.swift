@@ -1,5 +1,5 @@
 /// Why a STUN message was refused. Every parser failure is one of these: hostile input gets a
-/// clear error, never a crash (DESIGN.md, "Failure and bad input").
+/// clear error, never a crash (docs/architecture.md, "Budgets and bounds").
 public enum StunError: Error, Equatable, Sendable {
     /// Fewer than the 20 header bytes, or fewer bytes than the header's length field says.
     case truncated

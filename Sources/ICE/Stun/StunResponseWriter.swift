@@ -1,7 +1,7 @@
 import Crypto
 
 /// Writes the Binding responses an ICE-lite agent sends straight into a reused buffer: no
-/// `StunAttribute` values, no intermediate arrays (DESIGN.md: no heap allocation per packet).
+/// `StunAttribute` values, no intermediate arrays (docs/architecture.md: no heap allocation per packet).
 public enum StunResponseWriter {
     /// Starts a message: header with length 0, to be fixed by `finish`.
     @inline(__always)

@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// The one non-blocking UDP socket on `RTC_UDP_PORT` that carries every peer's STUN, DTLS and
-/// SRTP (DESIGN.md). It receives and sends in batches with recvmmsg/sendmmsg (through the
-/// `CICEShims` C target, NATIVE.md) into buffers allocated once: receiving and sending a
+/// SRTP (docs/architecture.md). It receives and sends in batches with recvmmsg/sendmmsg (through the
+/// `CICEShims` C target) into buffers allocated once: receiving and sending a
 /// datagram allocate nothing.
 ///
 /// Bound to `::` it is dual-stack (IPV6_V6ONLY off): IPv4 peers appear as IPv4 addresses.

@@ -1,5 +1,5 @@
-/// The one place every datagram of the shared media port goes through (DESIGN.md, "The media
-/// path"): RFC 7983 demultiplexing first, then STUN to the ICE-lite agent (which finds the
+/// The one place every datagram of the shared media port goes through (docs/architecture.md,
+/// "The path of an RTP packet"): RFC 7983 demultiplexing first, then STUN to the ICE-lite agent (which finds the
 /// transport by USERNAME ufrag) and DTLS/RTP/RTCP to the transport that validated the 5-tuple.
 ///
 /// Confined to the media I/O thread that owns the socket: it is a class so handlers can be

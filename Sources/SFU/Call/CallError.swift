@@ -1,5 +1,5 @@
 /// Why a call request was refused. The signaling turns each into an `error` frame with the
-/// code PROTOCOL.md uses for it.
+/// code docs/protocol.md "Calls" lists for it.
 public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The caller has not joined this conversation's call (or it has ended).
     case notInCall

@@ -19,7 +19,7 @@ public struct CallParticipant: Sendable {
     }
 }
 
-/// The subscribe connection's negotiation (PROTOCOL.md: the server offers, the client answers,
+/// The subscribe connection's negotiation (docs/protocol.md "Calls": the server offers, the client answers,
 /// and no new offer goes out before the last one, by revision, is answered).
 struct SubscribeState: Sendable {
     var side: CallParticipant.PeerSide

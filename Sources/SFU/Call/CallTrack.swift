@@ -1,4 +1,4 @@
-/// One track a participant publishes, as the call signaling knows it (PROTOCOL.md "track":
+/// One track a participant publishes, as the call signaling knows it (docs/protocol.md, a track:
 /// `{trackId, kind, source, muted}`), with the negotiated media the engine forwards.
 public struct CallTrack: Sendable, Equatable {
     /// The id on the wire, unique in the call; subscribers see it in `a=msid:<userId> <trackId>`.

@@ -1,7 +1,7 @@
 /// Finds who is speaking from the ssrc-audio-level header extension (RFC 6464) of each audio
 /// track, without decoding audio. Each packet's level (0 = loudest, 127 = silence, in -dBov)
 /// becomes a loudness 127 - level, accumulated on the track
-/// in an `AudioLevelAccumulator` (two integer adds per packet); at its own cadence (PROTOCOL.md:
+/// in an `AudioLevelAccumulator` (two integer adds per packet); at its own cadence (docs/protocol.md:
 /// at most twice a second) the owner ranks the averages here.
 enum ActiveSpeakerDetector {
     /// Average loudness a participant must reach to count as speaking (-50 dBov and louder, so

@@ -1,5 +1,5 @@
 /// A subscriber's available downstream bandwidth as Parley sees it, from the subscriber's own
-/// feedback (DESIGN.md "Simulcast"): its receiver-side estimate in REMB messages
+/// feedback (docs/protocol.md "Calls", simulcast): its receiver-side estimate in REMB messages
 /// (draft-alvestrand-rmcat-remb, computed by the browser from the abs-send-time Parley stamps)
 /// when it sends them, and the loss in its receiver reports otherwise (the loss-based part of
 /// draft-ietf-rmcat-gcc-02 §6: more than 10 % lost lowers the estimate, under 2 % raises it).

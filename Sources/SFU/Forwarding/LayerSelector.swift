@@ -1,4 +1,4 @@
-/// Chooses the simulcast layer one subscriber receives of one track (DESIGN.md "Simulcast"):
+/// Chooses the simulcast layer one subscriber receives of one track (docs/protocol.md "Calls", simulcast):
 /// the best layer that is at most the subscriber's `call.quality` wish, that the publisher is
 /// actually sending, and whose measured bitrate fits the subscriber's estimated bandwidth
 /// (with headroom). When nothing fits, the lowest live layer is sent rather than nothing:

@@ -42,7 +42,7 @@ public enum MediaEvent: Sendable, Equatable {
     /// DTLS finished and SRTP keys are in place.
     case connected(ParticipantID, PeerRole)
     /// The transport is gone: ICE consent lapsed (RFC 7675), or DTLS failed. The participant
-    /// leaves the call (PROTOCOL.md).
+    /// leaves the call (docs/protocol.md "Calls").
     case transportClosed(ParticipantID, PeerRole, reason: String)
     /// Who is speaking in a call, loudest first; sent when it changes.
     case activeSpeakers(callId: String, [ParticipantID])

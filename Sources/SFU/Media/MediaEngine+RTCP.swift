@@ -2,7 +2,7 @@ import DTLS
 import ICE
 
 /// RTCP from peers: keyframe requests, NACKs and bandwidth feedback from subscribers, sender
-/// reports from publishers (DESIGN.md "The media path", RTCP).
+/// reports from publishers (docs/architecture.md "The path of an RTP packet", RTCP).
 extension MediaEngine {
     func receiveRTCP(_ packet: UnsafeRawBufferPointer, on transport: PeerTransport, now: ContinuousClock.Instant,
                      router: MediaTransportRouter) {

@@ -130,7 +130,7 @@ extension MediaEngine {
         }
     }
 
-    /// Ranks the audio of each call and reports a change (PROTOCOL.md `call.active-speaker`).
+    /// Ranks the audio of each call and reports a change (docs/protocol.md `call.active-speaker`).
     private func announceSpeakers() {
         var byCall: [String: [(participant: UInt64, loudness: Int)]] = [:]
         for track in tracks.values where track.media.kind == .audio {

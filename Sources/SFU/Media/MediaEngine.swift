@@ -1,7 +1,7 @@
 import DTLS
 import ICE
 
-/// The SFU's media plane (DESIGN.md "The media path"): every peer transport, published track
+/// The SFU's media plane (docs/architecture.md "The path of an RTP packet"): every peer transport, published track
 /// and down-track of every call on this instance, and the packet path between them.
 ///
 /// It lives on the media I/O thread and nowhere else: packets arrive through `PeerTransport`

@@ -15,7 +15,7 @@ public struct TrackID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "track#\(rawValue)" }
 }
 
-/// Which of a participant's two peer connections (PROTOCOL.md "Calls (SFU)").
+/// Which of a participant's two peer connections (docs/protocol.md "Calls").
 public enum PeerRole: String, Sendable {
     /// The client offers its sending transceivers; Parley receives.
     case publish

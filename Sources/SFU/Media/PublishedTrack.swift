@@ -30,7 +30,7 @@ final class PublishedTrack {
 
     var isVideo: Bool { media.kind == .video }
 
-    /// Layers from the highest quality down: `h`, `m`, `l` (PROTOCOL.md) when those are the rids,
+    /// Layers from the highest quality down: `h`, `m`, `l` (docs/protocol.md) when those are the rids,
     /// otherwise the order of `a=simulcast`.
     static func qualityOrder(_ rids: [String]) -> [String] {
         let rank = ["h": 0, "f": 0, "m": 1, "h2": 1, "l": 2, "q": 2, "h4": 2]

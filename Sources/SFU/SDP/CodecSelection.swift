@@ -1,4 +1,4 @@
-/// Chooses the codec Parley receives in a publish m-section (PROTOCOL.md "Calls (SFU)").
+/// Chooses the codec Parley receives in a publish m-section (docs/protocol.md "Calls").
 ///
 /// Audio: Opus/48000/2 (RFC 7587 §7). Video, in Parley's order of preference, whatever order
 /// the offer lists them in: VP8 (RFC 7741), then H.264 Constrained Baseline with

@@ -1,4 +1,4 @@
-/// The RTP header extensions Parley negotiates (PROTOCOL.md "Calls (SFU)"); offers carry many
+/// The RTP header extensions Parley negotiates (docs/protocol.md "Calls"); offers carry many
 /// more (Chromium about a dozen), which are ignored.
 public enum HeaderExtension: String, CaseIterable, Sendable {
     /// RFC 8843 §15.1: the m-section an RTP stream belongs to.

@@ -1,4 +1,4 @@
-/// The codecs Parley forwards (PROTOCOL.md "Calls (SFU)"). Raw values are the lowercase
+/// The codecs Parley forwards (docs/protocol.md "Calls"). Raw values are the lowercase
 /// `a=rtpmap` encoding names; SDP compares them case-insensitively (RFC 4855 §3).
 public enum CodecName: String, Sendable, CaseIterable {
     case opus, vp8, h264, vp9

@@ -1,5 +1,5 @@
 /// Why an SDP offer or answer was refused. Every SDP parser and negotiation failure is one of
-/// these (DESIGN.md, "Failure and bad input"): SDP from a client is hostile input, and the message
+/// these (docs/architecture.md, "Budgets and bounds"): SDP from a client is hostile input, and the message
 /// should tell the person who sent it what to change.
 public enum SdpError: Error, Sendable, Equatable, CustomStringConvertible {
     // MARK: limits

@@ -1,5 +1,5 @@
 /// Parley's offer/answer logic (RFC 3264, JSEP RFC 8829) for its two peer connections per
-/// participant (PROTOCOL.md "Calls (SFU)"):
+/// participant (docs/protocol.md "Calls"):
 /// - publish: the client offers sendonly transceivers, Parley answers (`negotiatePublish`);
 /// - subscribe: Parley offers one sendonly m-section per remote track (`subscribeOffer`) and
 ///   reads the client's answer (`parseSubscribeAnswer`).

@@ -6,7 +6,7 @@ public struct SubscribeTrack: Sendable, Equatable {
     public var codec: RtpCodec
     public var ssrc: UInt32
     public var rtxSsrc: UInt32?
-    /// The publisher's userId; written as `a=msid:<streamId> <trackId>` (PROTOCOL.md).
+    /// The publisher's userId; written as `a=msid:<streamId> <trackId>` (docs/protocol.md "Calls").
     public var streamId: String
     public var trackId: String
     /// false: the track is gone; the section stays (its mid is never reused) with port 0 and

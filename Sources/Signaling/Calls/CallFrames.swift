@@ -1,7 +1,7 @@
 import ChatAPI
 import SFU
 
-/// The payloads of the call frames Parley sends (PROTOCOL.md "Server to client").
+/// The payloads of the call frames Parley sends (docs/protocol.md "Calls").
 enum CallFrames {
     struct Config: Encodable { var conversationId: String; var callId: String; var iceServers: [IceServerConfiguration.Server] }
     struct Participant: Encodable { var userId: String; var displayName: String; var tracks: [TrackDTO] }
@@ -20,7 +20,7 @@ extension CallTrack {
 }
 
 extension CallError {
-    /// The `error` frame code and field for each refusal (PROTOCOL.md "Conventions").
+    /// The `error` frame code and field for each refusal (docs/protocol.md "Errors").
     var apiError: APIError {
         switch self {
         case .notInCall: .conflict("not_in_call", description)

@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import SFU
 
-/// The call frames of `/ws` (PROTOCOL.md "Calls (SFU)"): turns them into changes of the call's
+/// The call frames of `/ws` (docs/protocol.md "Calls"): turns them into changes of the call's
 /// `CallRoom`, carries out the effects (frames to the others in the call, offers, `call.state`
 /// to every member) and tells the media engine what to forward.
 ///

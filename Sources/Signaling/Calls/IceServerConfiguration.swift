@@ -1,7 +1,7 @@
 import ChatAPI
 import SFU
 
-/// What `call.config` hands out as `iceServers` (PROTOCOL.md "Calls (SFU)"): the STUN URLs as
+/// What `call.config` hands out as `iceServers` (docs/protocol.md "Calls"): the STUN URLs as
 /// they are, and the TURN URLs with ephemeral coturn credentials made for the joining user when
 /// a TURN secret is configured (`TurnCredentials`).
 public struct IceServerConfiguration: Sendable {

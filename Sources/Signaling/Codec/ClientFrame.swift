@@ -1,7 +1,7 @@
 import ChatAPI
 import Foundation
 
-/// A frame from a client, parsed and checked (PROTOCOL.md "WebSocket /ws", client to server).
+/// A frame from a client, parsed and checked (docs/protocol.md "WebSocket /ws", client frames).
 /// Every client frame is untrusted: parsing never throws anything but a `FrameError`, which
 /// the session answers with an `error` frame carrying the request's `id`.
 public struct ClientFrame: Sendable, Equatable {

@@ -1,8 +1,8 @@
 import NIOCore
 import Synchronization
 
-/// A connection's bounded queue of frames waiting to be written (DESIGN.md "Failure and bad
-/// input"). Past half full, droppable frames (typing, presence) are dropped; a client that lets
+/// A connection's bounded queue of frames waiting to be written (docs/architecture.md "Budgets
+/// and bounds"). Past half full, droppable frames (typing, presence) are dropped; a client that lets
 /// it fill up is a slow consumer and is disconnected, so it never delays anyone else.
 public final class OutboundQueue: Sendable {
     public enum Offer: Equatable, Sendable { case queued, dropped, overflow, closed }

@@ -1,6 +1,6 @@
 import ChatAPI
 
-/// Limits and timings of the WebSocket layer (PROTOCOL.md "WebSocket /ws").
+/// Limits and timings of the WebSocket layer (docs/protocol.md "WebSocket /ws").
 public struct SignalingOptions: Sendable {
     /// How long a connection may stay without `auth` before close code 4408.
     public var authTimeout: Duration = .seconds(10)

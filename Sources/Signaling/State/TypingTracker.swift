@@ -1,7 +1,7 @@
 import ChatAPI
 
 /// Who is typing where, on this instance, as a pure state machine: inputs carry the time,
-/// outputs say which `typing` events to send (PROTOCOL.md: `typing: false` follows by itself
+/// outputs say which `typing` events to send (docs/protocol.md: `typing: false` follows by itself
 /// 6 s after the last `typing.start`, on send, and on disconnect).
 public struct TypingTracker: Sendable {
     public struct Key: Hashable, Sendable {

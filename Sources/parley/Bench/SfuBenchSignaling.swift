@@ -5,7 +5,7 @@ import ICE
 import Logging
 import Synchronization
 
-/// One synthetic call participant's WebSocket (PROTOCOL.md "WebSocket /ws", "Calls (SFU)"):
+/// One synthetic call participant's WebSocket (docs/protocol.md "WebSocket /ws", "Calls"):
 /// authenticates, joins the call, publishes when asked, and answers every
 /// `call.subscribe.offer` with its revision, handing each new transport to the UDP loop.
 final class SfuBenchSignalingPeer: Sendable {

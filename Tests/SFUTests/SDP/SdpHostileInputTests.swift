@@ -1,7 +1,7 @@
 import Testing
 @testable import SFU
 
-/// SDP from clients is hostile input (DESIGN.md "Failure and bad input"): every case here must
+/// SDP from clients is hostile input (docs/architecture.md "Budgets and bounds"): every case here must
 /// give an SdpError, never a crash or a hang.
 @Suite struct SdpHostileInputTests {
     func error(_ offer: String) -> SdpError? {

@@ -1,5 +1,5 @@
-// Parley call client for browsers: the client side of PROTOCOL.md "WebSocket /ws" and
-// "Calls (SFU)", as plain ES modules with no build step.
+// Parley call client for browsers: the client side of docs/protocol.md "WebSocket /ws" and
+// "Calls", as plain ES modules with no build step.
 //
 //   const socket = await ParleySocket.connect("wss://host/ws", accessToken);
 //   const call = new CallSession(socket, conversationId);
@@ -193,7 +193,7 @@ export class CallSession extends EventTarget {
       socket.on("call.track.muted", (frame) => this.onTrackMuted(frame.data)),
       socket.on("call.active-speaker", (frame) => this.onActiveSpeakers(frame.data)),
       socket.on("call.subscribe.offer", (frame) => this.onSubscribeOffer(frame.data)),
-      // The server takes a closed socket as leaving the call (PROTOCOL.md "Calls (SFU)").
+      // The server takes a closed socket as leaving the call (docs/protocol.md "Calls").
       socket.on("socket.closed", () => this.close()),
     ];
   }
