@@ -402,3 +402,39 @@ def verify_history(server, token, conversation, acked, resend_workers=4):
     assert [m["id"] for m in after] == [m["id"] for m in before], \
         f"resending acknowledged messages changed the history: {len(before)} messages before, {len(after)} after"
     return len(acked)
+
+
+def sigkill_under_load_keeps_acknowledged(start):
+    """The SIGKILL scenario of the durability tests, for any database: `start(name)` starts a
+    Server on the same data and database each time it is called ("first", then "restarted").
+    Three REST and three WebSocket senders send into one group; once each has 3 acknowledgements
+    and after 2 s of load the first process is killed with SIGKILL (its PID is Parley's); the
+    restarted server must hold every acknowledged message once, in order, and answer resends of
+    them with the same message (`verify_history`)."""
+    first, second = start("first"), None
+    try:
+        owner_token, conversation, members = group_with_senders(first, 6, "Kill")
+        senders = [Sender(f"{via}{index}", via, first, token, user_id)
+                   for index, (via, (user_id, token)) in enumerate(zip(["rest"] * 3 + ["ws"] * 3, members))]
+        marks = {}
+
+        def kill_under_load(load):
+            load.wait_until_each_acked(3, timeout=60)
+            started = time.monotonic()
+            load.wait_until(lambda: time.monotonic() - started >= 2, 5, "2 s of load")
+            marks["killed"] = time.monotonic()
+            first.process.kill()
+            first.process.wait(10)
+
+        acked = send_under_load(first, senders, conversation, kill_under_load)
+        assert first.process.returncode == -9, first.process.returncode
+        # Killed under load: messages were being acknowledged right up to the kill.
+        assert [a for a in acked if marks["killed"] - 0.5 <= a.acked_at <= marks["killed"]], "no sends in the last 0.5 s"
+        assert {a.sender for a in acked} == {s.label for s in senders}
+
+        second = start("restarted")
+        assert verify_history(second, owner_token, conversation, acked) == len(acked) >= 18
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

@@ -124,10 +124,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def two_instances(name, first_port, env=None):
-    """Two Parley processes on the PostgreSQL of PARLEY_MULTI_POSTGRES_URL with one JWT key, on
-    `first_port` and the port after it; both stopped by PID afterwards."""
-    url = os.environ.get("PARLEY_MULTI_POSTGRES_URL")
+def two_instances(name, first_port, env=None, database_url=None):
+    """Two Parley processes on one PostgreSQL (`database_url`, by default the database of
+    PARLEY_MULTI_POSTGRES_URL) with one JWT key, on `first_port` and the port after it; both
+    stopped by PID afterwards."""
+    url = database_url or os.environ.get("PARLEY_MULTI_POSTGRES_URL")
     assert url, "PARLEY_MULTI_POSTGRES_URL must name a PostgreSQL database (scripts/test creates one)"
     shared = {"DATABASE_URL": url, "JWT_SIGNING_KEY": f"{name}-test-key-of-at-least-32-bytes", **(env or {})}
     first = Server(f"{name}-a", first_port, shared)

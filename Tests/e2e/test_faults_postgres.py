@@ -15,7 +15,6 @@ durability settings) so that stopping or crashing it touches no other test. What
   in its sender's order, and resending its clientMsgId answers the same message without a new
   row (acked_senders.verify_history).
 """
-import contextlib
 import json
 import threading
 import time
@@ -24,8 +23,9 @@ import urllib.request
 
 from websockets.exceptions import ConnectionClosed
 
-from acked_senders import SendLoad, Sender, group_with_senders, history, open_websocket, send_under_load, verify_history
-from parley_server import Server
+from acked_senders import (SendLoad, Sender, group_with_senders, history, open_websocket,
+                           sigkill_under_load_keeps_acknowledged, verify_history)
+from parley_server import Server, two_instances
 from private_postgres import PrivatePostgres
 
 # How long one send may take to fail while PostgreSQL is down (a refused connection is
@@ -38,28 +38,10 @@ NOTICE_BOUND, RECOVERY_BOUND = 10.0, 30.0
 SERVICE_RESTART = 1012
 
 
-def parley_env(database_url, udp_port, **extra):
-    """Environment of an instance on `database_url`: no message rate limit (the senders would
-    be throttled), and the media port in this file's range."""
-    return {"DATABASE_URL": database_url, "RATE_MESSAGES": "off", "RTC_UDP_PORT": str(udp_port), **extra}
-
-
-@contextlib.contextmanager
 def instances(database_url, name, first_port):
-    """Two Parley processes on `database_url` with one JWT key, HTTP on `first_port` and the port
-    after it (media two ports further); both stopped by PID afterwards."""
-    shared = {"JWT_SIGNING_KEY": f"{name}-test-key-of-at-least-32-bytes"}
-    first = Server(f"{name}-a", first_port, parley_env(database_url, first_port + 2, **shared))
-    try:
-        second = Server(f"{name}-b", first_port + 1, parley_env(database_url, first_port + 3, **shared))
-    except Exception:
-        first.stop()
-        raise
-    try:
-        yield first, second
-    finally:
-        first.stop()
-        second.stop()
+    """Two Parley processes on `database_url`, without the message rate limit (the senders would
+    be throttled)."""
+    return two_instances(name, first_port, {"RATE_MESSAGES": "off"}, database_url=database_url)
 
 
 def readyz(server):
@@ -307,33 +289,7 @@ def test_sigkill_keeps_every_acknowledged_message_postgres():
     with PrivatePostgres(55631, name="faults-sigkill") as pg:
         # The restarted server has the same key (PostgreSQL requires JWT_SIGNING_KEY) and data
         # folder (data_name), so the senders' tokens stay valid across the kill.
-        env = parley_env(pg.url, 18633, JWT_SIGNING_KEY="faults-sigkill-test-key-of-at-least-32-bytes")
-        first = Server("faults-sigkill", 18631, env, data_name="faults-sigkill")
-        second = None
-        try:
-            owner_token, conversation, members = group_with_senders(first, 6, "Kill")
-            senders = [Sender(f"{via}{index}", via, first, token, user_id)
-                       for index, (via, (user_id, token)) in enumerate(zip(["rest"] * 3 + ["ws"] * 3, members))]
-            marks = {}
+        env = {"DATABASE_URL": pg.url, "RATE_MESSAGES": "off", "JWT_SIGNING_KEY": "faults-sigkill-test-key-of-at-least-32-bytes"}
+        sigkill_under_load_keeps_acknowledged(
+            lambda name: Server(f"faults-sigkill-{name}", 18631, env, data_name="faults-sigkill"))
 
-            def kill_after_two_seconds(load):
-                started = time.monotonic()
-                load.wait_until_each_acked(3, timeout=60)
-                load.wait_until(lambda: time.monotonic() - started >= 2, 5, "2 s of load")
-                marks["killed"] = time.monotonic()
-                first.process.kill()
-                first.process.wait(10)
-
-            acked = send_under_load(first, senders, conversation, kill_after_two_seconds)
-            assert first.process.returncode == -9, first.process.returncode
-            # Killed under load: messages were being acknowledged right up to the kill.
-            assert [a for a in acked if marks["killed"] - 0.5 <= a.acked_at <= marks["killed"]], "no sends in the last 0.5 s"
-            assert {a.sender for a in acked} == {s.label for s in senders}
-
-            second = Server("faults-sigkill-restarted", 18631, env, data_name="faults-sigkill")
-            checked = verify_history(second, owner_token, conversation, acked)
-            assert checked == len(acked) >= 18
-        finally:
-            first.stop()
-            if second is not None:
-                second.stop()

@@ -17,10 +17,9 @@ import errno
 import os
 import subprocess
 import tempfile
-import time
 import uuid
 
-from acked_senders import Sender, group_with_senders, send_under_load, verify_history
+from acked_senders import sigkill_under_load_keeps_acknowledged
 from parley_server import Server
 from ws_client import Client
 
@@ -75,34 +74,9 @@ def send_rest(server, token, conversation):
     return status, body, client_id
 
 def test_sigkill_keeps_every_acknowledged_message_sqlite():
-    env = {"RATE_MESSAGES": "off"}
-    first = Server("faults-sqlite-sigkill", 18533, env, data_name="faults-sqlite-sigkill")
-    second = None
-    try:
-        owner_token, conversation, members = group_with_senders(first, 6, "Kill")
-        senders = [Sender(f"{via}{index}", via, first, token, user_id)
-                   for index, (via, (user_id, token)) in enumerate(zip(["rest"] * 3 + ["ws"] * 3, members))]
-        marks = {}
+    sigkill_under_load_keeps_acknowledged(
+        lambda name: Server(f"faults-sqlite-sigkill-{name}", 18533, {"RATE_MESSAGES": "off"}, data_name="faults-sqlite-sigkill"))
 
-        def kill_under_load(load):
-            load.wait_until_each_acked(3, timeout=60)
-            started = time.monotonic()
-            load.wait_until(lambda: time.monotonic() - started >= 2, 5, "2 s of load")
-            marks["killed"] = time.monotonic()
-            first.process.kill()
-            first.process.wait(10)
-
-        acked = send_under_load(first, senders, conversation, kill_under_load)
-        assert first.process.returncode == -9, first.process.returncode
-        assert [a for a in acked if marks["killed"] - 0.5 <= a.acked_at <= marks["killed"]], "no sends in the last 0.5 s"
-        assert {a.sender for a in acked} == {s.label for s in senders}
-
-        second = Server("faults-sqlite-sigkill-restarted", 18533, env, data_name="faults-sqlite-sigkill")
-        assert verify_history(second, owner_token, conversation, acked) == len(acked) >= 18
-    finally:
-        first.stop()
-        if second is not None:
-            second.stop()
 
 def test_a_full_disk_refuses_sends_clearly_keeps_reads_and_recovers():
     with small_filesystem(24) as data:
