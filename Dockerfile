@@ -18,7 +18,7 @@ FROM swift:${SWIFT_VERSION}-bookworm AS build
 # 2-5x faster SRTP than Debian's NSS build.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libssl-dev libopus-dev libsqlite3-dev pkg-config dpkg-dev make gcc ca-certificates \
+        libssl-dev libsqlite3-dev pkg-config dpkg-dev make gcc ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -46,7 +46,7 @@ FROM debian:bookworm-slim
 # (Foundation's networking); curl itself for the health check.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        libssl3 libopus0 libstdc++6 libcurl4 ca-certificates tzdata curl \
+        libssl3 libstdc++6 libcurl4 ca-certificates tzdata curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --home-dir /var/lib/parley --shell /usr/sbin/nologin parley \
  && install -d -o parley -g parley -m 0750 /var/lib/parley

@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "parley", targets: ["parley"]),
+        .executable(name: "parley-bench", targets: ["parley-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,12 +38,22 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict,
             plugins: ["EmbedFiles"]
+        ),
+        // The benchmarks (BENCHMARKS.md): a program of their own, so the server carries none of them.
+        .executableTarget(
+            name: "parley-bench",
+            dependencies: [
+                "SFU", "ICE", "DTLS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
         ),
 
         // MARK: chat
@@ -109,7 +120,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
-        .target(name: "CParleyShims", dependencies: ["COpenSSL", "COpus"]),
+        .target(name: "CParleyShims", dependencies: ["COpenSSL"]),
 
         // MARK: tests
         .target(
@@ -145,7 +156,9 @@ let package = Package(
         ),
         .testTarget(name: "ICETests", dependencies: ["ICE"], exclude: ["aioice_peer.py"], swiftSettings: strict),
         .testTarget(name: "SFUTests", dependencies: ["SFU", "ICE", "DTLS"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "COpus", "CParleyShims"], exclude: ["aiortc_dtls_peer.py"], swiftSettings: strict),
+        .testTarget(name: "DTLSTests", dependencies: ["DTLS", "COpus", "COpusShims"], exclude: ["aiortc_dtls_peer.py"], swiftSettings: strict),
+        // libopus's variadic encoder control, for the tests that encode audio (the server does not use Opus).
+        .target(name: "COpusShims", dependencies: ["COpus"], path: "Tests/COpusShims"),
     ]
 )
 

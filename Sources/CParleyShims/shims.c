@@ -34,25 +34,6 @@ void parley_BIO_set_retry_read(BIO *bio) { BIO_set_retry_read(bio); }
 void parley_BIO_clear_retry_flags(BIO *bio) { BIO_clear_retry_flags(bio); }
 long parley_BIO_get_mem_data(BIO *bio, char **data) { return BIO_get_mem_data(bio, data); }
 
-int parley_opus_set_bitrate(OpusEncoder *encoder, int32_t bitsPerSecond) {
-    return opus_encoder_ctl(encoder, OPUS_SET_BITRATE(bitsPerSecond));
-}
-int parley_opus_set_complexity(OpusEncoder *encoder, int32_t complexity) {
-    return opus_encoder_ctl(encoder, OPUS_SET_COMPLEXITY(complexity));
-}
-int parley_opus_set_inband_fec(OpusEncoder *encoder, int32_t enabled) {
-    return opus_encoder_ctl(encoder, OPUS_SET_INBAND_FEC(enabled));
-}
-int parley_opus_set_packet_loss_percent(OpusEncoder *encoder, int32_t percent) {
-    return opus_encoder_ctl(encoder, OPUS_SET_PACKET_LOSS_PERC(percent));
-}
-int parley_opus_set_dtx(OpusEncoder *encoder, int32_t enabled) {
-    return opus_encoder_ctl(encoder, OPUS_SET_DTX(enabled));
-}
-int parley_opus_get_bitrate(OpusEncoder *encoder, int32_t *bitsPerSecond) {
-    return opus_encoder_ctl(encoder, OPUS_GET_BITRATE(bitsPerSecond));
-}
-
 int parley_malloc_trim(size_t pad) {
 #if defined(__GLIBC__)
     return malloc_trim(pad);

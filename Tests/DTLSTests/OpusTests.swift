@@ -1,5 +1,5 @@
 import COpus
-import CParleyShims
+import COpusShims
 import Foundation
 import Testing
 

@@ -1,5 +1,5 @@
 """A NACK storm from one subscriber over real UDP (issue: call hardening, retransmission
-budget), driven by `parley bench sfu`: its synthetic peers do real ICE, DTLS and SRTP against a
+budget), driven by `parley-bench sfu`: its synthetic peers do real ICE, DTLS and SRTP against a
 `parley serve` the bench starts. One publisher sends Opus and 1.5 Mbit/s VP8 to three
 subscribers; in the storm run the last one sends, every 5 ms and for every stream it receives,
 a NACK naming the last 544 sequence numbers four times over (2 176 numbers, about 430 000 a
@@ -15,12 +15,15 @@ import subprocess
 
 from parley_server import BINARY
 
+# `parley-bench`, built beside `parley` (it starts that `parley serve` itself).
+BENCH = os.environ.get("PARLEY_BENCH_BIN", os.path.join(os.path.dirname(BINARY), "parley-bench"))
+
 DURATION = 6
 
 
 def run_bench(storm):
     result = subprocess.run(
-        [BINARY, "bench", "sfu", "--publishers", "1", "--subscribers", "3", "--duration", str(DURATION), "--warmup", "2",
+        [BENCH, "sfu", "--parley-binary", BINARY, "--publishers", "1", "--subscribers", "3", "--duration", str(DURATION), "--warmup", "2",
          "--nack-storm", str(storm), "--client-cpu=-1"],
         capture_output=True, text=True, timeout=240, env=dict(os.environ, LOG_LEVEL="warning"))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

@@ -1,4 +1,4 @@
-// One-line C shims for the OpenSSL and Opus macros that Swift cannot import (function-like
+// One-line C shims for the OpenSSL macros that Swift cannot import (function-like
 // macros, variadic functions and bit constants built by macros), and the one glibc function
 // Swift's Glibc module leaves out that Parley needs. Nothing else belongs here.
 #ifndef PARLEY_C_SHIMS_H
@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <openssl/ssl.h>
 #include <openssl/bio.h>
-#include <opus.h>
 
 // MARK: OpenSSL SSL_CTX / SSL macros
 
@@ -35,15 +34,6 @@ void parley_BIO_set_retry_read(BIO *bio);
 void parley_BIO_clear_retry_flags(BIO *bio);
 /// `BIO_get_mem_data`: the bytes held by a memory BIO.
 long parley_BIO_get_mem_data(BIO *bio, char **data);
-
-// MARK: Opus (opus_encoder_ctl is variadic)
-
-int parley_opus_set_bitrate(OpusEncoder *encoder, int32_t bitsPerSecond);
-int parley_opus_set_complexity(OpusEncoder *encoder, int32_t complexity);
-int parley_opus_set_inband_fec(OpusEncoder *encoder, int32_t enabled);
-int parley_opus_set_packet_loss_percent(OpusEncoder *encoder, int32_t percent);
-int parley_opus_set_dtx(OpusEncoder *encoder, int32_t enabled);
-int parley_opus_get_bitrate(OpusEncoder *encoder, int32_t *bitsPerSecond);
 
 // MARK: glibc
 

@@ -7,7 +7,7 @@ import HummingbirdWSClient
 import Logging
 import Synchronization
 
-/// `parley bench chat`: load a running server the way a busy team would. Signs up N users,
+/// `parley-bench chat`: load a running server the way a busy team would. Signs up N users,
 /// puts them in groups of a chosen size, holds one authenticated WebSocket per user, sends
 /// messages at a chosen rate from random members, and measures delivery to every member.
 /// Run it against a server started with its limits off (AUTH_RATE_LIMIT, RATE_MESSAGES,

@@ -5,7 +5,7 @@ import Foundation
 import Glibc
 #endif
 
-/// `parley bench sfu`: synthetic call participants with real ICE, DTLS and SRTP over loopback,
+/// `parley-bench sfu`: synthetic call participants with real ICE, DTLS and SRTP over loopback,
 /// in this process, against a Parley server in another (started here and pinned to one core,
 /// unless `--server` names one). Publishers send Opus (50 pkt/s) and VP8 (30 frames/s at the
 /// chosen bitrate) at real rates; every participant receives everyone else. Reports forwarded
@@ -29,6 +29,7 @@ struct BenchSFU: AsyncParsableCommand {
     @Option(help: "Ramp limit: loss in percent.") var rampMaxLoss = 1.0
     @Option(help: "Ramp limit: latency p99 in milliseconds.") var rampMaxP99 = 10.0
     @Option(help: "Use this running server (base URL) instead of starting one.") var server: String?
+    @Option(help: "The parley binary to start (default: the one beside parley-bench).") var parleyBinary: String?
     @Option(help: "PID of the --server, for its CPU time.") var serverPid: Int?
     @Option(help: "CPU the started server is pinned to.") var serverCpu = 0
     @Option(help: "CPU this load generator is pinned to (-1: not pinned).") var clientCpu = 1
@@ -56,7 +57,7 @@ struct BenchSFU: AsyncParsableCommand {
         if let server {
             target = .existing(url: server, pid: serverPid)
         } else {
-            target = try await SfuBenchServer.spawn(cpu: serverCpu, maxParticipants: max(2, participants))
+            target = try await SfuBenchServer.spawn(binary: parleyBinary, cpu: serverCpu, maxParticipants: max(2, participants))
         }
         print("bench sfu: \(publishers) publishers (Opus 50 pkt/s + VP8 \(videoBitrate / 1000) kbit/s 30 fps), "
             + "\(subscribers) subscribers, SRTP \(profile == "gcm" ? "AEAD_AES_128_GCM" : "AES_CM_128_HMAC_SHA1_80"), "

@@ -5,7 +5,7 @@ import ICE
 import Glibc
 #endif
 
-/// `parley bench stun`: the cost of answering one ICE connectivity check. Parses a typical
+/// `parley-bench stun`: the cost of answering one ICE connectivity check. Parses a typical
 /// Binding request (USERNAME, PRIORITY, ICE-CONTROLLING, USE-CANDIDATE, MESSAGE-INTEGRITY,
 /// FINGERPRINT), verifies its FINGERPRINT and MESSAGE-INTEGRITY; then the same through the
 /// ICE-lite agent, which also writes the signed response.
@@ -90,7 +90,7 @@ struct BenchStun: ParsableCommand {
     }
 }
 
-/// `parley bench udp`: loopback throughput of 1200-byte datagrams, one sending thread and one
+/// `parley-bench udp`: loopback throughput of 1200-byte datagrams, one sending thread and one
 /// receiving thread, through Parley's media path (MediaSocket sendmmsg batches -> MediaSocket
 /// recvmmsg batches -> MediaTransportRouter demux and 5-tuple lookup -> transport handler)
 /// against plain blocking sendto/recvfrom.

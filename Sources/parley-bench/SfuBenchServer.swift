@@ -6,8 +6,9 @@ import FoundationNetworking
 import Glibc
 #endif
 
-/// The server the SFU benchmark loads: one it starts itself (`parley serve` from this same
-/// binary, pinned with taskset, on free ports with a temporary DATA_DIR) or one already running.
+/// The server the SFU benchmark loads: one it starts itself (`parley serve`, by default the
+/// `parley` beside this program, as SwiftPM builds both into one folder; pinned with taskset, on
+/// free ports with a temporary DATA_DIR) or one already running.
 /// Also reads what the server says about itself: `/metrics` and its CPU time in `/proc`.
 final class SfuBenchServer: @unchecked Sendable {  // fields are set once, before use from other tasks
     let baseURL: String
@@ -31,9 +32,14 @@ final class SfuBenchServer: @unchecked Sendable {  // fields are set once, befor
                        dataDirectory: nil, logPath: nil)
     }
 
-    /// Starts `parley serve` pinned to `cpu` and waits until `/healthz` answers.
-    static func spawn(cpu: Int, maxParticipants: Int) async throws -> SfuBenchServer {
-        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    /// Starts `parley serve` (`binary`, or the `parley` beside this program) pinned to `cpu` and
+    /// waits until `/healthz` answers.
+    static func spawn(binary: String?, cpu: Int, maxParticipants: Int) async throws -> SfuBenchServer {
+        let executable = try binary ?? URL(fileURLWithPath: FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            .deletingLastPathComponent().appendingPathComponent("parley").path
+        guard FileManager.default.isExecutableFile(atPath: executable) else {
+            throw BenchHTTP.BenchError(description: "no parley binary at \(executable): build it (swift build --product parley) or pass --parley-binary")
+        }
         let directory = NSTemporaryDirectory() + "parley-sfu-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let httpPort = try freePort(type: SOCK_STREAM)

@@ -4,7 +4,7 @@ import DTLS
 import Glibc
 #endif
 
-/// `parley bench srtp`: SRTP protect and unprotect of one RTP packet size, per profile, on one
+/// `parley-bench srtp`: SRTP protect and unprotect of one RTP packet size, per profile, on one
 /// core. The per-core SRTP ceiling the SFU's forwarding benchmark is held against.
 struct BenchSRTP: ParsableCommand {
     static let configuration = CommandConfiguration(
