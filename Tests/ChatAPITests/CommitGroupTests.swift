@@ -98,3 +98,59 @@ private final class Announced: Sendable {
     func append(_ job: Int) { list.withLock { $0.append(job) } }
     var jobs: [Int] { list.withLock { $0 } }
 }
+
+/// What waits for SQLite is bounded: a full queue refuses at once, and a transaction that waited
+/// past the limit is refused instead of run; both are 503 `unavailable`, and nothing is written.
+@Suite("SQLite group commit under overload")
+struct CommitGroupOverloadTests {
+    @Test("past maximumPending a transaction is refused at once; past maximumWait it is refused, not run")
+    func bounds() async throws {
+        let database = try await TestBackend.sqlite.makeDatabase()
+        defer { Task { try? await database.shutdown() } }
+        try await database.sql.raw("CREATE TABLE t (job INTEGER NOT NULL)").run()
+        let clock = ManualInstant()
+        let group = CommitGroup(sql: database.sql, maximumPending: 3, maximumWait: .seconds(30), now: { clock.now })
+        let (gate, open) = AsyncStream<Void>.makeStream()
+
+        // The first transaction holds the group (and so SQLite's one connection) until the gate opens.
+        let holder = Task {
+            try await group.transaction { sql in
+                for await _ in gate { break }
+                try await sql.raw("INSERT INTO t (job) VALUES (0)").run()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let waiting = (1...3).map { index in
+            Task { try await group.transaction { sql in try await sql.raw("INSERT INTO t (job) VALUES (\(bind: index))").run() } }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        // Three wait: the fourth is refused at once.
+        do {
+            try await group.transaction { sql in try await sql.raw("INSERT INTO t (job) VALUES (4)").run() }
+            Issue.record("a transaction past maximumPending was accepted")
+        } catch {
+            #expect(error is CommitGroup.Overloaded)
+            #expect(StorageFailure.apiError(for: error)?.code == "unavailable")
+        }
+        // They have now waited 31 s: refused when their turn comes, never run.
+        clock.advance(.seconds(31))
+        open.yield()
+        open.finish()
+        try await holder.value
+        for task in waiting {
+            await #expect(throws: CommitGroup.Overloaded.self) { try await task.value }
+        }
+        struct Row: Decodable { var job: Int }
+        #expect(try await database.sql.raw("SELECT job FROM t").all(decoding: Row.self).map(\.job) == [0])
+        // And the group works again afterwards.
+        try await group.transaction { sql in try await sql.raw("INSERT INTO t (job) VALUES (5)").run() }
+    }
+}
+
+/// A clock the test moves by hand.
+private final class ManualInstant: Sendable {
+    private let offset = Mutex<Duration>(.zero)
+    private let start = ContinuousClock.now
+    var now: ContinuousClock.Instant { start + offset.withLock { $0 } }
+    func advance(_ by: Duration) { offset.withLock { $0 += by } }
+}

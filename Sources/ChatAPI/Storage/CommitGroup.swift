@@ -13,13 +13,22 @@ import Synchronization
 /// Under no contention a group is one transaction and costs what a plain one does; under load
 /// the groups grow by themselves (everything that queued during the last COMMIT), which is what
 /// gives back the throughput that a sync per COMMIT takes (BENCHMARKS.md).
-final class CommitGroup: Sendable {
+public final class CommitGroup: Sendable {
     /// One caller's transaction, type-erased: `run` executes the body inside the group's
     /// transaction and keeps its result; `finish` runs after COMMIT (its `afterCommit`, then its
     /// continuation resumed) or, with an error, resumes the continuation with it.
     struct Job: Sendable {
         var run: @Sendable (any SQLDatabase) async throws -> Void
         var finish: @Sendable ((any Error)?) async -> Void
+        var queuedAt: ContinuousClock.Instant
+    }
+
+    /// A transaction refused because the database is not keeping up: more than `maximumPending`
+    /// were waiting, or it waited longer than `maximumWait` (the bound the connection pool put
+    /// on waiting for SQLite's one connection before groups existed). Nothing was written; the
+    /// client gets 503 `unavailable` (`StorageFailure`) and may retry.
+    public struct Overloaded: Error, CustomStringConvertible {
+        public var description: String { "too many write transactions waiting for SQLite" }
     }
 
     private struct State {
@@ -42,12 +51,23 @@ final class CommitGroup: Sendable {
 
     private let sql: any SQLDatabase
     private let state = Mutex(State())
+    /// Bounds on what waits (memory and latency under overload), and the clock they are read
+    /// with (tests move it).
+    private let maximumPending: Int
+    private let maximumWait: Duration
+    private let now: @Sendable () -> ContinuousClock.Instant
 
-    init(sql: any SQLDatabase) { self.sql = sql }
+    public init(sql: any SQLDatabase, maximumPending: Int = 4096, maximumWait: Duration = .seconds(30),
+         now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.sql = sql
+        self.maximumPending = maximumPending
+        self.maximumWait = maximumWait
+        self.now = now
+    }
 
-    func transaction<R: Sendable>(
+    public func transaction<R: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> R,
-        afterCommit: (@Sendable (R) async -> Void)?
+        afterCommit: (@Sendable (R) async -> Void)? = nil
     ) async throws -> R {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<R, any Error>) in
             let result = ResultSlot<R>()
@@ -61,26 +81,36 @@ final class CommitGroup: Sendable {
                     let value = result.value!
                     await afterCommit?(value)
                     continuation.resume(returning: value)
-                })
-            let start = state.withLock { state -> Bool in
+                },
+                queuedAt: now())
+            let (accepted, start) = state.withLock { state -> (Bool, Bool) in
+                guard state.pending.count < maximumPending else { return (false, false) }
                 state.pending.append(job)
-                if state.draining { return false }
+                if state.draining { return (true, false) }
                 state.draining = true
-                return true
+                return (true, true)
             }
+            if !accepted { continuation.resume(throwing: Overloaded()) }
             if start { Task { await self.drain() } }
         }
     }
 
-    /// Commits groups until nothing is waiting.
+    /// Commits groups until nothing is waiting. Transactions that waited past `maximumWait` are
+    /// refused (`Overloaded`) instead of run, so a backlog cannot grow without end.
     private func drain() async {
         while true {
-            let group = state.withLock { state -> [Job] in
+            let cutoff = now() - maximumWait
+            let (group, expired) = state.withLock { state -> ([Job], [Job]) in
+                var expired: [Job] = []
+                while let first = state.pending.first, first.queuedAt < cutoff {
+                    expired.append(state.pending.removeFirst())
+                }
                 let group = Array(state.pending.prefix(Self.maximumGroup))
                 state.pending.removeFirst(group.count)
                 if group.isEmpty { state.draining = false }
-                return group
+                return (group, expired)
             }
+            for job in expired { await job.finish(Overloaded()) }
             if group.isEmpty { return }
             await commit(group)
         }

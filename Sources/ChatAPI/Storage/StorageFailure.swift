@@ -17,7 +17,8 @@ public enum StorageFailure {
         message: "The server's disk is full; nothing was saved. Try again once an administrator has freed space.")
 
     /// 503: no connection to PostgreSQL (it is down, restarting, or the pool could not get a
-    /// connection in time). `/readyz` answers 503 meanwhile.
+    /// connection in time), or more writes waiting for SQLite than it keeps up with
+    /// (`CommitGroup.Overloaded`). `/readyz` answers 503 while the database is away.
     public static let databaseUnavailable = APIError(
         .serviceUnavailable, code: "unavailable",
         message: "The database is unreachable; nothing was saved. Try again shortly.", retryAfter: 5)
@@ -43,7 +44,7 @@ public enum StorageFailure {
                 if let state = error.serverInfo?[.sqlState], state.hasPrefix("57P") { return databaseUnavailable }
                 return nil
             }
-        case is DatabaseConnectionLost, is ConnectionPoolTimeoutError, is NIOConnectionError, is ChannelError, is ConnectionPoolError:
+        case is DatabaseConnectionLost, is CommitGroup.Overloaded, is ConnectionPoolTimeoutError, is NIOConnectionError, is ChannelError, is ConnectionPoolError:
             return databaseUnavailable
         default:
             return nil
