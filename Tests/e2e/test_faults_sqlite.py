@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import uuid
 
-from acked_senders import sigkill_under_load_keeps_acknowledged
+from acked_senders import history, sigkill_under_load_keeps_acknowledged
 from parley_server import Server
 from ws_client import Client
 
@@ -56,17 +56,6 @@ def fill(path):
                     break
     return written
 
-def history(server, token, conversation):
-    messages, cursor = [], None
-    while True:
-        path = f"/conversations/{conversation}/messages?limit=100" + (f"&before={cursor}" if cursor else "")
-        status, page = server.call("GET", path, token=token)
-        assert status == 200, page
-        messages = page["messages"] + messages
-        if not page["hasMore"]:
-            return messages
-        cursor = page["messages"][0]["id"]
-
 def send_rest(server, token, conversation):
     client_id = uuid.uuid4().hex
     status, body = server.call("POST", f"/conversations/{conversation}/messages",
@@ -82,15 +71,14 @@ def test_a_full_disk_refuses_sends_clearly_keeps_reads_and_recovers():
     with small_filesystem(24) as data:
         server = Server("faults-disk-full", 18531, {"DATA_DIR": data})
         try:
-            asyncio.run(_disk_full(server, data))
+            acknowledged, token, conversation = asyncio.run(_disk_full(server, data))
             assert server.process.poll() is None, "the server exited while the disk was full"
         finally:
             server.stop()
         # A restart on the same data: everything acknowledged, once, in order.
         again = Server("faults-disk-full-restarted", 18532, {"DATA_DIR": data})
         try:
-            acknowledged = _disk_full.acknowledged
-            messages = history(again, _disk_full.token, _disk_full.conversation)
+            messages = history(again, token, conversation)
             by_client = [m["clientMsgId"] for m in messages if m["clientMsgId"]]
             assert [c for c in by_client if c in acknowledged] == list(acknowledged), "acknowledged messages lost or reordered"
             assert len(by_client) == len(set(by_client)), "a message is stored twice"
@@ -150,7 +138,7 @@ async def _disk_full(server, data):
         acknowledged[frame_id] = sent["data"]["message"]["id"]
     finally:
         await socket.close()
-    _disk_full.acknowledged, _disk_full.token, _disk_full.conversation = acknowledged, ada, conversation
+    return acknowledged, ada, conversation
 
 def refused_not_stored(stored, acknowledged):
     """Nothing but acknowledged messages is stored: a refused send left no row behind."""
