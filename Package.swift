@@ -94,16 +94,23 @@ let package = Package(
         .target(
             name: "SFU",
             dependencies: [
-                "ICE", "DTLS", "CParleyShims",
+                "ICE", "DTLS", "RTP", "RTCP", "SDP", "ByteOrder", "CParleyShims",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),
+        // The media codecs, each usable and testable without the SFU (pion's split): RTP packets
+        // and payload descriptors, RTCP reports and feedback, and SDP with the offer/answer rules.
+        .target(name: "RTP", dependencies: ["ByteOrder"], swiftSettings: strict),
+        .target(name: "RTCP", dependencies: ["RTP", "ByteOrder"], swiftSettings: strict),
+        .target(name: "SDP", dependencies: ["ICE", "DTLS"], swiftSettings: strict),
+        // Network byte order reads and writes, shared by the STUN, RTP and RTCP codecs.
+        .target(name: "ByteOrder", swiftSettings: strict),
         .target(
             name: "ICE",
             dependencies: [
-                "CICEShims",
+                "CICEShims", "ByteOrder",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -155,7 +162,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "ICETests", dependencies: ["ICE"], exclude: ["aioice_peer.py"], swiftSettings: strict),
-        .testTarget(name: "SFUTests", dependencies: ["SFU", "ICE", "DTLS"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "SFUTests", dependencies: ["SFU", "RTP", "RTCP", "SDP", "ICE", "DTLS", "CodecTestSupport"], swiftSettings: strict),
+        .testTarget(name: "RTPTests", dependencies: ["RTP", "CodecTestSupport"], swiftSettings: strict),
+        .testTarget(name: "RTCPTests", dependencies: ["RTCP", "RTP", "CodecTestSupport"], swiftSettings: strict),
+        .testTarget(name: "SDPTests", dependencies: ["SDP", "ICE", "DTLS", "CodecTestSupport"], swiftSettings: strict),
+        // Hex vectors, a seeded generator, aiortc as an independent implementation, and the SDP
+        // captured from Chromium, Firefox, Safari and aiortc (Fixtures/capture).
+        .target(
+            name: "CodecTestSupport", path: "Tests/CodecTestSupport", exclude: ["Fixtures/capture", "Fixtures/README.md"],
+            resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "DTLSTests", dependencies: ["DTLS", "COpus", "COpusShims"], exclude: ["aiortc_dtls_peer.py"], swiftSettings: strict),
         // libopus's variadic encoder control, for the tests that encode audio (the server does not use Opus).
         .target(name: "COpusShims", dependencies: ["COpus"], path: "Tests/COpusShims"),
@@ -172,9 +187,9 @@ if Context.environment["PARLEY_FUZZ"] != nil {
     let fuzzTargets: [(name: String, folder: String, dependencies: [Target.Dependency])] = [
         ("fuzz-stun", "stun", ["ICE"]),
         ("fuzz-icetcp", "icetcp", ["ICE"]),
-        ("fuzz-rtp", "rtp", ["SFU"]),
-        ("fuzz-rtcp", "rtcp", ["SFU"]),
-        ("fuzz-sdp", "sdp", ["SFU", "ICE"]),
+        ("fuzz-rtp", "rtp", ["RTP", "SFU"]),
+        ("fuzz-rtcp", "rtcp", ["RTCP", "RTP"]),
+        ("fuzz-sdp", "sdp", ["SDP", "ICE", "DTLS"]),
         ("fuzz-dtls", "dtls", ["DTLS"]),
         ("fuzz-clientframe", "clientframe", ["Signaling", nio("NIOCore"), nio("NIOEmbedded"), nio("NIOWebSocket")]),
     ]

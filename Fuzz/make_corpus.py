@@ -6,7 +6,7 @@
 Every seed is made here, by the libraries of the peers Parley serves (aioice and aiortc for STUN,
 RTP and RTCP, their encoders for VP8, H.264 and Opus payloads; pyOpenSSL, i.e. OpenSSL, for a DTLS
 ClientHello offering use_srtp), from RFC 5769's STUN vectors, from the SDP captured from
-Chromium, Firefox and aiortc in Tests/SFUTests/Fixtures, and from the /ws frames the protocol
+Chromium, Firefox and aiortc in Tests/CodecTestSupport/Fixtures, and from the /ws frames the protocol
 names. The files are committed; run this again only to change them.
 """
 import fractions

@@ -2,8 +2,10 @@ import DTLS
 import Foundation
 import ICE
 import Synchronization
+
 #if canImport(Glibc)
 import Glibc
+import ByteOrder
 #endif
 
 /// What the UDP loop has counted, taken on request between measurement windows.

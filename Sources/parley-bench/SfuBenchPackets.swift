@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import ByteOrder
 #endif
 
 /// The RTP packets a synthetic publisher sends, written in place into one reused buffer

@@ -53,7 +53,7 @@ import Testing
         var bytes = try StunMessage(type: .bindingRequest, attributes: [.username("a:b")]).serialized(integrityKey: key)
         // Append SOFTWARE after MESSAGE-INTEGRITY and fix the length.
         bytes += [0x80, 0x22, 0, 4, 0x41, 0x42, 0x43, 0x44]
-        bytes.setUInt16(UInt16(bytes.count - 20), at: 2)
+        bytes.setBE16(UInt16(bytes.count - 20), at: 2)
         let m = try StunMessage(parsing: bytes)
         #expect(m.attribute(.software) == nil)
     }
@@ -97,7 +97,7 @@ import Testing
 
     @Test func fingerprintNotLastIsRefused() {
         var b = RFC5769.request + [0x80, 0x22, 0, 0]
-        b.setUInt16(UInt16(b.count - 20), at: 2)
+        b.setBE16(UInt16(b.count - 20), at: 2)
         #expect(throws: StunError.badFingerprint) { try StunMessage(parsing: b) }
     }
 

@@ -49,7 +49,7 @@ async function signOut({ message = null, serverSide = true } = {}) {
   socket.stop();
   store.clearTyping();
   store.reset();
-  chat.messageNodes.clear();
+  chat.threadView.messageNodes.clear();
   $("conversation-list").replaceChildren();
   $("message-list").replaceChildren();
   if (serverSide) await api.logout();

@@ -1,6 +1,7 @@
 import CFuzzDriver
 import Glibc
 import SFU
+import RTCP
 
 // libFuzzer target: every RTCP parser the SFU runs on what subscribers and publishers send:
 // compound packets (RFC 3550 §6.1, RFC 5761), SR/RR and their report blocks (§6.4), SDES CNAME

@@ -1,6 +1,7 @@
 import CFuzzDriver
 import Glibc
 import SFU
+import RTP
 
 // libFuzzer target: what the SFU reads from every decrypted RTP packet (RFC 3550 §5.1, header
 // extensions RFC 8285), the keyframe detectors for VP8 (RFC 7741), VP9 (RFC 9628) and H.264

@@ -1,7 +1,8 @@
+import DTLS
 import CFuzzDriver
 import Glibc
 import ICE
-import SFU
+import SDP
 
 // libFuzzer target: the SDP parser (RFC 8866) and the two checks a client's SDP goes through:
 // a publish offer answered by Parley (RFC 3264, RFC 8829 §5.3; simulcast RFC 8853, BUNDLE
@@ -9,8 +10,8 @@ import SFU
 // an answer Parley writes must parse as SDP again.
 
 private let local = LocalTransport(
-    iceUfrag: "fuzz", icePwd: "fuzzfuzzfuzzfuzzfuzzfuzz",
-    fingerprint: "sha-256 5E:8B:E8:B0:0A:8B:12:5C:59:83:E4:94:04:4B:5B:1A:77:7E:C4:A2:2C:33:83:1D:62:3F:2F:6E:8A:58:2C:F1",
+    credentials: IceCredentials(ufrag: "fuzz", password: "fuzzfuzzfuzzfuzzfuzzfuzz"),
+    fingerprint: try! DtlsFingerprint(parsing: "sha-256 5E:8B:E8:B0:0A:8B:12:5C:59:83:E4:94:04:4B:5B:1A:77:7E:C4:A2:2C:33:83:1D:62:3F:2F:6E:8A:58:2C:F1"),
     candidates: IceCandidateLines.lines(announcedIP: "127.0.0.1", port: 7882, iceTCP: true),
     address: "127.0.0.1", sessionId: 1)
 

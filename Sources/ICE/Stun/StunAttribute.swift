@@ -1,3 +1,5 @@
+import ByteOrder
+
 /// One STUN attribute, decoded (RFC 8489 §14, RFC 8445 §16.1). Unknown types are kept as
 /// `.other` so that a message round-trips and the 420 rule can name them.
 public enum StunAttribute: Hashable, Sendable {
@@ -77,7 +79,7 @@ public enum StunAttribute: Hashable, Sendable {
             self = .errorCode(code: cls * 100 + number, reason: reason)
         case .unknownAttributes:
             guard value.count % 2 == 0 else { throw .malformedAttribute(type: rawType) }
-            self = .unknownAttributes(stride(from: 0, to: value.count, by: 2).map { value.readUInt16(at: $0) })
+            self = .unknownAttributes(stride(from: 0, to: value.count, by: 2).map { value.readBE16(at: $0) })
         case .realm:
             self = .realm(String(decoding: value, as: UTF8.self))
         case .nonce:
@@ -86,19 +88,19 @@ public enum StunAttribute: Hashable, Sendable {
             self = .software(String(decoding: value, as: UTF8.self))
         case .priority:
             guard value.count == 4 else { throw .malformedAttribute(type: rawType) }
-            self = .priority(value.readUInt32(at: 0))
+            self = .priority(value.readBE32(at: 0))
         case .useCandidate:
             guard value.count == 0 else { throw .malformedAttribute(type: rawType) }
             self = .useCandidate
         case .iceControlled:
             guard value.count == 8 else { throw .malformedAttribute(type: rawType) }
-            self = .iceControlled(tieBreaker: value.readUInt64(at: 0))
+            self = .iceControlled(tieBreaker: value.readBE64(at: 0))
         case .iceControlling:
             guard value.count == 8 else { throw .malformedAttribute(type: rawType) }
-            self = .iceControlling(tieBreaker: value.readUInt64(at: 0))
+            self = .iceControlling(tieBreaker: value.readBE64(at: 0))
         case .fingerprint:
             guard value.count == 4 else { throw .malformedAttribute(type: rawType) }
-            self = .fingerprint(value.readUInt32(at: 0))
+            self = .fingerprint(value.readBE32(at: 0))
         default:
             self = .other(type: rawType, value: Array(value))
         }
@@ -118,20 +120,20 @@ public enum StunAttribute: Hashable, Sendable {
             out.append(contentsOf: mac)
         case .errorCode(let code, let reason):
             guard (300...699).contains(code) else { throw .malformedAttribute(type: type.rawValue) }
-            out.appendUInt16(0)
+            out.appendBE16(0)
             out.append(UInt8(code / 100))
             out.append(UInt8(code % 100))
             out.append(contentsOf: reason.utf8)
         case .unknownAttributes(let types):
-            for t in types { out.appendUInt16(t) }
+            for t in types { out.appendBE16(t) }
         case .priority(let p):
-            out.appendUInt32(p)
+            out.appendBE32(p)
         case .useCandidate:
             break
         case .iceControlled(let t), .iceControlling(let t):
-            out.appendUInt64(t)
+            out.appendBE64(t)
         case .fingerprint(let crc):
-            out.appendUInt32(crc)
+            out.appendBE32(crc)
         case .other(_, let value):
             out.append(contentsOf: value)
         }
@@ -145,18 +147,18 @@ enum StunAddressCodec {
     static func decode(_ v: UnsafeRawBufferPointer, xor tid: StunTransactionID?, type: UInt16) throws(StunError) -> TransportAddress {
         guard v.count >= 4 else { throw .malformedAttribute(type: type) }
         let family = v[1]
-        var port = v.readUInt16(at: 2)
+        var port = v.readBE16(at: 2)
         if tid != nil { port ^= UInt16(magicCookie >> 16) }
         switch family {
         case 0x01:
             guard v.count == 8 else { throw .malformedAttribute(type: type) }
-            var a = v.readUInt32(at: 4)
+            var a = v.readBE32(at: 4)
             if tid != nil { a ^= magicCookie }
             return TransportAddress(ipv4: a, port: port)
         case 0x02:
             guard v.count == 20 else { throw .malformedAttribute(type: type) }
-            var h = v.readUInt64(at: 4)
-            var l = v.readUInt64(at: 12)
+            var h = v.readBE64(at: 4)
+            var l = v.readBE64(at: 12)
             if let tid {
                 h ^= UInt64(magicCookie) << 32 | UInt64(tid.high)
                 l ^= tid.low
@@ -170,15 +172,15 @@ enum StunAddressCodec {
     static func encode(_ a: TransportAddress, xor tid: StunTransactionID?, into out: inout [UInt8]) {
         out.append(0)
         out.append(a.isIPv4 ? 0x01 : 0x02)
-        out.appendUInt16(tid != nil ? a.port ^ UInt16(magicCookie >> 16) : a.port)
+        out.appendBE16(tid != nil ? a.port ^ UInt16(magicCookie >> 16) : a.port)
         if let v4 = a.ipv4 {
-            out.appendUInt32(tid != nil ? v4 ^ magicCookie : v4)
+            out.appendBE32(tid != nil ? v4 ^ magicCookie : v4)
         } else if let tid {
-            out.appendUInt64(a.high ^ (UInt64(magicCookie) << 32 | UInt64(tid.high)))
-            out.appendUInt64(a.low ^ tid.low)
+            out.appendBE64(a.high ^ (UInt64(magicCookie) << 32 | UInt64(tid.high)))
+            out.appendBE64(a.low ^ tid.low)
         } else {
-            out.appendUInt64(a.high)
-            out.appendUInt64(a.low)
+            out.appendBE64(a.high)
+            out.appendBE64(a.low)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ByteOrder
 
 /// MESSAGE-INTEGRITY and FINGERPRINT arithmetic (RFC 8489 §14.5, §14.7) and the credential keys
 /// (§9.1.1 short-term, §9.2.2 long-term).
@@ -49,7 +50,7 @@ public enum StunIntegrity {
                     scratch: inout [UInt8]) -> HMAC<Insecure.SHA1>.MAC {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: UnsafeRawBufferPointer(rebasing: message[0..<offset]))
-        scratch.setUInt16(UInt16(truncatingIfNeeded: offset - 20 + 24), at: 2)
+        scratch.setBE16(UInt16(truncatingIfNeeded: offset - 20 + 24), at: 2)
         return scratch.withUnsafeBytes { key.mac($0) }
     }
 

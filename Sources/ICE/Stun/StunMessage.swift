@@ -1,4 +1,5 @@
 import Crypto
+import ByteOrder
 
 /// An owned, decoded STUN message (RFC 8489 §5): type, transaction ID and attributes in order.
 /// For tests, tools and the rare paths; the ICE agent reads checks through `StunMessageView`
@@ -27,8 +28,8 @@ public struct StunMessage: Hashable, Sendable {
         let tid = view.transactionID
         var offset = StunMessageView.headerSize
         while offset < bytes.count {
-            let t = bytes.readUInt16(at: offset)
-            let len = Int(bytes.readUInt16(at: offset + 2))
+            let t = bytes.readBE16(at: offset)
+            let len = Int(bytes.readBE16(at: offset + 2))
             let value = UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 4 + len)])
             // After MESSAGE-INTEGRITY only FINGERPRINT counts (RFC 8489 §14.5).
             if let mi = view.integrityOffset, offset > mi, t != StunAttributeType.fingerprint.rawValue {
@@ -63,19 +64,19 @@ public struct StunMessage: Hashable, Sendable {
         padding: UInt8 = 0
     ) throws(StunError) {
         let start = out.count
-        out.appendUInt16(type.rawValue)
-        out.appendUInt16(0)
-        out.appendUInt32(StunMessageView.magicCookie)
-        out.appendUInt32(transactionID.high)
-        out.appendUInt64(transactionID.low)
+        out.appendBE16(type.rawValue)
+        out.appendBE16(0)
+        out.appendBE32(StunMessageView.magicCookie)
+        out.appendBE32(transactionID.high)
+        out.appendBE64(transactionID.low)
         for attribute in attributes {
             if attribute.type == .messageIntegrity || attribute.type == .fingerprint { continue }
             let header = out.count
-            out.appendUInt32(UInt32(attribute.type.rawValue) << 16)
+            out.appendBE32(UInt32(attribute.type.rawValue) << 16)
             try attribute.serializeValue(into: &out, transactionID: transactionID)
             let length = out.count - header - 4
             guard length <= 0xFFFF else { throw .valueTooLong }
-            out.setUInt16(UInt16(length), at: header + 2)
+            out.setBE16(UInt16(length), at: header + 2)
             while (out.count - start) % 4 != 0 { out.append(padding) }
         }
         try StunResponseWriter.finish(&out, start: start, integrityKey: integrityKey.map(StunIntegrityKey.init), fingerprint: fingerprint)

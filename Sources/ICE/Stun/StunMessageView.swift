@@ -1,4 +1,5 @@
 import Crypto
+import ByteOrder
 
 /// A validated, non-owning view of one STUN message in a receive buffer: the header is decoded
 /// and every attribute bound checked once, but nothing is copied, so the ICE agent can answer a
@@ -23,19 +24,19 @@ public struct StunMessageView {
     /// RFC 7983 §7: a first byte of 0-3 means STUN on a multiplexed port.
     @inline(__always)
     public static func mightBeStun(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count >= headerSize && bytes[0] < 4 && bytes.readUInt32(at: 4) == magicCookie
+        bytes.count >= headerSize && bytes[0] < 4 && bytes.readBE32(at: 4) == magicCookie
     }
 
     public init(parsing bytes: UnsafeRawBufferPointer) throws(StunError) {
         guard bytes.count >= Self.headerSize else { throw .truncated }
         guard bytes[0] & 0xC0 == 0 else { throw .notStun }
-        guard bytes.readUInt32(at: 4) == Self.magicCookie else { throw .badMagicCookie }
-        let length = Int(bytes.readUInt16(at: 2))
+        guard bytes.readBE32(at: 4) == Self.magicCookie else { throw .badMagicCookie }
+        let length = Int(bytes.readBE16(at: 2))
         guard length % 4 == 0 else { throw .badLength }
         guard bytes.count >= Self.headerSize + length else { throw .truncated }
         guard bytes.count == Self.headerSize + length else { throw .badLength }
         self.bytes = bytes
-        self.type = StunMessageType(rawValue: bytes.readUInt16(at: 0))
+        self.type = StunMessageType(rawValue: bytes.readBE16(at: 0))
         self.transactionID = StunTransactionID(bytes: UnsafeRawBufferPointer(rebasing: bytes[8..<20]))
 
         var integrity: Int?
@@ -44,8 +45,8 @@ public struct StunMessageView {
         while offset < bytes.count {
             guard fingerprint == nil else { throw .badFingerprint }  // FINGERPRINT must be last
             guard offset + 4 <= bytes.count else { throw .truncated }
-            let t = bytes.readUInt16(at: offset)
-            let len = Int(bytes.readUInt16(at: offset + 2))
+            let t = bytes.readBE16(at: offset)
+            let len = Int(bytes.readBE16(at: offset + 2))
             let padded = (len + 3) & ~3
             guard offset + 4 + padded <= bytes.count else { throw .attributeOverrun(type: t) }
             if t == StunAttributeType.fingerprint.rawValue {
@@ -72,8 +73,8 @@ public struct StunMessageView {
         var offset = Self.headerSize
         let end = protectedEnd
         while offset < end {
-            let t = bytes.readUInt16(at: offset)
-            let len = Int(bytes.readUInt16(at: offset + 2))
+            let t = bytes.readBE16(at: offset)
+            let len = Int(bytes.readBE16(at: offset + 2))
             try body(t, UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 4 + len)]))
             offset += 4 + ((len + 3) & ~3)
         }
@@ -84,8 +85,8 @@ public struct StunMessageView {
         var offset = Self.headerSize
         let end = protectedEnd
         while offset < end {
-            let t = bytes.readUInt16(at: offset)
-            let len = Int(bytes.readUInt16(at: offset + 2))
+            let t = bytes.readBE16(at: offset)
+            let len = Int(bytes.readBE16(at: offset + 2))
             if t == type.rawValue {
                 return UnsafeRawBufferPointer(rebasing: bytes[(offset + 4)..<(offset + 4 + len)])
             }
@@ -100,9 +101,9 @@ public struct StunMessageView {
         var offset = Self.headerSize
         let end = protectedEnd
         while offset < end {
-            let t = StunAttributeType(bytes.readUInt16(at: offset))
+            let t = StunAttributeType(bytes.readBE16(at: offset))
             if t.isComprehensionRequired && !t.isUnderstood { list.append(t.rawValue) }
-            offset += 4 + ((Int(bytes.readUInt16(at: offset + 2)) + 3) & ~3)
+            offset += 4 + ((Int(bytes.readBE16(at: offset + 2)) + 3) & ~3)
         }
     }
 
@@ -111,9 +112,9 @@ public struct StunMessageView {
         var offset = Self.headerSize
         let end = protectedEnd
         while offset < end {
-            let t = StunAttributeType(bytes.readUInt16(at: offset))
+            let t = StunAttributeType(bytes.readBE16(at: offset))
             if t.isComprehensionRequired && !t.isUnderstood { return true }
-            offset += 4 + ((Int(bytes.readUInt16(at: offset + 2)) + 3) & ~3)
+            offset += 4 + ((Int(bytes.readBE16(at: offset + 2)) + 3) & ~3)
         }
         return false
     }
@@ -121,7 +122,7 @@ public struct StunMessageView {
     /// True if FINGERPRINT is present and correct (RFC 8489 §14.7).
     public var hasValidFingerprint: Bool {
         guard let fp = fingerprintOffset else { return false }
-        return bytes.readUInt32(at: fp + 4) == StunIntegrity.fingerprint(message: bytes, fingerprintOffset: fp)
+        return bytes.readBE32(at: fp + 4) == StunIntegrity.fingerprint(message: bytes, fingerprintOffset: fp)
     }
 
     /// True if MESSAGE-INTEGRITY is present and matches `key` (RFC 8489 §14.5); compared in

@@ -1,4 +1,5 @@
 import Crypto
+import ByteOrder
 
 /// Writes the Binding responses an ICE-lite agent sends straight into a reused buffer: no
 /// `StunAttribute` values, no intermediate arrays (docs/architecture.md: no heap allocation per packet).
@@ -6,11 +7,11 @@ public enum StunResponseWriter {
     /// Starts a message: header with length 0, to be fixed by `finish`.
     @inline(__always)
     static func begin(_ out: inout [UInt8], type: StunMessageType, transactionID: StunTransactionID) {
-        out.appendUInt16(type.rawValue)
-        out.appendUInt16(0)
-        out.appendUInt32(StunMessageView.magicCookie)
-        out.appendUInt32(transactionID.high)
-        out.appendUInt64(transactionID.low)
+        out.appendBE16(type.rawValue)
+        out.appendBE16(0)
+        out.appendBE32(StunMessageView.magicCookie)
+        out.appendBE32(transactionID.high)
+        out.appendBE64(transactionID.low)
     }
 
     /// Appends MESSAGE-INTEGRITY (if `integrityKey`) and FINGERPRINT (if asked) and sets the
@@ -18,10 +19,10 @@ public enum StunResponseWriter {
     static func finish(_ out: inout [UInt8], start: Int, integrityKey: StunIntegrityKey?, fingerprint: Bool) throws(StunError) {
         if let key = integrityKey {
             let mi = out.count
-            out.appendUInt32(UInt32(StunAttributeType.messageIntegrity.rawValue) << 16 | 20)
+            out.appendBE32(UInt32(StunAttributeType.messageIntegrity.rawValue) << 16 | 20)
             out.append(contentsOf: repeatElement(0, count: 20))
             guard out.count - start - 20 <= 0xFFFF else { throw .valueTooLong }
-            out.setUInt16(UInt16(out.count - start - 20), at: start + 2)
+            out.setBE16(UInt16(out.count - start - 20), at: start + 2)
             // The header length already ends at MESSAGE-INTEGRITY: MAC the bytes in place.
             let mac = out.withUnsafeBytes { raw in key.mac(UnsafeRawBufferPointer(rebasing: raw[start..<mi])) }
             mac.withUnsafeBytes { m in
@@ -30,17 +31,17 @@ public enum StunResponseWriter {
         }
         if fingerprint {
             let fp = out.count
-            out.appendUInt32(UInt32(StunAttributeType.fingerprint.rawValue) << 16 | 4)
-            out.appendUInt32(0)
+            out.appendBE32(UInt32(StunAttributeType.fingerprint.rawValue) << 16 | 4)
+            out.appendBE32(0)
             guard out.count - start - 20 <= 0xFFFF else { throw .valueTooLong }
-            out.setUInt16(UInt16(out.count - start - 20), at: start + 2)
+            out.setBE16(UInt16(out.count - start - 20), at: start + 2)
             let crc = out.withUnsafeBytes { raw in
                 StunIntegrity.fingerprint(message: UnsafeRawBufferPointer(rebasing: raw[start...]), fingerprintOffset: fp - start)
             }
-            out.setUInt32(crc, at: fp + 4)
+            out.setBE32(crc, at: fp + 4)
         }
         guard out.count - start - 20 <= 0xFFFF else { throw .valueTooLong }
-        out.setUInt16(UInt16(out.count - start - 20), at: start + 2)
+        out.setBE16(UInt16(out.count - start - 20), at: start + 2)
     }
 
     /// A Binding success response to `request`, with XOR-MAPPED-ADDRESS = `mapped`,
@@ -51,7 +52,7 @@ public enum StunResponseWriter {
     ) {
         out.removeAll(keepingCapacity: true)
         begin(&out, type: .bindingSuccess, transactionID: transactionID)
-        out.appendUInt32(UInt32(StunAttributeType.xorMappedAddress.rawValue) << 16 | (mapped.isIPv4 ? 8 : 20))
+        out.appendBE32(UInt32(StunAttributeType.xorMappedAddress.rawValue) << 16 | (mapped.isIPv4 ? 8 : 20))
         StunAddressCodec.encode(mapped, xor: transactionID, into: &out)
         try! finish(&out, start: 0, integrityKey: key, fingerprint: true)  // a few dozen bytes: cannot overflow
     }
@@ -65,16 +66,16 @@ public enum StunResponseWriter {
         out.removeAll(keepingCapacity: true)
         begin(&out, type: .bindingError, transactionID: transactionID)
         let header = out.count
-        out.appendUInt32(UInt32(StunAttributeType.errorCode.rawValue) << 16)
-        out.appendUInt16(0)
+        out.appendBE32(UInt32(StunAttributeType.errorCode.rawValue) << 16)
+        out.appendBE16(0)
         out.append(UInt8(code / 100))
         out.append(UInt8(code % 100))
         reason.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.setUInt16(UInt16(out.count - header - 4), at: header + 2)
+        out.setBE16(UInt16(out.count - header - 4), at: header + 2)
         while out.count % 4 != 0 { out.append(0) }
         if !unknown.isEmpty {
-            out.appendUInt32(UInt32(StunAttributeType.unknownAttributes.rawValue) << 16 | UInt32(unknown.count * 2))
-            for t in unknown { out.appendUInt16(t) }
+            out.appendBE32(UInt32(StunAttributeType.unknownAttributes.rawValue) << 16 | UInt32(unknown.count * 2))
+            for t in unknown { out.appendBE16(t) }
             while out.count % 4 != 0 { out.append(0) }
         }
         try! finish(&out, start: 0, integrityKey: key, fingerprint: true)  // bounded sizes: cannot overflow

@@ -1,3 +1,5 @@
+import ByteOrder
+
 /// The 96-bit transaction ID (RFC 8489 §5). Stored inline (no heap) as 12 bytes.
 public struct StunTransactionID: Sendable, Hashable, CustomStringConvertible {
     public var high: UInt32
@@ -11,8 +13,8 @@ public struct StunTransactionID: Sendable, Hashable, CustomStringConvertible {
     /// Reads 12 bytes, big-endian, from `bytes` (which must hold at least 12).
     public init(bytes: UnsafeRawBufferPointer) {
         precondition(bytes.count >= 12)
-        self.high = bytes.readUInt32(at: 0)
-        self.low = UInt64(bytes.readUInt32(at: 4)) << 32 | UInt64(bytes.readUInt32(at: 8))
+        self.high = bytes.readBE32(at: 0)
+        self.low = UInt64(bytes.readBE32(at: 4)) << 32 | UInt64(bytes.readBE32(at: 8))
     }
 
     public init(_ bytes: [UInt8]) {
@@ -27,9 +29,9 @@ public struct StunTransactionID: Sendable, Hashable, CustomStringConvertible {
 
     public var bytes: [UInt8] {
         var out: [UInt8] = []
-        out.appendUInt32(high)
-        out.appendUInt32(UInt32(truncatingIfNeeded: low >> 32))
-        out.appendUInt32(UInt32(truncatingIfNeeded: low))
+        out.appendBE32(high)
+        out.appendBE32(UInt32(truncatingIfNeeded: low >> 32))
+        out.appendBE32(UInt32(truncatingIfNeeded: low))
         return out
     }
 

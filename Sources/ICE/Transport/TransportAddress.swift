@@ -2,6 +2,7 @@
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import ByteOrder
 #endif
 
 /// An IP address and port ("transport address", RFC 8445 §3), IPv4 or IPv6, stored inline so
@@ -41,7 +42,7 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         }
         var a6 = in6_addr()
         if inet_pton(AF_INET6, ip, &a6) == 1 {
-            let (h, l) = withUnsafeBytes(of: &a6) { raw in (raw.readUInt64(at: 0), raw.readUInt64(at: 8)) }
+            let (h, l) = withUnsafeBytes(of: &a6) { raw in (raw.readBE64(at: 0), raw.readBE64(at: 8)) }
             self.init(ipv6Bytes: h, l, port: port)
             return
         }
@@ -52,10 +53,10 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
     public var addressBytes: [UInt8] {
         var out: [UInt8] = []
         if let v4 = ipv4 {
-            out.appendUInt32(v4)
+            out.appendBE32(v4)
         } else {
-            out.appendUInt64(high)
-            out.appendUInt64(low)
+            out.appendBE64(high)
+            out.appendBE64(low)
         }
         return out
     }
@@ -91,7 +92,7 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
             self.init(ipv4: UInt32(bigEndian: sin.sin_addr.s_addr), port: UInt16(bigEndian: sin.sin_port))
         } else if family == sa_family_t(AF_INET6) {
             var sin6 = pointer.load(as: sockaddr_in6.self)
-            let (h, l) = withUnsafeBytes(of: &sin6.sin6_addr) { raw in (raw.readUInt64(at: 0), raw.readUInt64(at: 8)) }
+            let (h, l) = withUnsafeBytes(of: &sin6.sin6_addr) { raw in (raw.readBE64(at: 0), raw.readBE64(at: 8)) }
             self.init(ipv6Bytes: h, l, port: UInt16(bigEndian: sin6.sin6_port))
         } else {
             return nil

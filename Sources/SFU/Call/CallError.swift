@@ -1,3 +1,5 @@
+import SDP
+
 /// Why a call request was refused. The signaling turns each into an `error` frame with the
 /// code docs/protocol.md "Calls" lists for it.
 public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {

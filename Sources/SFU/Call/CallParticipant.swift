@@ -1,4 +1,5 @@
 import ICE
+import SDP
 
 /// One person in a call: their two peer connections' local parameters, what they publish,
 /// and the state of their subscribe connection's offer/answer exchange.
@@ -15,7 +16,7 @@ public struct CallParticipant: Sendable {
 
     struct PeerSide: Sendable {
         var local: LocalTransport
-        var credentials: IceCredentials
+        var credentials: IceCredentials { local.credentials }
     }
 }
 

@@ -1,4 +1,5 @@
 import ICE
+import SDP
 
 /// The signaling state of one call (one conversation's call on this instance): who is in it,
 /// what each publishes, and each subscribe connection's offer/answer state. A pure state
@@ -31,12 +32,12 @@ public struct CallRoom: Sendable {
     /// Adds a participant (a user joining again from another connection replaces their first
     /// one, which leaves). `subscribe` is Parley's side of the new subscribe connection.
     public mutating func join(userId: String, displayName: String, id: ParticipantID, connectionId: UInt64,
-                              subscribe: LocalTransport, credentials: IceCredentials) -> [CallEffect] {
+                              subscribe: LocalTransport) -> [CallEffect] {
         var effects: [CallEffect] = []
         if participant(userId) != nil { effects += leave(userId: userId) }
         participants.append(CallParticipant(
             userId: userId, displayName: displayName, id: id, connectionId: connectionId,
-            subscribe: SubscribeState(side: .init(local: subscribe, credentials: credentials))))
+            subscribe: SubscribeState(side: .init(local: subscribe))))
         effects.append(.joined(userId: userId))
         effects += refreshOffers()
         return effects
@@ -59,11 +60,11 @@ public struct CallRoom: Sendable {
     /// `local` is used for the first publish only (later offers renegotiate the same connection).
     /// An offer sending more than `maxTracks` tracks is refused (`CALL_MAX_TRACKS`).
     public mutating func publish(userId: String, offer: String, sources: [String: TrackSource],
-                                 local: LocalTransport, credentials: IceCredentials,
+                                 local: LocalTransport,
                                  maxTracks: Int = SdpLimits.defaultMaxPublishTracks) throws(CallError)
         -> (negotiation: PublishNegotiation, effects: [CallEffect]) {
         let index = try index(userId)
-        let side = participants[index].publish ?? .init(local: local, credentials: credentials)
+        let side = participants[index].publish ?? .init(local: local)
         let negotiation: PublishNegotiation
         do {
             negotiation = try SdpNegotiator.negotiatePublish(offer: offer, local: side.local, maxTracks: maxTracks)

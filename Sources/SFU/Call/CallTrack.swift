@@ -1,3 +1,5 @@
+import SDP
+
 /// One track a participant publishes, as the call signaling knows it (docs/protocol.md, a track:
 /// `{trackId, kind, source, muted}`), with the negotiated media the engine forwards.
 public struct CallTrack: Sendable, Equatable {

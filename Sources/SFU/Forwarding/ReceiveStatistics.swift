@@ -1,3 +1,5 @@
+import RTP
+
 /// What Parley knows about one incoming RTP stream, kept for the receiver reports it sends the
 /// publisher (RFC 3550 §6.4.2): the extended highest sequence number (A.1), packets expected and
 /// lost, the fraction lost since the last report (A.3), the interarrival jitter (A.8), and the

@@ -1,3 +1,5 @@
+import RTP
+
 /// Keeps one forwarded stream continuous for its subscriber while its source changes (a
 /// simulcast layer switch, or a publisher restarting): RTP sequence numbers (RFC 3550 §5.1)
 /// must go on from the last one sent with no gap, timestamps must advance by the time that

@@ -1,3 +1,5 @@
+import SDP
+
 /// A track a publisher sends, as negotiated in its publish answer.
 public struct PublishTrackConfig: Sendable {
     public var id: TrackID

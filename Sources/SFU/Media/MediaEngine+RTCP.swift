@@ -1,5 +1,7 @@
 import DTLS
 import ICE
+import RTCP
+import RTP
 
 /// RTCP from peers: keyframe requests, NACKs and bandwidth feedback from subscribers, sender
 /// reports from publishers (docs/architecture.md "The path of an RTP packet", RTCP).

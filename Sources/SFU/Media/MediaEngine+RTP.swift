@@ -1,5 +1,7 @@
 import DTLS
 import ICE
+import ByteOrder
+import RTP
 
 /// The packet path: DTLS to the session, SRTP media from publishers forwarded to subscribers.
 extension MediaEngine {

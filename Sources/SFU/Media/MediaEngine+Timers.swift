@@ -1,6 +1,7 @@
 import DTLS
 import Foundation
 import ICE
+import RTCP
 
 /// The engine's periodic work, run by the media I/O thread's ticker (every 20 ms): DTLS
 /// retransmission timers, transport-cc feedback (every 50 ms), simulcast layer choice and

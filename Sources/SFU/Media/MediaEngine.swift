@@ -1,5 +1,7 @@
 import DTLS
 import ICE
+import RTCP
+import SDP
 
 /// The SFU's media plane (docs/architecture.md "The path of an RTP packet"): every peer transport, published track
 /// and down-track of every call on this instance, and the packet path between them.
@@ -71,17 +73,17 @@ final class MediaEngine: @unchecked Sendable {
     // MARK: configuration (from the call signaling, through MediaServer)
 
     func openTransport(participant id: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
-                       remoteUfrag: String?, remoteFingerprints: [DtlsFingerprint], router: MediaTransportRouter) {
+                       remote: RemoteTransport?, router: MediaTransportRouter) {
         let participant = participants[id] ?? MediaParticipant(id: id, callId: callId)
         participants[id] = participant
         if let old = participant.transport(role) { close(old, router: router) }
-        guard let dtls = try? DtlsSession(context: dtlsContext, role: .server, remoteFingerprints: remoteFingerprints) else {
+        guard let dtls = try? DtlsSession(context: dtlsContext, role: .server, remoteFingerprints: remote?.fingerprints ?? []) else {
             counters.add(.dtlsFailures)
             events(.transportClosed(id, role, reason: "could not create a DTLS session"))
             return
         }
         let transport = PeerTransport(engine: self, participant: id, role: role, callId: callId, dtls: dtls)
-        guard let iceID = router.addTransport(local: credentials, remoteUfrag: remoteUfrag, handler: transport) else {
+        guard let iceID = router.addTransport(local: credentials, remoteUfrag: remote?.credentials.ufrag, handler: transport) else {
             events(.transportClosed(id, role, reason: "ICE credentials already in use"))
             return
         }
@@ -89,11 +91,10 @@ final class MediaEngine: @unchecked Sendable {
         participant.set(transport, for: role)
     }
 
-    func updateRemote(participant id: ParticipantID, role: PeerRole, ufrag: String, fingerprints: [DtlsFingerprint],
-                      router: MediaTransportRouter) {
+    func updateRemote(participant id: ParticipantID, role: PeerRole, remote: RemoteTransport, router: MediaTransportRouter) {
         guard let transport = participants[id]?.transport(role), let iceID = transport.iceID else { return }
-        router.setRemoteUfrag(ufrag, for: iceID)
-        apply(transport.dtls.setRemoteFingerprints(fingerprints, now: clock()), to: transport, router: router)
+        router.setRemoteUfrag(remote.credentials.ufrag, for: iceID)
+        apply(transport.dtls.setRemoteFingerprints(remote.fingerprints, now: clock()), to: transport, router: router)
     }
 
     /// Makes `configs` the publisher's track set: tracks not listed stop (their down-tracks go),

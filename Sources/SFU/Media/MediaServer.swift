@@ -1,5 +1,6 @@
 import DTLS
 import ICE
+import SDP
 
 /// The SFU's media plane as the rest of the process sees it: the media I/O thread with its one
 /// UDP port, the DTLS certificate, and the engine on that thread. Every method queues its
@@ -35,28 +36,29 @@ public final class MediaServer: Sendable {
 
     /// Parley's side of a new peer connection, for its SDP: fresh ICE credentials, the
     /// certificate's fingerprint, and the candidates on the announced address.
-    public func localTransport(sessionId: UInt64) -> (LocalTransport, IceCredentials) {
-        let credentials = IceCredentials.random()
+    public func localTransport(sessionId: UInt64) -> LocalTransport {
         let ip = configuration.announcedIP
-        let local = LocalTransport(
-            iceUfrag: credentials.ufrag, icePwd: credentials.password, fingerprint: certificate.fingerprint.sdpValue,
+        return LocalTransport(
+            credentials: .random(), fingerprint: certificate.fingerprint,
             candidates: IceCandidateLines.lines(announcedIP: ip, port: port, iceTCP: configuration.iceTCPEnabled),
             address: ip, sessionId: sessionId)
-        return (local, credentials)
     }
 
+    /// Opens `role`'s transport with Parley's `credentials`; `remote` is the peer's side when its
+    /// SDP is already known (a publish offer), nil until its answer comes (a subscribe offer).
     public func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
-                              remoteUfrag: String?, remoteFingerprints: [DtlsFingerprint]) {
+                              remote: RemoteTransport?) {
         let engine = self.engine
         io.execute { router in
             engine.openTransport(participant: participant, callId: callId, role: role, credentials: credentials,
-                                 remoteUfrag: remoteUfrag, remoteFingerprints: remoteFingerprints, router: router)
+                                 remote: remote, router: router)
         }
     }
 
-    public func updateRemote(participant: ParticipantID, role: PeerRole, ufrag: String, fingerprints: [DtlsFingerprint]) {
+    /// The peer's ICE ufrag and certificate fingerprints from its latest offer or answer.
+    public func updateRemote(participant: ParticipantID, role: PeerRole, remote: RemoteTransport) {
         let engine = self.engine
-        io.execute { router in engine.updateRemote(participant: participant, role: role, ufrag: ufrag, fingerprints: fingerprints, router: router) }
+        io.execute { router in engine.updateRemote(participant: participant, role: role, remote: remote, router: router) }
     }
 
     public func setPublishedTracks(participant: ParticipantID, _ tracks: [PublishTrackConfig]) {

@@ -1,5 +1,6 @@
 import DTLS
 import ICE
+import RTCP
 
 /// One of a participant's two peer connections as the media engine sees it: its ICE transport,
 /// its DTLS association and, once that is done, its SRTP session (RFC 5764). A publish

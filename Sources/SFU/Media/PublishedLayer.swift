@@ -1,3 +1,5 @@
+import SDP
+
 /// One RTP stream a publisher sends for a track: the whole track, or one simulcast encoding
 /// (RFC 8853) named by its `rid`. Its SSRC is learned from the first packet that names the rid
 /// in the rtp-stream-id header extension (RFC 8852), or comes from the SDP's `a=ssrc` lines.

@@ -1,3 +1,5 @@
+import SDP
+
 /// One track a participant publishes (an m-section of its publish connection) and the
 /// subscribers it is forwarded to. Confined to the media thread.
 final class PublishedTrack {

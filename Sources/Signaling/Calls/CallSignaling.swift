@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import NIOCore
 import SFU
+import SDP
 
 /// The call frames of `/ws` (docs/protocol.md "Calls"): turns them into changes of the call's
 /// `CallRoom`, carries out the effects (frames to the others in the call, offers, `call.state`
@@ -56,7 +57,7 @@ public final class CallSignaling: Sendable {
     func join(_ conversationId: String, id: String?, caller: AuthContext, connection: Connection, server: SignalingServer) async throws {
         _ = try await server.services.conversations.requireMember(conversationId, caller)
         guard let user = try await server.services.users.find(id: caller.userId) else { throw APIError.unauthorized() }
-        let (local, credentials) = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+        let local = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
         let limit = maxParticipants, callsLimit = maxCallsPerUser
         let (callId, participant, others, effects, replaced) = try directory.state.withLock { state throws(CallError) in
             // The call this connection is in now, if another: it is left below.
@@ -89,7 +90,7 @@ public final class CallSignaling: Sendable {
             state.nextParticipant += 1
             let others = room.participants.filter { $0.userId != caller.userId }
             let effects = room.join(userId: caller.userId, displayName: user.displayName, id: participant, connectionId: connection.id,
-                                    subscribe: local, credentials: credentials)
+                                    subscribe: local)
             state.rooms[conversationId] = room
             state.participants[participant] = (conversationId, caller.userId, connection)
             return (room.callId, participant, others, effects, replaced)
@@ -133,24 +134,23 @@ public final class CallSignaling: Sendable {
                 throw APIError.invalidField("tracks", "mid '\(entry.mid.prefix(32))' is named twice.")
             }
         }
-        let (fresh, freshCredentials) = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
+        let fresh = media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max)))
         let maxTracks = self.maxTracks
         let (negotiation, effects, opening, participant, credentials, callId) = try directory.withRoom(conversationId) {
             room throws(CallError) in
             let opening = !room.hasPublishTransport(caller.userId)
             let (negotiation, effects) = try room.publish(userId: caller.userId, offer: sdp, sources: sources,
-                                                          local: fresh, credentials: freshCredentials, maxTracks: maxTracks)
+                                                          local: fresh, maxTracks: maxTracks)
             guard let participant = room.participant(caller.userId), let credentials = room.publishCredentials(caller.userId) else {
                 throw CallError.notInCall
             }
             return (negotiation, effects, opening, participant, credentials, room.callId)
         }
-        let fingerprints = negotiation.remoteFingerprints.compactMap { try? DtlsFingerprint(parsing: $0) }
         if opening {
             media.openTransport(participant: participant.id, callId: callId, role: .publish, credentials: credentials,
-                                remoteUfrag: negotiation.remoteIceUfrag, remoteFingerprints: fingerprints)
+                                remote: negotiation.remote)
         } else {
-            media.updateRemote(participant: participant.id, role: .publish, ufrag: negotiation.remoteIceUfrag, fingerprints: fingerprints)
+            media.updateRemote(participant: participant.id, role: .publish, remote: negotiation.remote)
         }
         media.setPublishedTracks(participant: participant.id, participant.tracks.map {
             PublishTrackConfig(id: $0.id, media: $0.media, cname: "parley-\(caller.userId)")
@@ -174,8 +174,7 @@ public final class CallSignaling: Sendable {
             throw error
         }
         guard case .accepted(let answer, let downTracks, let effects) = outcome else { return }
-        let fingerprints = answer.remoteFingerprints.compactMap { try? DtlsFingerprint(parsing: $0) }
-        media.updateRemote(participant: participant, role: .subscribe, ufrag: answer.remoteIceUfrag, fingerprints: fingerprints)
+        if let remote = answer.remote { media.updateRemote(participant: participant, role: .subscribe, remote: remote) }
         media.setDownTracks(participant: participant, downTracks)
         await perform(effects, in: conversationId, callId: callId, server: server)
     }
@@ -377,7 +376,7 @@ public final class CallSignaling: Sendable {
                     room.subscribeCredentials(userId)
                 }) {
                     media.openTransport(participant: participant, callId: callId, role: .subscribe, credentials: credentials,
-                                        remoteUfrag: nil, remoteFingerprints: [])
+                                        remote: nil)
                 }
                 let frame = ServerFrame.make("call.subscribe.offer", CallFrames.SubscribeOffer(conversationId: conversationId, sdp: sdp, revision: revision))
                 for member in members where member.userId == userId { server.send(frame, to: member.connection) }

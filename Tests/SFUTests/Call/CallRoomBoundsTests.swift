@@ -1,7 +1,9 @@
+import CodecTestSupport
 import Foundation
 import ICE
 import Testing
 @testable import SFU
+@testable import SDP
 
 /// What one participant can make a call hold: tracks per publish offer, encodings per track,
 /// and the subscribe offer's sections over a long call.
@@ -32,7 +34,7 @@ import Testing
         var room = helper.room(["ada", "bob"])
         #expect(throws: CallError.sdp(.tooManyTracks(found: 5, limit: 4))) {
             _ = try room.publish(userId: "ada", offer: Self.publishOffer(sections: 5, encodings: 1), sources: [:],
-                                 local: helper.local, credentials: helper.credentials)
+                                 local: helper.local)
         }
         // Refused whole: nothing published, nobody offered anything.
         #expect(room.participant("ada")?.tracks.isEmpty == true)
@@ -40,14 +42,14 @@ import Testing
         // The attack's shape: 50 sections of 16 encodings.
         #expect(throws: CallError.sdp(.tooManyTracks(found: 50, limit: 4))) {
             _ = try room.publish(userId: "ada", offer: Self.publishOffer(sections: 50, encodings: 16), sources: [:],
-                                 local: helper.local, credentials: helper.credentials)
+                                 local: helper.local)
         }
         // At the limit it is answered; a raised limit (CALL_MAX_TRACKS) lets five through.
         let (negotiation, _) = try room.publish(userId: "ada", offer: Self.publishOffer(sections: 4, encodings: 3), sources: [:],
-                                                local: helper.local, credentials: helper.credentials)
+                                                local: helper.local)
         #expect(negotiation.media.count == 4)
         let (raised, _) = try room.publish(userId: "bob", offer: Self.publishOffer(sections: 5, encodings: 1), sources: [:],
-                                           local: helper.local, credentials: helper.credentials, maxTracks: 5)
+                                           local: helper.local, maxTracks: 5)
         #expect(raised.media.count == 5)
     }
 
@@ -55,7 +57,7 @@ import Testing
         var room = helper.room(["ada"])
         #expect(throws: CallError.sdp(.tooManySimulcastEncodings(mid: "0", found: 4, limit: 3))) {
             _ = try room.publish(userId: "ada", offer: Self.publishOffer(sections: 1, encodings: 4), sources: [:],
-                                 local: helper.local, credentials: helper.credentials)
+                                 local: helper.local)
         }
         let error = SdpError.tooManySimulcastEncodings(mid: "0", found: 4, limit: 3)
         #expect(error.description.contains("at most 3"))
@@ -88,9 +90,9 @@ import Testing
         for cycle in 0..<300 {
             let user = "guest\(cycle)"
             try answerBob(room.join(userId: user, displayName: user, id: ParticipantID(rawValue: UInt64(cycle + 10)),
-                                    connectionId: UInt64(cycle + 10), subscribe: helper.local, credentials: helper.credentials))
+                                    connectionId: UInt64(cycle + 10), subscribe: helper.local))
             try answerBob(try room.publish(userId: user, offer: try fixture("aiortc-publish.sdp"), sources: [:],
-                                           local: helper.local, credentials: helper.credentials).effects)
+                                           local: helper.local).effects)
             try answerBob(room.leave(userId: user))
         }
         #expect(revision >= 600)

@@ -1,20 +1,23 @@
+import CodecTestSupport
+import DTLS
 import Foundation
 import ICE
 import Testing
 @testable import SFU
+@testable import SDP
 
 /// The call signaling state machine: who is told what, and the subscribe offer/answer rule.
 @Suite struct CallRoomTests {
-    let local = LocalTransport(iceUfrag: "srvufrag", icePwd: "0123456789abcdefghijklmn", fingerprint: "sha-256 " +
-                               Array(repeating: "AB", count: 32).joined(separator: ":"),
-                               candidates: ["a=candidate:1 1 udp 2130706431 127.0.0.1 7882 typ host"], address: "127.0.0.1", sessionId: 1)
-    let credentials = IceCredentials(ufrag: "srvufrag", password: "0123456789abcdefghijklmn")
+    let local = LocalTransport(
+        credentials: IceCredentials(ufrag: "srvufrag", password: "0123456789abcdefghijklmn"),
+        fingerprint: DtlsFingerprint(algorithm: .sha256, digest: Array(repeating: 0xAB, count: 32)),
+        candidates: ["a=candidate:1 1 udp 2130706431 127.0.0.1 7882 typ host"], address: "127.0.0.1", sessionId: 1)
 
     func room(_ users: [String]) -> CallRoom {
         var room = CallRoom(callId: "call-1", conversationId: "c1")
         for (index, user) in users.enumerated() {
             _ = room.join(userId: user, displayName: user, id: ParticipantID(rawValue: UInt64(index + 1)), connectionId: UInt64(index + 1),
-                          subscribe: local, credentials: credentials)
+                          subscribe: local)
         }
         return room
     }
@@ -39,14 +42,14 @@ import Testing
     @Test func joiningAnnouncesTheJoinerAndOffersNothingWhileNobodyPublishes() {
         var room = room(["ada"])
         let effects = room.join(userId: "bob", displayName: "Bob", id: ParticipantID(rawValue: 9), connectionId: 9,
-                                subscribe: local, credentials: credentials)
+                                subscribe: local)
         #expect(effects == [.joined(userId: "bob")])
     }
 
     @Test func publishingAnswersAndOffersTheTracksToTheOthers() throws {
         var room = room(["ada", "bob"])
         let (negotiation, effects) = try room.publish(userId: "ada", offer: try fixture("aiortc-publish.sdp"), sources: [:],
-                                                      local: local, credentials: credentials)
+                                                      local: local)
         #expect(negotiation.media.count == 2)
         let published = effects.compactMap { effect -> CallTrack? in
             if case .published("ada", let track) = effect { return track }
@@ -62,11 +65,11 @@ import Testing
     @Test func noNewOfferGoesOutBeforeTheLastIsAnswered() throws {
         var room = room(["ada", "bob", "cy"])
         let first = offers(try room.publish(userId: "ada", offer: try fixture("aiortc-publish.sdp"), sources: [:],
-                                            local: local, credentials: credentials).effects)
+                                            local: local).effects)
         #expect(Set(first.map(\.user)) == ["bob", "cy"])
         // Cy publishes while Bob's first offer is unanswered: Bob gets nothing yet, Ada gets her first.
         let second = offers(try room.publish(userId: "cy", offer: try fixture("aiortc-publish.sdp"), sources: [:],
-                                             local: local, credentials: credentials).effects)
+                                             local: local).effects)
         #expect(second.map(\.user) == ["ada"])
         // A stale revision is refused...
         #expect(throws: CallError.staleRevision(expected: 1, got: 2)) {
@@ -84,7 +87,7 @@ import Testing
     @Test func anUnusableAnswerIsRefusedAndAFreshOfferFollowsSoTheSubscriberCanRecover() throws {
         var room = room(["ada", "bob"])
         let first = try #require(offers(try room.publish(userId: "ada", offer: try fixture("aiortc-publish.sdp"), sources: [:],
-                                                         local: local, credentials: credentials).effects).first)
+                                                         local: local).effects).first)
         #expect(first.user == "bob" && first.revision == 1)
         // An answer to revision 1 that does not parse, then one that breaks the offer's rules
         // (a section dropped): each is refused and the next revision offered at once.
@@ -119,7 +122,7 @@ import Testing
     @Test func leavingUnpublishesAndOffersTheTrackAsInactive() throws {
         var room = room(["ada", "bob"])
         let bobOffer = try #require(offers(try room.publish(userId: "ada", offer: try fixture("aiortc-publish.sdp"), sources: [:],
-                                                            local: local, credentials: credentials).effects).first)
+                                                            local: local).effects).first)
         _ = try accepted(try room.subscribeAnswer(userId: "bob", sdp: aiortcStyleAnswer(to: bobOffer.sdp), revision: 1))
         let effects = room.leave(userId: "ada")
         #expect(effects.first == .left(userId: "ada", participant: ParticipantID(rawValue: 1)))
@@ -134,14 +137,14 @@ import Testing
         var room = room(["ada"])
         #expect(throws: CallError.invalidTracks("tracks names mid '7', which the offer does not send.")) {
             _ = try room.publish(userId: "ada", offer: try fixture("aiortc-publish.sdp"), sources: ["7": .screen],
-                                 local: local, credentials: credentials)
+                                 local: local)
         }
     }
 
     @Test func requestsFromOutsideTheCallAreRefused() throws {
         var room = room(["ada"])
         #expect(throws: CallError.notInCall) {
-            _ = try room.publish(userId: "eve", offer: try fixture("aiortc-publish.sdp"), sources: [:], local: local, credentials: credentials)
+            _ = try room.publish(userId: "eve", offer: try fixture("aiortc-publish.sdp"), sources: [:], local: local)
         }
         #expect(throws: CallError.notInCall) { _ = try room.mute(userId: "eve", trackId: "x", muted: true) }
         #expect(throws: CallError.unknownTrack("x")) { _ = try room.mute(userId: "ada", trackId: "x", muted: true) }
@@ -150,7 +153,7 @@ import Testing
     @Test func mutingAnnouncesOnlyAChange() throws {
         var room = room(["ada", "bob"])
         let published = try room.publish(userId: "ada", offer: try fixture("aiortc-publish.sdp"), sources: [:],
-                                          local: local, credentials: credentials)
+                                          local: local)
         let track = try #require(published.effects.compactMap { if case .published(_, let t) = $0 { t } else { nil } }.first)
         #expect(try room.mute(userId: "ada", trackId: track.trackId, muted: true).count == 1)
         #expect(try room.mute(userId: "ada", trackId: track.trackId, muted: true).isEmpty)
@@ -159,7 +162,7 @@ import Testing
     @Test func aSecondJoinOfTheSameUserReplacesTheFirst() {
         var room = room(["ada", "bob"])
         let effects = room.join(userId: "bob", displayName: "Bob", id: ParticipantID(rawValue: 5), connectionId: 5,
-                                subscribe: local, credentials: credentials)
+                                subscribe: local)
         #expect(effects.prefix(2) == [.left(userId: "bob", participant: ParticipantID(rawValue: 2)), .joined(userId: "bob")])
         #expect(room.participants.count == 2)
     }

@@ -2,6 +2,7 @@ import DTLS
 import ICE
 import Testing
 @testable import SFU
+@testable import SDP
 
 /// What a participant can make the media engine hold, and that all of it goes when it leaves:
 /// live-object counts, per-layer state made on the first packet, SSRC and SRTP stream caps.

@@ -2,6 +2,8 @@ import DTLS
 import ICE
 import Testing
 @testable import SFU
+@testable import RTCP
+@testable import SDP
 
 /// Congestion feedback and transport lifetime in the media engine.
 @Suite struct MediaEngineFeedbackTests {
@@ -108,7 +110,9 @@ import Testing
         let harness = try EngineHarness()
         let credentials = IceCredentials(ufrag: "srvA", password: "0123456789abcdefghijklmn")
         harness.engine.openTransport(participant: publisherId, callId: "call", role: .publish, credentials: credentials,
-                                     remoteUfrag: "peer", remoteFingerprints: [], router: harness.router)
+                                     remote: RemoteTransport(credentials: IceCredentials(ufrag: "peer", password: "peer-password-not-checked"),
+                                                             fingerprints: []),
+                                     router: harness.router)
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: 41000)!, local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
         let wrongKey = IceCredentials(ufrag: "srvA", password: "not-the-password-at-all!")
         func check(_ username: String, key: IceCredentials?, type: StunMessageType = .bindingRequest) throws {

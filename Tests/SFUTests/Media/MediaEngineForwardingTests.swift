@@ -2,6 +2,9 @@ import DTLS
 import ICE
 import Testing
 @testable import SFU
+@testable import RTCP
+@testable import RTP
+@testable import SDP
 
 /// The media engine end to end in one process: real ICE checks, DTLS handshakes and SRTP,
 /// packets in from a publisher and out to a subscriber, through the router.

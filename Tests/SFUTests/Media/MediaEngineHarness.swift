@@ -1,6 +1,8 @@
 import DTLS
 import ICE
 @testable import SFU
+@testable import RTP
+@testable import SDP
 
 /// Records what the router sends, per destination.
 final class RecordingSink: DatagramSink {
@@ -67,7 +69,8 @@ final class EngineHarness {
         let peerCertificate = try peerCertificate ?? DtlsCertificate.generate()
         let peerUfrag = "peer\(nextPort)"
         engine.openTransport(participant: participant, callId: callId, role: role, credentials: credentials,
-                             remoteUfrag: peerUfrag, remoteFingerprints: [peerCertificate.fingerprint], router: router)
+                             remote: RemoteTransport(credentials: IceCredentials(ufrag: peerUfrag, password: "peer-password-not-checked"),
+                                                     fingerprints: [peerCertificate.fingerprint]), router: router)
         nextPort += 1
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: nextPort)!,
                              local: TransportAddress(ip: "127.0.0.1", port: 7882)!)

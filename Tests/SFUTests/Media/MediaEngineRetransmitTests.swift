@@ -2,6 +2,7 @@ import DTLS
 import ICE
 import Testing
 @testable import SFU
+@testable import RTP
 
 /// NACKs are answered from the cache only, each sequence number once per round trip, within
 /// the subscriber's budget (README "Calls"); time is the test's clock.

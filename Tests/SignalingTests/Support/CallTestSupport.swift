@@ -34,7 +34,7 @@ extension MediaServer {
 /// A publish offer as aiortc sends it (audio and video), from the SFU tests' fixtures.
 let publishOffer: String = {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("SFUTests/Fixtures/aiortc-publish.sdp")
+        .deletingLastPathComponent().appendingPathComponent("CodecTestSupport/Fixtures/aiortc-publish.sdp")
     return (try? String(contentsOf: url, encoding: .utf8)) ?? ""
 }()
 

@@ -1,0 +1,226 @@
+// The message box: per-conversation drafts, sending (shown at once as pending, confirmed or
+// failed later, retried by hand or after a reconnect), editing and deleting one's own messages,
+// and the typing signal the box gives off.
+
+import { describeError } from "./api.js?v=dev";
+import { $, showAlert, newClientMsgId } from "./dom.js?v=dev";
+
+/** A typing.start goes out at most this often while typing goes on (the server ends it by itself
+ * after a pause, so it is repeated, not held). */
+const TYPING_REPEAT_MS = 3_000;
+
+export class Composer {
+  /** `redraw()` redraws the open thread (an edit starting or ending marks its message);
+   * `revealNewest()` redraws it scrolled to the bottom, where a new send shows. */
+  constructor({ api, socket, store, redraw, revealNewest }) {
+    this.api = api;
+    this.socket = socket;
+    this.store = store;
+    this.redraw = redraw;
+    this.revealNewest = revealNewest;
+    this.editing = null;           // {conversationId, messageId, draft}
+    // Unsent text per conversation: the box holds only the open conversation's own, so text
+    // typed in one conversation is never sent to another by the next Enter.
+    this.drafts = new Map();       // conversationId -> text
+    this.lastTypingSent = 0;
+    this.#bindControls();
+  }
+
+  focus() {
+    $("composer-input").focus();
+  }
+
+  // MARK: drafts
+
+  /** Puts a conversation's own draft (or nothing) in the box. */
+  showDraft(conversationId) {
+    $("composer-input").value = this.drafts.get(conversationId) ?? "";
+  }
+
+  clear() {
+    $("composer-input").value = "";
+  }
+
+  /** Files the box's text as the open conversation's draft (not while editing: that text is the
+   * message's, and the draft waits in `editing.draft`). */
+  keepDraft() {
+    const id = this.store.activeId;
+    if (!id || this.editing) return;
+    const text = $("composer-input").value;
+    if (text) this.drafts.set(id, text);
+    else this.drafts.delete(id);
+  }
+
+  /** A conversation one was removed from: its draft is never shown again. */
+  forgetDraft(conversationId) {
+    this.drafts.delete(conversationId);
+  }
+
+  // MARK: sending
+
+  async send(content) {
+    const conversationId = this.store.activeId;
+    if (!conversationId) return;
+    const clientMsgId = newClientMsgId();
+    this.store.addPending(conversationId, clientMsgId, content);
+    this.revealNewest();
+    await this.#deliver(conversationId, clientMsgId, content);
+  }
+
+  async #deliver(conversationId, clientMsgId, content) {
+    const store = this.store;
+    try {
+      let message;
+      if (this.socket.online) {
+        try {
+          message = (await this.socket.request("message.send", { conversationId, content, clientMsgId })).data.message;
+        } catch (error) {
+          // The socket dropped or timed out mid-send: the server may have stored it, and the same
+          // clientMsgId over REST returns that message rather than a second one.
+          if (!["closed", "offline", "timeout"].includes(error.code)) throw error;
+          message = await this.api.sendMessage(conversationId, content, clientMsgId);
+        }
+      } else {
+        message = await this.api.sendMessage(conversationId, content, clientMsgId);
+      }
+      store.addMessages(conversationId, [message]);
+    } catch (error) {
+      const unreachable = error.status === 0 || error.status >= 500 || ["closed", "offline", "timeout"].includes(error.code);
+      store.setPendingState(conversationId, clientMsgId, "failed", describeError(error), unreachable);
+      showAlert(`Your message was not sent: ${describeError(error)}`);
+    }
+  }
+
+  retry(clientMsgId, conversationId = this.store.activeId) {
+    const pending = this.store.thread(conversationId).pending.get(clientMsgId);
+    if (!pending) return;
+    this.store.setPendingState(conversationId, clientMsgId, "sending");
+    this.#deliver(conversationId, clientMsgId, pending.content);
+  }
+
+  /** After a catch-up: sends that failed for want of a connection go again by themselves (with
+   * their clientMsgId, so one the server did store is not stored twice). */
+  resendPending(conversationId) {
+    for (const pending of this.store.thread(conversationId).pending.values()) {
+      if (pending.state === "failed" && pending.retryable) this.retry(pending.clientMsgId, conversationId);
+    }
+  }
+
+  // MARK: editing and deleting
+
+  startEdit(message) {
+    const draft = this.editing ? this.editing.draft : $("composer-input").value;
+    this.editing = { conversationId: message.conversationId, messageId: message.id, draft };
+    $("edit-banner").hidden = false;
+    const input = $("composer-input");
+    input.value = message.content;
+    input.focus();
+    $("send-button").textContent = "Save";
+    this.redraw();
+  }
+
+  cancelEdit() {
+    if (!this.editing) return;
+    const { draft } = this.editing;
+    this.editing = null;
+    $("edit-banner").hidden = true;
+    $("composer-input").value = draft ?? ""; // the unsent text the edit had set aside
+    $("send-button").textContent = "Send";
+    this.redraw();
+  }
+
+  /** The edit of a conversation one was removed from: dropped with its set-aside draft, and
+   * nothing redrawn, since that conversation is no longer shown. */
+  dropEdit() {
+    this.editing = null;
+    $("edit-banner").hidden = true;
+    $("send-button").textContent = "Send";
+  }
+
+  async #saveEdit(content) {
+    const { conversationId, messageId } = this.editing;
+    try {
+      let message;
+      if (this.socket.online) {
+        message = (await this.socket.request("message.edit", { conversationId, messageId, content })).data.message;
+      } else {
+        message = await this.api.request("PATCH", `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`, { content });
+      }
+      this.store.updateMessage(message);
+      this.cancelEdit();
+    } catch (error) {
+      showAlert(`Could not save your edit: ${describeError(error)}`);
+    }
+  }
+
+  async deleteMessage(message) {
+    const { conversationId, id } = message;
+    try {
+      if (this.socket.online) {
+        await this.socket.request("message.delete", { conversationId, messageId: id });
+      } else {
+        await this.api.request("DELETE", `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(id)}`);
+      }
+      this.store.markDeleted(conversationId, id);
+    } catch (error) {
+      showAlert(`Could not delete the message: ${describeError(error)}`);
+    }
+  }
+
+  // MARK: typing
+
+  #typed() {
+    const id = this.store.activeId;
+    if (!id || this.editing) return;
+    const value = $("composer-input").value;
+    if (!value.trim()) {
+      this.stopTyping();
+      return;
+    }
+    const now = Date.now();
+    if (now - this.lastTypingSent > TYPING_REPEAT_MS) {
+      this.lastTypingSent = now;
+      this.socket.send("typing.start", { conversationId: id });
+    }
+  }
+
+  /** Ends the typing signal in the open conversation, if one was given. */
+  stopTyping() {
+    if (!this.lastTypingSent || !this.store.activeId) return;
+    this.lastTypingSent = 0;
+    this.socket.send("typing.stop", { conversationId: this.store.activeId });
+  }
+
+  // MARK: controls
+
+  #bindControls() {
+    const input = $("composer-input");
+    $("composer").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const content = input.value;
+      if (!content.trim()) {
+        showAlert("A message cannot be empty.", { kind: "info", timeoutMs: 4_000 });
+        return;
+      }
+      if (this.editing) {
+        this.#saveEdit(content);
+        return;
+      }
+      input.value = "";
+      this.drafts.delete(this.store.activeId);
+      this.lastTypingSent = 0; // the server ends typing on send
+      this.send(content);
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        $("composer").requestSubmit();
+      } else if (event.key === "Escape" && this.editing) {
+        this.cancelEdit();
+      }
+    });
+    input.addEventListener("input", () => this.#typed());
+    input.addEventListener("blur", () => this.stopTyping());
+    $("cancel-edit").addEventListener("click", () => this.cancelEdit());
+  }
+}
