@@ -21,7 +21,10 @@ public final class MediaIOThread: @unchecked Sendable {
     private let udp: MediaSocket
     private let tcp: IceTcpServer?
     private let output: Output
-    private let router: MediaTransportRouter
+    /// The router, for the owner to give what will run on this thread at its construction
+    /// (the SFU's media engine sends through it). Not `Sendable`: once `start()` has run, it is
+    /// touched only on the I/O thread, in `execute` work and the ticker.
+    public let router: MediaTransportRouter
     private let inbox = Mutex<[Work]>([])
     private let stopping = Atomic<Bool>(false)
     private let wakeRead: Int32

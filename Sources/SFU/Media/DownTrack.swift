@@ -8,13 +8,8 @@ final class DownTrack {
     /// The answer accepted it and the transport has SRTP keys: packets flow.
     var active = false
     var quality: SimulcastQuality
-    /// The layer being forwarded now, and the one wanted (switched to on its next keyframe).
-    var currentLayer: Int?
-    var targetLayer: Int?
-    /// When `currentLayer` last changed, and until when a probe to a higher layer is held.
-    var layerSince: ContinuousClock.Instant?
-    var probeUntil: ContinuousClock.Instant?
-    var rewriter: StreamRewriter
+    /// The layer it follows and the numbering of what it is sent (pure; see the type).
+    var forwarding: DownTrackForwarding
     var rtxSequence: UInt16
     /// For sender reports (RFC 3550 §6.4.1).
     var packetsSent: UInt32 = 0
@@ -31,10 +26,14 @@ final class DownTrack {
         live.counts.subscribeSlots += 1
         if track.isVideo { retransmitted = RetransmitHistory() }
         self.quality = config.quality
-        rewriter = StreamRewriter(initialSequence: UInt16.random(in: 0...0x7FFF), initialTimestamp: UInt32.random(in: 0...UInt32.max))
+        forwarding = DownTrackForwarding(
+            rewriter: StreamRewriter(initialSequence: UInt16.random(in: 0...0x7FFF), initialTimestamp: UInt32.random(in: 0...UInt32.max)),
+            startsOnFirstLayer: !track.isVideo || track.layers.count == 1)
         rtxSequence = UInt16.random(in: 0...0x7FFF)
-        if !track.isVideo || track.layers.count == 1 { targetLayer = 0 }
     }
+
+    var currentLayer: Int? { forwarding.currentLayer }
+    var targetLayer: Int? { forwarding.targetLayer }
 
     deinit { live.counts.subscribeSlots -= 1 }
 }

@@ -72,24 +72,28 @@ final class MediaCounters {
     }
 }
 
-/// The media thread's own counters: plain integers bumped on the packet path.
-struct LocalMediaCounters {
-    var values = [Int](repeating: 0, count: MediaCounters.Name.allCases.count)
+/// The media thread's own counters: plain integers bumped on the packet path. One instance is
+/// shared by the engine and the parts it hands packets to (`PeerTransport`, `PublisherIngest`,
+/// `RTPSender`, `RTCPResponder`), all on the media thread.
+final class LocalMediaCounters {
+    private(set) var values = [Int](repeating: 0, count: MediaCounters.Name.allCases.count)
 
-    @inline(__always) mutating func add(_ name: MediaCounters.Name, _ amount: Int = 1) {
+    @inline(__always) func add(_ name: MediaCounters.Name, _ amount: Int = 1) {
         values[name.rawValue] &+= amount
     }
 
     /// One packet dropped, counted with its size: a packet count alone cannot tell a stream
     /// of padding from dropped keyframes. `bytes` is the datagram as it arrived (SRTP
     /// overhead included), or for a copy that could not be sent, its size before protection.
-    @inline(__always) mutating func drop(bytes: Int) {
+    @inline(__always) func drop(bytes: Int) {
         values[MediaCounters.Name.packetsDropped.rawValue] &+= 1
         values[MediaCounters.Name.bytesDropped.rawValue] &+= bytes
     }
 
     /// Takes the running total of a counter kept elsewhere on the media thread (the router's).
-    @inline(__always) mutating func mirror(_ name: MediaCounters.Name, total: Int) {
+    func mirror(_ name: MediaCounters.Name, total: Int) {
         values[name.rawValue] = total
     }
+
+    subscript(_ name: MediaCounters.Name) -> Int { values[name.rawValue] }
 }

@@ -4,7 +4,13 @@ import RTCP
 import SDP
 
 /// The SFU's media plane (docs/architecture.md "The path of an RTP packet"): every peer transport, published track
-/// and down-track of every call on this instance, and the packet path between them.
+/// and down-track of every call on this instance, and how they are configured and torn down.
+/// The work on packets is done by the parts it holds, each testable alone: `PeerTransport`
+/// (DTLS, SRTP and the SSRCs of one connection), `PublisherIngest` (binding, statistics,
+/// cache), `DownTrackForwarding` (per subscriber: layer switch and header rewrite, a pure
+/// decision), `RTPSender` (writing and protecting the copies) and `RTCPResponder` (NACK,
+/// keyframe requests, reports, transport-cc); the packet path that joins them is
+/// `MediaEngine+PacketPath`, the periodic work `MediaEngine+Timers`.
 ///
 /// It lives on the media I/O thread and nowhere else: packets arrive through `PeerTransport`
 /// synchronously from the router, are unprotected into one reused buffer, and forwarded to each
@@ -16,10 +22,12 @@ import SDP
 /// `@unchecked Sendable` because `MediaServer` hands it to the I/O thread in closures; nothing
 /// outside that thread touches it.
 final class MediaEngine: @unchecked Sendable {
+    /// Where transports are registered and every datagram leaves: given once, at construction.
+    let router: MediaTransportRouter
     let dtlsContext: DtlsContext
     let events: @Sendable (MediaEvent) -> Void
     let published: MediaCounters
-    var counters = LocalMediaCounters()
+    let counters = LocalMediaCounters()
     /// What the engine holds now, counted by the objects themselves (`MediaLiveObjects`).
     let live = LiveObjectCounter()
     var liveObjects: MediaLiveObjects { live.counts }
@@ -36,11 +44,11 @@ final class MediaEngine: @unchecked Sendable {
     var tracks: [TrackID: PublishedTrack] = [:]
     var lastSpeakers: [String: [ParticipantID]] = [:]
 
-    /// Reused packet buffers: received packets are copied here and unprotected in place; each
-    /// forwarded copy is written into `sendBuffer` and protected in place.
+    let ingest: PublisherIngest
+    let sender: RTPSender
+    let responder: RTCPResponder
+    /// Received packets are copied here and unprotected in place.
     let receiveBuffer: UnsafeMutableRawBufferPointer
-    let sendBuffer: UnsafeMutableRawBufferPointer
-    let rtcpBuffer: UnsafeMutableRawBufferPointer
     static let bufferSize = 2048
 
     /// abs-send-time counts from here (only its low 24 bits matter).
@@ -49,57 +57,56 @@ final class MediaEngine: @unchecked Sendable {
     var lastSelection: ContinuousClock.Instant
     var lastReports: ContinuousClock.Instant
 
-    init(dtlsContext: DtlsContext, counters: MediaCounters, clock: @escaping () -> ContinuousClock.Instant = { .now },
-         events: @escaping @Sendable (MediaEvent) -> Void) {
+    init(router: MediaTransportRouter, dtlsContext: DtlsContext, counters published: MediaCounters,
+         clock: @escaping () -> ContinuousClock.Instant = { .now }, events: @escaping @Sendable (MediaEvent) -> Void) {
+        self.router = router
         self.dtlsContext = dtlsContext
         self.clock = clock
         epoch = clock()
-        self.published = counters
+        self.published = published
         self.events = events
         receiveBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
-        sendBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
-        rtcpBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+        ingest = PublisherIngest(counters: counters, epoch: epoch)
+        sender = RTPSender(router: router, counters: counters, bufferSize: Self.bufferSize)
+        responder = RTCPResponder(router: router, sender: sender, counters: counters, epoch: epoch, bufferSize: Self.bufferSize)
         lastFeedback = epoch
         lastSelection = epoch
         lastReports = epoch
     }
 
-    deinit {
-        receiveBuffer.deallocate()
-        sendBuffer.deallocate()
-        rtcpBuffer.deallocate()
-    }
+    deinit { receiveBuffer.deallocate() }
 
     // MARK: configuration (from the call signaling, through MediaServer)
 
     func openTransport(participant id: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
-                       remote: RemoteTransport?, router: MediaTransportRouter) {
+                       remote: RemoteTransport?) {
         let participant = participants[id] ?? MediaParticipant(id: id, callId: callId)
         participants[id] = participant
-        if let old = participant.transport(role) { close(old, router: router) }
+        if let old = participant.transport(role) { close(old) }
         guard let dtls = try? DtlsSession(context: dtlsContext, role: .server, remoteFingerprints: remote?.fingerprints ?? []) else {
             counters.add(.dtlsFailures)
             events(.transportClosed(id, role, reason: "could not create a DTLS session"))
             return
         }
-        let transport = PeerTransport(engine: self, participant: id, role: role, callId: callId, dtls: dtls)
+        let transport = PeerTransport(participant: id, role: role, callId: callId, dtls: dtls, live: live, counters: counters)
+        transport.delegate = self
         guard let iceID = router.addTransport(local: credentials, remoteUfrag: remote?.credentials.ufrag, handler: transport) else {
             events(.transportClosed(id, role, reason: "ICE credentials already in use"))
             return
         }
-        transport.iceID = iceID
+        transport.registered(as: iceID)
         participant.set(transport, for: role)
     }
 
-    func updateRemote(participant id: ParticipantID, role: PeerRole, remote: RemoteTransport, router: MediaTransportRouter) {
+    func updateRemote(participant id: ParticipantID, role: PeerRole, remote: RemoteTransport) {
         guard let transport = participants[id]?.transport(role), let iceID = transport.iceID else { return }
         router.setRemoteUfrag(remote.credentials.ufrag, for: iceID)
-        apply(transport.dtls.setRemoteFingerprints(remote.fingerprints, now: clock()), to: transport, router: router)
+        handle(transport.apply(transport.dtls.setRemoteFingerprints(remote.fingerprints, now: clock()), router: router), on: transport)
     }
 
     /// Makes `configs` the publisher's track set: tracks not listed stop (their down-tracks go),
     /// new ones start, existing ones stay as they are.
-    func setPublishedTracks(participant id: ParticipantID, _ configs: [PublishTrackConfig], router: MediaTransportRouter) {
+    func setPublishedTracks(participant id: ParticipantID, _ configs: [PublishTrackConfig]) {
         guard let transport = participants[id]?.publish else { return }
         let wanted = Set(configs.map(\.id))
         for track in transport.tracks where !wanted.contains(track.id) { removeTrack(track) }
@@ -131,7 +138,7 @@ final class MediaEngine: @unchecked Sendable {
     }
 
     /// Makes `configs` the subscriber's down-track set (what its last answer accepted).
-    func setDownTracks(participant id: ParticipantID, _ configs: [DownTrackConfig], router: MediaTransportRouter) {
+    func setDownTracks(participant id: ParticipantID, _ configs: [DownTrackConfig]) {
         guard let transport = participants[id]?.subscribe else { return }
         // Wishes for tracks that are gone go too: a long call would otherwise keep one per track ever seen.
         transport.qualityWishes = transport.qualityWishes.filter { tracks[$0.key] != nil }
@@ -145,24 +152,24 @@ final class MediaEngine: @unchecked Sendable {
             if let wish = transport.qualityWishes[config.track] { down.quality = wish }
             track.downTracks.append(down)
             transport.downTracks[config.ssrc] = down
-            if transport.isConnected { activate(down, router: router) }
+            if transport.isConnected { activate(down) }
         }
     }
 
-    func setQuality(participant id: ParticipantID, track: TrackID, quality: SimulcastQuality, router: MediaTransportRouter) {
+    func setQuality(participant id: ParticipantID, track: TrackID, quality: SimulcastQuality) {
         guard let transport = participants[id]?.subscribe else { return }
         transport.qualityWishes[track] = quality  // also for a down-track its next answer creates
         for down in transport.downTracks.values where down.track.id == track {
             down.quality = quality
-            down.probeUntil = nil  // a new wish ends a probe at once
-            select(down, estimate: transport.estimator.estimate / max(1, videoDownTrackCount(transport)), router: router)
+            down.forwarding.endProbe()
+            select(down, estimate: transport.estimator.estimate / max(1, videoDownTrackCount(transport)))
         }
     }
 
-    func removeParticipant(_ id: ParticipantID, router: MediaTransportRouter) {
+    func removeParticipant(_ id: ParticipantID) {
         guard let participant = participants.removeValue(forKey: id) else { return }
         let caches = live.counts.packetCaches
-        for transport in [participant.publish, participant.subscribe].compactMap({ $0 }) { close(transport, router: router) }
+        for transport in [participant.publish, participant.subscribe].compactMap({ $0 }) { close(transport) }
         lastSpeakers[participant.callId]?.removeAll { $0 == id }
         if live.counts.packetCaches < caches { memoryFreed() }
     }
@@ -181,20 +188,13 @@ final class MediaEngine: @unchecked Sendable {
 
     // MARK: internals
 
-    /// How long a subscriber stays on a layer below its wish before trying the next one up,
-    /// and how long such a try lasts at least.
-    static let probeAfter: Duration = .seconds(10)
-    static let probeHold: Duration = .seconds(4)
-
-    func close(_ transport: PeerTransport, router: MediaTransportRouter) {
+    func close(_ transport: PeerTransport) {
         guard !transport.closed else { return }
-        transport.closed = true
         for track in transport.tracks { removeTrack(track) }
         transport.tracks.removeAll()
-        transport.unbindAll()
         for down in transport.downTracks.values { detach(down) }
         transport.downTracks.removeAll()
-        if let iceID = transport.iceID { router.removeTransport(iceID) }
+        transport.close(router: router)
     }
 
     private func removeTrack(_ track: PublishedTrack) {
@@ -222,15 +222,15 @@ final class MediaEngine: @unchecked Sendable {
     }
 
     /// Starts a down-track once its transport has keys: picks its layer and asks for a keyframe.
-    func activate(_ down: DownTrack, router: MediaTransportRouter) {
+    func activate(_ down: DownTrack) {
         guard !down.active else { return }
         down.active = true
         down.subscriber.willSend(down.config.ssrc)
         if let rtx = down.config.rtxSsrc { down.subscriber.willSend(rtx) }
         if down.track.isVideo {
             // Also for one encoding: a `call.quality` "off" sent before the answer holds it.
-            select(down, estimate: down.subscriber.estimator.estimate / max(1, videoDownTrackCount(down.subscriber)), router: router)
-            if let layer = down.targetLayer { requestKeyframe(down.track, layer: layer, now: clock(), router: router) }
+            select(down, estimate: down.subscriber.estimator.estimate / max(1, videoDownTrackCount(down.subscriber)))
+            if let layer = down.targetLayer { responder.requestKeyframe(down.track, layer: layer, now: clock()) }
         }
     }
 
@@ -240,114 +240,34 @@ final class MediaEngine: @unchecked Sendable {
         return count
     }
 
-    /// Chooses the layer of a down-track; a change waits for the new layer's keyframe.
-    ///
-    /// With no layer (`off`) the current one goes too, so the packet path forwards nothing: it
-    /// only looks at the target when a packet's layer is not the current one. Coming back is
-    /// then a switch from nothing, started on a keyframe asked for at once (RFC 4585 §6.3.1),
-    /// with the numbering continued across the gap by the rewriter.
-    func select(_ down: DownTrack, estimate: Int, router: MediaTransportRouter) {
-        let track = down.track
-        guard track.layers.count > 1 else {
-            // One encoding: the only choice is whether to forward it.
-            let target: Int? = down.quality == .off && track.isVideo ? nil : 0
-            guard target != down.targetLayer else { return }
-            down.targetLayer = target
-            if target == nil {
-                down.currentLayer = nil
-            } else if down.active, down.currentLayer == nil {
-                requestKeyframe(track, layer: 0, now: clock(), router: router)
-            }
-            return
-        }
+    /// Chooses the layer of a down-track (`DownTrackForwarding.choose`) and asks for the
+    /// keyframe a change waits for.
+    func select(_ down: DownTrack, estimate: Int) {
         let now = clock()
-        let bitrates = track.layers.map { layer -> Int in
-            if layer.bitrate > 0 { return layer.bitrate }
-            if let at = layer.lastPacketAt, now - at < .seconds(2) { return 1 }
-            return 0
+        let track = down.track
+        let bitrates = track.layers.count > 1 ? track.selectionBitrates(now: now) : [0]
+        if let layer = down.forwarding.choose(quality: down.quality, isVideo: track.isVideo, layerBitrates: bitrates, estimate: estimate,
+                                              active: down.active, now: now) {
+            responder.requestKeyframe(track, layer: layer, now: now)
         }
-        if let hold = down.probeUntil, now < hold { return }
-        down.probeUntil = nil
-        var target = LayerSelector.select(quality: down.quality, layerBitrates: bitrates, estimate: estimate)
-        // A receiver-side estimate (REMB) only grows with what arrives, so a subscriber held
-        // below its wish would never be offered the better layer again: after a while on a
-        // layer, it is moved one live layer up and held there long enough for its estimate
-        // to follow. If the estimate does not, the next choice moves it back down.
-        if let selected = target, selected == down.currentLayer, let since = down.layerSince, now - since >= Self.probeAfter,
-           let up = LayerSelector.probe(quality: down.quality, layerBitrates: bitrates, from: selected) {
-            target = up
-            down.probeUntil = now + Self.probeHold
-        }
-        guard target != down.targetLayer else { return }
-        down.targetLayer = target
-        if target == nil { down.currentLayer = nil }
-        if let target, target != down.currentLayer, down.active { requestKeyframe(track, layer: target, now: now, router: router) }
     }
 
-    /// Sends a PLI (RFC 4585 §6.3.1) for one layer to its publisher, rate limited. A request
-    /// that cannot go now (too soon after the last, or the publisher not connected yet) is
-    /// remembered and sent by the ticker, unless a keyframe arrives first.
-    func requestKeyframe(_ track: PublishedTrack, layer index: Int, now: ContinuousClock.Instant, router: MediaTransportRouter) {
-        guard track.layers.indices.contains(index) else { return }
-        let layer = track.layers[index]
-        let publisher = track.transport
-        guard let ssrc = layer.ssrc, let srtp = publisher.srtp, let path = publisher.path,
-              layer.keyframeRequests.allow(now: now) else {
-            layer.keyframeRequests.defer()
-            return
-        }
-        var length = PictureLossIndication.write(into: rtcpBuffer, senderSsrc: publisher.rtcpSsrc, mediaSsrc: ssrc)
-        guard length > 0, (try? srtp.protectRTCP(rtcpBuffer, length: &length)) != nil else { return }
-        router.send(UnsafeRawBufferPointer(start: rtcpBuffer.baseAddress, count: length), to: path)
-        counters.add(.keyframeRequestsSent)
-    }
-
-    func transportClosed(_ transport: PeerTransport, reason: IceCloseReason) {
-        guard !transport.closed else { return }
-        if reason == .consentExpired { counters.add(.transportsClosedByConsent) }
-        transport.iceID = nil  // the router already forgot it
-        transport.path = nil
-        events(.transportClosed(transport.participant, transport.role,
-                                reason: reason == .consentExpired ? "ICE consent expired" : "transport removed"))
-    }
-
-    /// Applies what the DTLS session asked for: datagrams, the timer, and a state change.
-    func apply(_ output: DtlsOutput, to transport: PeerTransport, router: MediaTransportRouter) {
-        if let iceID = transport.iceID {
-            for datagram in output.datagrams {
-                datagram.withUnsafeBytes { bytes in
-                    if !router.send(bytes, on: iceID), let path = transport.lastPath { router.send(bytes, to: path) }
-                }
-            }
-        }
-        transport.dtlsDeadline = output.timerDeadline
-        switch output.event {
-        case .connected(let material)?:
-            guard let srtp = try? SrtpSession(keyingMaterial: material) else {
-                fail(transport, reason: "could not create SRTP contexts", router: router)
-                return
-            }
-            transport.srtp = srtp
-            // Parley's own RTCP (keyframe requests, receiver reports, feedback) goes out under this SSRC.
-            if transport.role == .publish { transport.willSend(transport.rtcpSsrc) }
+    /// What a transport's DTLS session reported: connected starts its down-tracks, failure ends it.
+    func handle(_ change: PeerTransport.DTLSChange?, on transport: PeerTransport) {
+        switch change {
+        case .connected?:
             events(.connected(transport.participant, transport.role))
             if transport.role == .subscribe {
-                for down in transport.downTracks.values { activate(down, router: router) }
+                for down in transport.downTracks.values { activate(down) }
             }
-        case .failed(let error)?:
-            counters.add(.dtlsFailures)
-            fail(transport, reason: "DTLS failed: \(error)", router: router)
-        case .closed?:
-            fail(transport, reason: "DTLS closed by the peer", router: router)
+        case .failed(let reason, let handshakeError)?:
+            if handshakeError { counters.add(.dtlsFailures) }
+            guard !transport.closed else { return }
+            close(transport)
+            events(.transportClosed(transport.participant, transport.role, reason: reason))
         case nil:
             break
         }
-    }
-
-    private func fail(_ transport: PeerTransport, reason: String, router: MediaTransportRouter) {
-        guard !transport.closed else { return }
-        close(transport, router: router)
-        events(.transportClosed(transport.participant, transport.role, reason: reason))
     }
 }
 

@@ -19,13 +19,13 @@ public final class MediaServer: Sendable {
         certificate = try DtlsCertificate.loadOrCreate(inDirectory: certificateDirectory)
         let context = try DtlsContext(certificate: certificate)
         io = try MediaIOThread(configuration: configuration)
-        engine = MediaEngine(dtlsContext: context, counters: MediaCounters(), events: events)
+        engine = MediaEngine(router: io.router, dtlsContext: context, counters: MediaCounters(), events: events)
         engine.releaseMemory = { MemoryRelease.request() }
     }
 
     public func start() {
         let engine = self.engine
-        io.setTicker(every: .milliseconds(20)) { now, router in engine.tick(now: now, router: router) }
+        io.setTicker(every: .milliseconds(20)) { now, _ in engine.tick(now: now) }
         io.start()
     }
 
@@ -49,35 +49,35 @@ public final class MediaServer: Sendable {
     public func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
                               remote: RemoteTransport?) {
         let engine = self.engine
-        io.execute { router in
+        io.execute { _ in
             engine.openTransport(participant: participant, callId: callId, role: role, credentials: credentials,
-                                 remote: remote, router: router)
+                                 remote: remote)
         }
     }
 
     /// The peer's ICE ufrag and certificate fingerprints from its latest offer or answer.
     public func updateRemote(participant: ParticipantID, role: PeerRole, remote: RemoteTransport) {
         let engine = self.engine
-        io.execute { router in engine.updateRemote(participant: participant, role: role, remote: remote, router: router) }
+        io.execute { _ in engine.updateRemote(participant: participant, role: role, remote: remote) }
     }
 
     public func setPublishedTracks(participant: ParticipantID, _ tracks: [PublishTrackConfig]) {
         let engine = self.engine
-        io.execute { router in engine.setPublishedTracks(participant: participant, tracks, router: router) }
+        io.execute { _ in engine.setPublishedTracks(participant: participant, tracks) }
     }
 
     public func setDownTracks(participant: ParticipantID, _ downTracks: [DownTrackConfig]) {
         let engine = self.engine
-        io.execute { router in engine.setDownTracks(participant: participant, downTracks, router: router) }
+        io.execute { _ in engine.setDownTracks(participant: participant, downTracks) }
     }
 
     public func setQuality(participant: ParticipantID, track: TrackID, quality: SimulcastQuality) {
         let engine = self.engine
-        io.execute { router in engine.setQuality(participant: participant, track: track, quality: quality, router: router) }
+        io.execute { _ in engine.setQuality(participant: participant, track: track, quality: quality) }
     }
 
     public func removeParticipant(_ participant: ParticipantID) {
         let engine = self.engine
-        io.execute { router in engine.removeParticipant(participant, router: router) }
+        io.execute { _ in engine.removeParticipant(participant) }
     }
 }

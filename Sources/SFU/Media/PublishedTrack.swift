@@ -47,5 +47,13 @@ final class PublishedTrack {
         return nil
     }
 
-    var layerBitrates: [Int] { layers.map(\.bitrate) }
+    /// Each layer's bitrate for choosing among them: measured over the last second, or 1 for a
+    /// layer that started within it (live, not measured yet), 0 for one not being sent.
+    func selectionBitrates(now: ContinuousClock.Instant) -> [Int] {
+        layers.map { layer in
+            if layer.bitrate > 0 { return layer.bitrate }
+            if let at = layer.lastPacketAt, now - at < .seconds(2) { return 1 }
+            return 0
+        }
+    }
 }

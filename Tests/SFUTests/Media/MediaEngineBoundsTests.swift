@@ -39,7 +39,7 @@ import Testing
         let publisher = try harness.connect(ParticipantID(rawValue: 1), role: .publish)
         harness.engine.setPublishedTracks(participant: ParticipantID(rawValue: 1), [
             PublishTrackConfig(id: track, media: Self.video(simulcast: ["h", "m", "l"]), cname: "p"),
-        ], router: harness.router)
+        ])
         var live = harness.engine.liveObjects
         #expect(live.tracks == 1 && live.layers == 3)
         #expect(live.packetCaches == 0)
@@ -53,7 +53,7 @@ import Testing
         harness.engine.setPublishedTracks(participant: ParticipantID(rawValue: 1), [
             PublishTrackConfig(id: track, media: Self.video(simulcast: ["h", "m", "l"]), cname: "p"),
             PublishTrackConfig(id: TrackID(rawValue: 78), media: Self.audio(ssrc: 3003), cname: "p"),
-        ], router: harness.router)
+        ])
         try harness.sendRTP(rtpPacket(payloadType: 111, sequence: 1, timestamp: 1, ssrc: 3003, payload: [1, 2, 3]), from: publisher)
         #expect(harness.engine.liveObjects.packetCaches == 1)
         #expect(harness.engine.liveObjects.layers == 4)
@@ -67,7 +67,7 @@ import Testing
         let publisher = try harness.connect(publisherId, role: .publish)
         harness.engine.setPublishedTracks(participant: publisherId, [
             PublishTrackConfig(id: track, media: Self.video(simulcast: ["h", "m", "l"]), cname: "p"),
-        ], router: harness.router)
+        ])
         for n in 0..<200 {
             try harness.sendRTP(Self.simulcastPacket(rid: "h", ssrc: 10_000 + UInt32(n), sequence: UInt16(n)), from: publisher)
         }
@@ -104,7 +104,7 @@ import Testing
         let staySubscriber = try harness.connect(stayId, role: .subscribe, peerCertificate: certificate)
         harness.engine.setPublishedTracks(participant: stayId, [
             PublishTrackConfig(id: stayTrack, media: Self.video(mid: "0", ssrc: 4242), cname: "stay"),
-        ], router: harness.router)
+        ])
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 4242,
                                       payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: stayPublisher)
         let baseline = harness.engine.liveObjects
@@ -119,23 +119,23 @@ import Testing
             harness.engine.setPublishedTracks(participant: id, [
                 PublishTrackConfig(id: audioTrack, media: Self.audio(ssrc: 7000), cname: "guest"),
                 PublishTrackConfig(id: videoTrack, media: Self.video(simulcast: ["h", "m", "l"]), cname: "guest"),
-            ], router: harness.router)
+            ])
             // The one who stays receives the guest's video; the guest receives the stayer's.
             harness.engine.setDownTracks(participant: stayId, [
                 DownTrackConfig(track: videoTrack, ssrc: 5000 + UInt32(cycle), rtxSsrc: 6000 + UInt32(cycle), payloadType: 96,
                                 rtxPayloadType: 97, absSendTimeId: 2, audioLevelId: 0, quality: .high),
-            ], router: harness.router)
+            ])
             harness.engine.setDownTracks(participant: id, [
                 DownTrackConfig(track: stayTrack, ssrc: 9000, rtxSsrc: 9001, payloadType: 96, rtxPayloadType: 97,
                                 absSendTimeId: 2, audioLevelId: 0, quality: .high),
-            ], router: harness.router)
+            ])
             try harness.sendRTP(rtpPacket(payloadType: 111, sequence: 1, timestamp: 1, ssrc: 7000, payload: [1, 2, 3]), from: publisher)
             for (n, rid) in ["h", "m", "l"].enumerated() {
                 try harness.sendRTP(Self.simulcastPacket(rid: rid, ssrc: 8000 + UInt32(n), sequence: 1), from: publisher)
             }
             try harness.sendRTCP(nack(mediaSsrc: 9000, entries: [(1, 0xFFFF)]), from: subscriber)
             if cycle == 0 { peak = harness.engine.liveObjects }
-            harness.engine.removeParticipant(id, router: harness.router)
+            harness.engine.removeParticipant(id)
             harness.sink.sent.removeAll()
         }
         #expect(peak.transports == 4 && peak.tracks == 3 && peak.layers == 5)
@@ -146,7 +146,7 @@ import Testing
         #expect(harness.engine.participants[stayId]?.subscribe?.outboundSsrcs.isEmpty == true)
         _ = staySubscriber
 
-        harness.engine.removeParticipant(stayId, router: harness.router)
+        harness.engine.removeParticipant(stayId)
         #expect(harness.engine.liveObjects == .zero, "\(harness.engine.liveObjects)")
         #expect(harness.engine.participants.isEmpty && harness.engine.tracks.isEmpty)
     }
@@ -155,12 +155,11 @@ import Testing
         let harness = try EngineHarness()
         let id = ParticipantID(rawValue: 3)
         let publisher = try harness.connect(id, role: .publish)
-        harness.engine.setPublishedTracks(participant: id, [PublishTrackConfig(id: track, media: Self.video(ssrc: 11), cname: "p")],
-                                          router: harness.router)
+        harness.engine.setPublishedTracks(participant: id, [PublishTrackConfig(id: track, media: Self.video(ssrc: 11), cname: "p")])
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 11,
                                       payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: publisher)
         harness.router.expireConsent(now: .now + .seconds(31))
-        harness.engine.removeParticipant(id, router: harness.router)
+        harness.engine.removeParticipant(id)
         #expect(harness.engine.liveObjects == .zero, "\(harness.engine.liveObjects)")
     }
 }

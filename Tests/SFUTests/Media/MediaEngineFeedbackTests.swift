@@ -26,8 +26,7 @@ import Testing
     @Test func publishersGetTransportWideFeedbackForWhatArrived() throws {
         let harness = try EngineHarness()
         let publisher = try harness.connect(publisherId, role: .publish)
-        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media(), cname: "p")],
-                                          router: harness.router)
+        harness.engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media(), cname: "p")])
         for sequence in UInt16(0)..<5 where sequence != 2 {
             try harness.sendRTP(rtpPacket(payloadType: 96, sequence: 100 + sequence, timestamp: 0, ssrc: 4242,
                                           extensions: [(3, [0, UInt8(sequence)])],
@@ -53,7 +52,7 @@ import Testing
                                                                          media: media(simulcast: ["h", "m", "l"]), cname: "p")
         harness.engine.setDownTracks(participant: subscriberId, [DownTrackConfig(
             track: track, ssrc: 77, rtxSsrc: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
-            quality: .high)], router: harness.router)
+            quality: .high)])
         // One second of traffic on each layer: h 1.2 Mbit/s, m 400 kbit/s, l 100 kbit/s.
         let start = ContinuousClock.now
         for (rid, ssrc, packets) in [("h", UInt32(1), 125), ("m", UInt32(2), 42), ("l", UInt32(3), 11)] {
@@ -111,8 +110,7 @@ import Testing
         let credentials = IceCredentials(ufrag: "srvA", password: "0123456789abcdefghijklmn")
         harness.engine.openTransport(participant: publisherId, callId: "call", role: .publish, credentials: credentials,
                                      remote: RemoteTransport(credentials: IceCredentials(ufrag: "peer", password: "peer-password-not-checked"),
-                                                             fingerprints: []),
-                                     router: harness.router)
+                                                             fingerprints: []))
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: 41000)!, local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
         let wrongKey = IceCredentials(ufrag: "srvA", password: "not-the-password-at-all!")
         func check(_ username: String, key: IceCredentials?, type: StunMessageType = .bindingRequest) throws {
@@ -147,12 +145,12 @@ import Testing
         harness.engine.setPublishedTracks(participant: publisherId, [
             PublishTrackConfig(id: TrackID(rawValue: 1), media: audio, cname: "p"),
             PublishTrackConfig(id: track, media: media(simulcast: ["h", "m", "l"]), cname: "p"),
-        ], router: harness.router)
+        ])
         // The wish comes before the answer that creates the down-track: it is kept.
-        harness.engine.setQuality(participant: subscriberId, track: track, quality: .low, router: harness.router)
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .low)
         harness.engine.setDownTracks(participant: subscriberId, [DownTrackConfig(
             track: track, ssrc: 77, rtxSsrc: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
-            quality: .high)], router: harness.router)
+            quality: .high)])
         for (rid, ssrc) in [("h", UInt32(1)), ("m", UInt32(2)), ("l", UInt32(3))] {
             try harness.sendRTP(rtpPacket(payloadType: 96, sequence: 1, timestamp: 0, ssrc: ssrc,
                                           extensions: [(1, Array("0".utf8)), (2, Array(rid.utf8))],
@@ -161,7 +159,7 @@ import Testing
         let down = try #require(harness.engine.participants[subscriberId]?.subscribe?.downTracks[77])
         #expect(down.quality == .low)
         #expect(harness.engine.tracks[track]?.layers.map(\.ssrc) == [1, 2, 3])
-        harness.engine.setQuality(participant: subscriberId, track: track, quality: .low, router: harness.router)
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .low)
         try harness.sendRTP(rtpPacket(payloadType: 96, sequence: 2, timestamp: 0, ssrc: 3,
                                       extensions: [(1, Array("0".utf8)), (2, Array("l".utf8))],
                                       payload: vp8Payload(pictureId: 2, start: true, keyframe: true)), from: publisher)

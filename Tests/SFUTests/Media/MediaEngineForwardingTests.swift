@@ -33,7 +33,7 @@ import Testing
     func setUp(_ media: PublishedMedia, quality: SimulcastQuality = .high) throws -> (EngineHarness, TestPeer, TestPeer) {
         let harness = try EngineHarness()
         let (publisher, subscriber) = try harness.publisherAndSubscriber(publisherId, subscriberId, track: track, media: media)
-        harness.engine.setDownTracks(participant: subscriberId, [downTrack(quality: quality)], router: harness.router)
+        harness.engine.setDownTracks(participant: subscriberId, [downTrack(quality: quality)])
         return (harness, publisher, subscriber)
     }
 
@@ -147,7 +147,7 @@ import Testing
         }
         // Every layer is live; the subscriber wants low.
         for rid in ["h", "m", "l"] { try send(rid, keyframe: false, picture: 1) }
-        harness.engine.setQuality(participant: subscriberId, track: track, quality: .low, router: harness.router)
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .low)
         _ = try harness.received(by: publisher)
         try send("l", keyframe: true, picture: 2)
         try send("h", keyframe: false, picture: 2)
@@ -157,7 +157,7 @@ import Testing
         let lastLow = try #require(got.last)
 
         // Asking for high: a keyframe is requested from h, and l keeps flowing until it comes.
-        harness.engine.setQuality(participant: subscriberId, track: track, quality: .high, router: harness.router)
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .high)
         #expect(pliTargets(try harness.received(by: publisher).rtcp) == [10])
         try send("h", keyframe: false, picture: 4)
         try send("l", keyframe: false, picture: 4)
@@ -186,7 +186,7 @@ import Testing
         _ = try harness.received(by: publisher)  // the PLI sent when the subscriber joined
 
         // "off": nothing more is forwarded, keyframes included.
-        harness.engine.setQuality(participant: subscriberId, track: track, quality: .off, router: harness.router)
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .off)
         try send(keyframe: false, picture: 2)
         try send(keyframe: true, picture: 3)
         #expect(try harness.received(by: subscriber).rtp.isEmpty)
@@ -194,7 +194,7 @@ import Testing
 
         // Back on: a keyframe is asked for (held back by the rate limit, then sent by the
         // ticker), deltas wait for it, and the numbering goes on from the last packet sent.
-        harness.engine.setQuality(participant: subscriberId, track: track, quality: .high, router: harness.router)
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .high)
         harness.tick(at: .now + .milliseconds(600))
         #expect(pliTargets(try harness.received(by: publisher).rtcp).contains(1111))
         try send(keyframe: false, picture: 4)
@@ -210,8 +210,8 @@ import Testing
     @Test func qualityOffSentBeforeTheAnswerHoldsForASingleEncodingTrack() throws {
         let harness = try EngineHarness()
         let (publisher, subscriber) = try harness.publisherAndSubscriber(publisherId, subscriberId, track: track, media: vp8Media())
-        harness.engine.setQuality(participant: subscriberId, track: track, quality: .off, router: harness.router)
-        harness.engine.setDownTracks(participant: subscriberId, [downTrack()], router: harness.router)
+        harness.engine.setQuality(participant: subscriberId, track: track, quality: .off)
+        harness.engine.setDownTracks(participant: subscriberId, [downTrack()])
         #expect(pliTargets(try harness.received(by: publisher).rtcp).isEmpty)
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 1111,
                                       payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: publisher)
@@ -256,7 +256,7 @@ import Testing
 
     @Test func aSubscriberLeavingStopsItsForwarding() throws {
         let (harness, publisher, subscriber) = try setUp(vp8Media())
-        harness.engine.removeParticipant(subscriberId, router: harness.router)
+        harness.engine.removeParticipant(subscriberId)
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 1111,
                                       payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: publisher)
         #expect(try harness.received(by: subscriber).rtp.isEmpty)

@@ -44,9 +44,9 @@ final class EngineHarness {
         router = MediaTransportRouter(sink: sink)
         let box = eventBox
         if let clock {
-            engine = MediaEngine(dtlsContext: context, counters: MediaCounters(), clock: { clock.now }) { box.events.append($0) }
+            engine = MediaEngine(router: router, dtlsContext: context, counters: MediaCounters(), clock: { clock.now }) { box.events.append($0) }
         } else {
-            engine = MediaEngine(dtlsContext: context, counters: MediaCounters()) { box.events.append($0) }
+            engine = MediaEngine(router: router, dtlsContext: context, counters: MediaCounters()) { box.events.append($0) }
         }
     }
 
@@ -56,7 +56,7 @@ final class EngineHarness {
                                 cname: String = "pub") throws -> (publisher: TestPeer, subscriber: TestPeer) {
         let publisher = try connect(publisherId, role: .publish)
         let subscriber = try connect(subscriberId, role: .subscribe)
-        engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media, cname: cname)], router: router)
+        engine.setPublishedTracks(participant: publisherId, [PublishTrackConfig(id: track, media: media, cname: cname)])
         return (publisher, subscriber)
     }
 
@@ -70,7 +70,7 @@ final class EngineHarness {
         let peerUfrag = "peer\(nextPort)"
         engine.openTransport(participant: participant, callId: callId, role: role, credentials: credentials,
                              remote: RemoteTransport(credentials: IceCredentials(ufrag: peerUfrag, password: "peer-password-not-checked"),
-                                                     fingerprints: [peerCertificate.fingerprint]), router: router)
+                                                     fingerprints: [peerCertificate.fingerprint]))
         nextPort += 1
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: nextPort)!,
                              local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
@@ -127,7 +127,7 @@ final class EngineHarness {
         return (rtp, rtcp)
     }
 
-    func tick(at now: ContinuousClock.Instant = .now) { engine.tick(now: now, router: router) }
+    func tick(at now: ContinuousClock.Instant = .now) { engine.tick(now: now) }
 
     enum HarnessError: Error { case handshakeFailed }
 }

@@ -23,8 +23,8 @@ import Testing
         let (publisher, subscriber) = try harness.publisherAndSubscriber(
             publisherId, subscriberId, track: track, media: MediaEngineBoundsTests.video(ssrc: 1111))
         let other = try harness.connect(otherId, role: .subscribe)
-        harness.engine.setDownTracks(participant: subscriberId, [downTrack(ssrc: 5555)], router: harness.router)
-        harness.engine.setDownTracks(participant: otherId, [downTrack(ssrc: 6666)], router: harness.router)
+        harness.engine.setDownTracks(participant: subscriberId, [downTrack(ssrc: 5555)])
+        harness.engine.setDownTracks(participant: otherId, [downTrack(ssrc: 6666)])
         return (harness, publisher, subscriber, other)
     }
 
@@ -86,18 +86,18 @@ import Testing
     }
 
     @Test func theRepeatIntervalFollowsTheMeasuredRoundTrip() {
-        #expect(MediaEngine.repeatInterval(roundTrip: nil) == 50_000)
-        #expect(MediaEngine.repeatInterval(roundTrip: .milliseconds(5)) == 20_000)
-        #expect(MediaEngine.repeatInterval(roundTrip: .milliseconds(180)) == 180_000)
+        #expect(RTCPResponder.repeatInterval(roundTrip: nil) == 50_000)
+        #expect(RTCPResponder.repeatInterval(roundTrip: .milliseconds(5)) == 20_000)
+        #expect(RTCPResponder.repeatInterval(roundTrip: .milliseconds(180)) == 180_000)
         // RFC 3550 §6.4.1: arrival - LSR - DLSR, in 1/65536 s. An SR sent at NTP 1000.5 s
         // (middle 32 bits 1000 << 16 | 0x8000), held 0.25 s by the receiver, answered at 1000.85 s:
         // 100 ms.
         let lsr: UInt32 = 1000 << 16 | 0x8000
         let now: UInt64 = (1000 << 32) | UInt64(0.85 * 4_294_967_296)
-        let roundTrip = MediaEngine.roundTrip(lastSR: lsr, delaySinceLastSR: 0x4000, ntpNow: now)
+        let roundTrip = RTCPResponder.roundTrip(lastSR: lsr, delaySinceLastSR: 0x4000, ntpNow: now)
         #expect(roundTrip.map { $0 > .microseconds(99_950) && $0 < .microseconds(100_050) } == true)
-        #expect(MediaEngine.roundTrip(lastSR: 0, delaySinceLastSR: 0, ntpNow: now) == nil)
-        #expect(MediaEngine.roundTrip(lastSR: lsr &+ (1 << 16), delaySinceLastSR: 0, ntpNow: now) == nil)  // in the future
+        #expect(RTCPResponder.roundTrip(lastSR: 0, delaySinceLastSR: 0, ntpNow: now) == nil)
+        #expect(RTCPResponder.roundTrip(lastSR: lsr &+ (1 << 16), delaySinceLastSR: 0, ntpNow: now) == nil)  // in the future
     }
 
     /// A subscriber NACKing everything gets at most its budget (a fifth of what it was sent,
@@ -122,9 +122,9 @@ import Testing
         // The bound: a fifth of what was sent plus the burst. The bucket holds at most the
         // burst, and nothing was sent during the flood, so the burst's worth went: copies while
         // it still covered a full-size packet.
-        let cost = size + MediaEngine.retransmitOverhead
+        let cost = size + RTCPResponder.retransmitOverhead
         #expect(repaired.count <= (RetransmitBudget.burst + sentBytes / RetransmitBudget.shareDivisor) / cost)
-        #expect(repaired.count == (RetransmitBudget.burst - MediaEngine.fullPacketCost) / cost + 1)
+        #expect(repaired.count == (RetransmitBudget.burst - RTCPResponder.fullPacketCost) / cost + 1)
         // Every number named (24 entries of 17 a round: 408, the last 8 never sent) is answered,
         // missed or dropped; once the budget was spent, all of them dropped.
         #expect(value(harness, .nacksReceived) == 25 * 408)
