@@ -187,7 +187,7 @@ if Context.environment["PARLEY_FUZZ"] != nil {
     let fuzzTargets: [(name: String, folder: String, dependencies: [Target.Dependency])] = [
         ("fuzz-stun", "stun", ["ICE"]),
         ("fuzz-icetcp", "icetcp", ["ICE"]),
-        ("fuzz-rtp", "rtp", ["RTP", "SFU"]),
+        ("fuzz-rtp", "rtp", ["RTP"]),
         ("fuzz-rtcp", "rtcp", ["RTCP", "RTP"]),
         ("fuzz-sdp", "sdp", ["SDP", "ICE", "DTLS"]),
         ("fuzz-dtls", "dtls", ["DTLS"]),

@@ -1,6 +1,5 @@
 import CFuzzDriver
 import Glibc
-import SFU
 import RTCP
 
 // libFuzzer target: every RTCP parser the SFU runs on what subscribers and publishers send:

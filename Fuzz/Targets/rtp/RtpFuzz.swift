@@ -1,6 +1,5 @@
 import CFuzzDriver
 import Glibc
-import SFU
 import RTP
 
 // libFuzzer target: what the SFU reads from every decrypted RTP packet (RFC 3550 §5.1, header
