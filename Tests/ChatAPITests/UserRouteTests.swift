@@ -51,7 +51,8 @@ struct UserRouteTests {
             let byName = try await api.request(.get, "/users?q=AD", as: ada)
             let names = (byName["users"] as? [[String: Any]] ?? []).compactMap { $0["displayName"] as? String }
             #expect(names == ["Ada", "Adam"])
-            #expect((byName["users"] as? [[String: Any]])?.first?["email"] == nil, "others' emails are private")
+            let adam = (byName["users"] as? [[String: Any]])?.first { $0["displayName"] as? String == "Adam" }
+            #expect(adam != nil && adam?["email"] == nil, "a stranger's email is private")
             // An email is found only whole: a prefix cannot probe addresses letter by letter.
             let byPrefix = try await api.request(.get, "/users?q=zed", as: ada)
             #expect((byPrefix["users"] as? [[String: Any]])?.count == 0)
@@ -79,6 +80,26 @@ struct UserRouteTests {
             #expect(try await api.request(.get, "/users?q=a&limit=0", as: ada).errorField == "limit")
             #expect(try await api.request(.get, "/users?q=a&limit=x", as: ada).errorField == "limit")
             #expect(try await api.request(.get, "/users?q=a").status == .unauthorized)
+        }
+    }
+
+    @Test("search shows the email of people one shares a conversation with, and no one else's", arguments: TestBackend.allCases)
+    func searchTellsNamesakesApart(_ backend: TestBackend) async throws {
+        try await withAPI(backend) { api in
+            let ada = try await api.signUp("Ada", email: "ada@example.com")
+            let colleague = try await api.signUp("Sam", email: "sam.colleague@example.com")
+            let stranger = try await api.signUp("Sam", email: "sam.stranger@example.com")
+            _ = try await api.createGroup(ada, members: [colleague])
+            let found = try await api.request(.get, "/users?q=Sam", as: ada)["users"] as? [[String: Any]] ?? []
+            #expect(found.count == 2)
+            #expect(Set(found.map { $0["email"] as? String }) == [Optional("sam.colleague@example.com"), nil])
+            let byColleague = try await api.request(.get, "/users?q=Ada", as: colleague)["users"] as? [[String: Any]]
+            #expect(byColleague?.first?["email"] as? String == "ada@example.com", "shares a group with Ada")
+            // A stranger finds Ada by name or by her whole address, and sees no address either way.
+            for query in ["Ada", "ada%40example.com"] {
+                let seen = try await api.request(.get, "/users?q=\(query)", as: stranger)["users"] as? [[String: Any]]
+                #expect(seen?.count == 1 && seen?.first?["email"] == nil)
+            }
         }
     }
 

@@ -53,14 +53,22 @@ export function qualityForWidth(width, hidden) {
   return "low";
 }
 
-/** What the user is told for each `reason` of `call.left`. */
-const LEFT_REASONS = {
-  removed: "You left the call: you are no longer a member of this conversation.",
-  revoked: "You left the call: you were signed out.",
-  consent: "The call's media connection was lost. Join again to continue.",
-  replaced: "You left the call: you joined it, or another call, somewhere else.",
-  server: "The call ended because the server is restarting. Join again in a moment.",
+/** What the user is told for each `reason` of `call.left` (`other`: the DM's other person, or
+ * null in a group), and whether it is an error or a plain notice. */
+export const LEFT_REASONS = {
+  declined: (other) => [`${other ?? "The other person"} declined the call.`, "info"],
+  unanswered: (other) => [`${other ?? "Nobody"} did not answer. The call ended.`, "info"],
+  alone: (other) => [other ? `${other} hung up. The call ended.` : "Everyone else left. The call ended.", "info"],
+  removed: () => ["You left the call: you are no longer a member of this conversation.", "error"],
+  revoked: () => ["You left the call: you were signed out.", "error"],
+  consent: () => ["The call's media connection was lost. Join again to continue.", "error"],
+  replaced: () => ["You left the call: you joined it, or another call, somewhere else.", "info"],
+  server: () => ["The call ended because the server is restarting. Join again in a moment.", "error"],
 };
+
+export function leftMessage(reason, other) {
+  return (LEFT_REASONS[reason] ?? (() => ["You are no longer in the call.", "error"]))(other);
+}
 
 export class CallController extends EventTarget {
   constructor({ api, socket, store }) {
@@ -88,7 +96,19 @@ export class CallController extends EventTarget {
     on("call.participant.left", (data) => {
       this.participants.delete(data.userId);
       for (const [trackId, track] of this.remote) if (track.userId === data.userId) this.remote.delete(trackId);
+      // A DM call is between two people: when the other one hangs up it is over (Parley also says
+      // so with `call.left` `alone`; whichever comes first ends it, the other finds nothing to end).
+      if (this.#isDM() && data.userId !== this.store.me?.id && ![...this.participants.keys()].some((id) => id !== this.store.me?.id)) {
+        showAlert(leftMessage("alone", this.#otherName())[0], { kind: "info" });
+        this.leave();
+        return;
+      }
       this.render();
+    });
+    // A member answered the ring with "Decline" (in a DM `call.left` `declined` follows and says it).
+    on("call.declined", (data) => {
+      if (this.#isDM() || data.userId === this.store.me?.id) return;
+      showAlert(`${this.store.displayName(this.conversationId, data.userId)} declined the call.`, { kind: "info" });
     });
     on("call.track.published", (data) => {
       this.remote.set(data.track.trackId, { ...data.track, userId: data.userId });
@@ -117,7 +137,8 @@ export class CallController extends EventTarget {
     });
     // Parley ended this browser's part in the call and says why.
     on("call.left", (data) => {
-      showAlert(LEFT_REASONS[data.reason] ?? "You are no longer in the call.");
+      const [message, kind] = leftMessage(data.reason, this.#isDM() ? this.#otherName() : null);
+      showAlert(message, { kind });
       this.#teardown();
     });
     // Parley may drop this browser from the call (its ICE consent lapsed, or a transport closed):
@@ -163,14 +184,37 @@ export class CallController extends EventTarget {
     this.audio = new Map();         // trackId -> <audio>
     this.speaker = null;
     this.speakers = [];
+    this.focusedKey = null;         // the tile shown large (a screen share), or null
+  }
+
+  #isDM() {
+    return this.store.conversations.get(this.conversationId)?.kind === "dm";
+  }
+
+  /** The other person of the DM this call is in. */
+  #otherName() {
+    return this.store.title(this.store.conversations.get(this.conversationId)) || null;
   }
 
   // MARK: joining and leaving
 
+  /** Joins the call of `conversationId`; in another call already, only once the person confirms
+   * leaving it (the others there would be left waiting). Returns whether it went on to join. */
   async join(conversationId) {
-    if (this.busy) return;
-    if (this.conversationId === conversationId) return;
-    if (this.conversationId) await this.leave();
+    if (this.busy || this.confirming) return false;
+    if (this.conversationId === conversationId) return true;
+    if (this.conversationId) {
+      this.confirming = true;
+      let confirmed;
+      try {
+        confirmed = await this.#confirmSwitch(this.conversationId, conversationId);
+      } finally {
+        this.confirming = false;
+      }
+      if (!confirmed || this.busy) return false;
+      if (this.conversationId === conversationId) return true;
+      await this.leave();
+    }
     this.busy = true;
     this.conversationId = conversationId;
     this.store.callConversationId = conversationId;
@@ -209,6 +253,41 @@ export class CallController extends EventTarget {
       this.busy = false;
       this.store.changed("conversations", conversationId);
     }
+    return true;
+  }
+
+  /** Asks, in a modal dialog, whether to leave the current call for the one of `toId`. */
+  #confirmSwitch(fromId, toId) {
+    const title = (id) => this.store.title(this.store.conversations.get(id)) || "another conversation";
+    let dialog = $("switch-call-dialog");
+    if (!dialog) {
+      dialog = h("dialog", { id: "switch-call-dialog", class: "dialog", "aria-labelledby": "switch-call-title", "aria-describedby": "switch-call-text" },
+        h("h2", { id: "switch-call-title" }, "Leave your current call?"),
+        h("p", { id: "switch-call-text" }),
+        h("div", { class: "dialog-actions" },
+          h("button", { type: "button", id: "switch-call-stay", autofocus: true }, "Stay in current call"),
+          h("button", { type: "button", id: "switch-call-go", class: "primary" }, "Leave and join")));
+      document.body.append(dialog);
+    }
+    $("switch-call-text").textContent = `You are in the call of ${title(fromId)}. Joining the call of ${title(toId)} `
+      + "leaves it, and the others there stay without you.";
+    return new Promise((resolve) => {
+      const finish = (answer) => {
+        $("switch-call-stay").removeEventListener("click", stay);
+        $("switch-call-go").removeEventListener("click", go);
+        dialog.removeEventListener("close", cancel);
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      };
+      const stay = () => finish(false);
+      const go = () => finish(true);
+      const cancel = () => finish(false); // Escape
+      $("switch-call-stay").addEventListener("click", stay);
+      $("switch-call-go").addEventListener("click", go);
+      dialog.addEventListener("close", cancel);
+      dialog.showModal();
+      $("switch-call-stay").focus();
+    });
   }
 
   async leave() {
@@ -402,13 +481,21 @@ export class CallController extends EventTarget {
         this.tiles.delete(key);
       }
     }
+    if (this.focusedKey && !keep.has(this.focusedKey)) this.focusedKey = null;
+    for (const tile of wanted) {
+      const focused = tile.key === this.focusedKey;
+      tile.node.classList.toggle("focused", focused);
+      if (tile.enlarge) tile.enlarge.setAttribute("aria-pressed", String(focused));
+    }
+    $("call-grid").classList.toggle("has-focused", Boolean(this.focusedKey));
     reconcile($("call-grid"), wanted.map((tile) => tile.node));
     $("call-grid").dataset.count = String(wanted.length);
     this.#markSpeaker();
     this.#syncControls();
     this.#updateQualities();
     const others = [...this.participants.keys()].filter((id) => id !== me.id).length;
-    $("call-status").textContent = others === 0 ? "Waiting for others to join\u2026" : `${others + 1} people in the call`;
+    $("call-status").textContent = others > 0 ? `${others + 1} people in the call`
+      : this.#isDM() ? `Calling ${this.#otherName()}\u2026` : "Waiting for others to join\u2026";
   }
 
   #tile(key, info) {
@@ -420,7 +507,15 @@ export class CallController extends EventTarget {
       const flags = h("span", { class: "tile-flags" });
       const placeholder = h("span", { class: "tile-placeholder", "aria-hidden": "true" });
       const node = h("li", { class: "tile", dataset: { key, userId: info.userId } }, video, placeholder, h("div", { class: "tile-label" }, label, flags));
-      tile = { key, node, video, label, flags, placeholder, track: null, trackId: null };
+      tile = { key, node, video, label, flags, placeholder, track: null, trackId: null, enlarge: null };
+      if (info.screen) {
+        // A shared screen can be shown large: its button (keyboard) or a click on the picture;
+        // Escape, or the button again, returns to the grid.
+        tile.enlarge = h("button", { type: "button", class: "tile-enlarge small", "aria-pressed": "false",
+          onclick: (event) => { event.stopPropagation(); this.toggleFocus(key); } }, "Enlarge");
+        node.append(tile.enlarge);
+        video.addEventListener("click", () => this.toggleFocus(key));
+      }
       this.tiles.set(key, tile);
       if (!info.local) this.resizeObserver.observe(video);
     }
@@ -435,6 +530,7 @@ export class CallController extends EventTarget {
     tile.node.classList.toggle("no-video", !info.track);
     tile.node.classList.toggle("screen", Boolean(info.screen));
     tile.label.textContent = info.name;
+    if (tile.enlarge) tile.enlarge.setAttribute("aria-label", `Enlarge ${info.name}`);
     tile.placeholder.textContent = (info.name || "?").trim().charAt(0).toUpperCase();
     const flags = [];
     if (info.micMuted) flags.push("muted");
@@ -474,13 +570,28 @@ export class CallController extends EventTarget {
 
   // MARK: controls
 
+  /** Shows the tile `key` large, or the grid again when it is already. */
+  toggleFocus(key) {
+    this.focusedKey = this.focusedKey === key ? null : key;
+    this.render();
+    this.tiles.get(key)?.enlarge?.focus();
+  }
+
   #syncControls() {
+    // Without a microphone or camera (none, or permission denied) there is nothing to mute or
+    // turn off: the buttons say so and are disabled rather than offering what they cannot do.
+    const hasMic = Boolean(this.localStream?.getAudioTracks().length);
+    const hasCamera = Boolean(this.localStream?.getVideoTracks().length);
     const mic = $("mic-toggle");
-    mic.setAttribute("aria-pressed", String(this.micMuted));
-    mic.textContent = this.micMuted ? "Unmute microphone" : "Mute microphone";
+    mic.disabled = !hasMic;
+    mic.setAttribute("aria-pressed", String(hasMic && this.micMuted));
+    mic.textContent = !hasMic ? "No microphone" : this.micMuted ? "Unmute microphone" : "Mute microphone";
+    mic.title = hasMic ? "" : "The browser gives this page no microphone: the others cannot hear you.";
     const camera = $("camera-toggle");
-    camera.setAttribute("aria-pressed", String(this.cameraOff));
-    camera.textContent = this.cameraOff ? "Turn camera on" : "Turn camera off";
+    camera.disabled = !hasCamera;
+    camera.setAttribute("aria-pressed", String(hasCamera && this.cameraOff));
+    camera.textContent = !hasCamera ? "No camera" : this.cameraOff ? "Turn camera on" : "Turn camera off";
+    camera.title = hasCamera ? "" : "The browser gives this page no camera: the others cannot see you.";
     const screen = $("screen-toggle");
     screen.setAttribute("aria-pressed", String(Boolean(this.screenStream)));
     screen.textContent = this.screenStream ? "Stop sharing screen" : "Share screen";
@@ -492,6 +603,12 @@ export class CallController extends EventTarget {
     $("camera-toggle").addEventListener("click", () => this.setCameraOff(!this.cameraOff));
     $("screen-toggle").addEventListener("click", () => (this.screenStream ? this.stopScreen() : this.startScreen()));
     $("leave-call").addEventListener("click", () => this.leave());
+    $("call-view").addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.focusedKey) {
+        event.preventDefault();
+        this.toggleFocus(this.focusedKey);
+      }
+    });
     $("mic-select").addEventListener("change", (event) => this.chooseDevice("audio", event.target.value));
     $("camera-select").addEventListener("change", (event) => this.chooseDevice("video", event.target.value));
   }

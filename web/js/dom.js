@@ -66,10 +66,33 @@ export function formatTime(iso) {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return "";
   const now = new Date();
-  const sameDay = date.toDateString() === now.toDateString();
-  return sameDay
-    ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
-    : date.toLocaleDateString([], { month: "short", day: "numeric" }) + " " + date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (date.toDateString() === now.toDateString()) return time;
+  // Not this year: the year too, or an old message would pass for one from this year.
+  const day = date.getFullYear() === now.getFullYear()
+    ? date.toLocaleDateString([], { month: "short", day: "numeric" })
+    : date.toLocaleDateString([], { year: "numeric", month: "short", day: "numeric" });
+  return `${day} ${time}`;
+}
+
+/** The whole date and time, for a message's hover title. */
+export function formatFullDate(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  return date.toLocaleString([], { weekday: "long", year: "numeric", month: "long", day: "numeric", hour: "2-digit", minute: "2-digit" });
+}
+
+/** A day's heading in the message list: "Today", "Yesterday", or the date (with the year when not this year). */
+export function formatDay(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const now = new Date();
+  const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+  if (date.toDateString() === now.toDateString()) return "Today";
+  if (date.toDateString() === yesterday.toDateString()) return "Yesterday";
+  return date.toLocaleDateString([], date.getFullYear() === now.getFullYear()
+    ? { weekday: "long", month: "long", day: "numeric" }
+    : { weekday: "long", year: "numeric", month: "long", day: "numeric" });
 }
 
 export function newClientMsgId() {

@@ -108,10 +108,12 @@ extension UserRecord {
                 email: includeEmail ? email : nil)
     }
 
-    /// The user as someone else sees them: presence (`online`, `lastSeenAt`) only for those who
-    /// share a conversation with them; strangers see `online: false, lastSeenAt: null`.
+    /// The user as someone else finds them: presence (`online`, `lastSeenAt`) and the email only
+    /// for those who share a conversation with them (the email tells two people of one name
+    /// apart); strangers see `online: false, lastSeenAt: null` and no email, so a search cannot
+    /// harvest addresses.
     public func dto(seenBy isContact: Bool, presence: PresenceLookup) -> UserDTO {
-        var user = dto(online: isContact && presence.isOnline(id))
+        var user = dto(online: isContact && presence.isOnline(id), includeEmail: isContact)
         if !isContact { user.lastSeenAt = nil }
         return user
     }

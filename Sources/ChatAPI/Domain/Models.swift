@@ -1,4 +1,5 @@
-/// A user as other people see them (docs/protocol.md "Conventions"); `email` only on the caller's own.
+/// A user as other people see them (docs/protocol.md "Conventions"); `email` only on the caller's
+/// own, and in search results for people who share a conversation with the caller.
 public struct UserDTO: Codable, Sendable, Equatable {
     public var id: String
     public var displayName: String
