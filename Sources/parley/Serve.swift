@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await Migrations.run(on: database, logger: logger)
             if case .postgres(let url) = configuration.database {
-                bus = try PostgresPubSub(database: database, url: url, logger: logger)
+                bus = try await PostgresPubSub(database: database, url: url, logger: logger)
             } else {
                 bus = InProcessPubSub()
             }
