@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "Signaling",
             dependencies: [
-                "ChatAPI", "SFU",
+                "ChatAPI", "SFU", "SDP", "ICE",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "SignalingTests",
             dependencies: [
-                "Signaling", "ChatAPI", "ChatTestSupport", "SFU", "ICE",
+                "Signaling", "ChatAPI", "ChatTestSupport", "SFU", "ICE", "SDP", "DTLS",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -44,7 +44,7 @@ struct Serve: AsyncParsableCommand {
         do {
             try await Migrations.run(on: database, logger: logger)
             if case .postgres(let url) = configuration.database {
-                bus = try PostgresPubSub(database: database, url: url, logger: logger)
+                bus = try await PostgresPubSub(database: database, url: url, logger: logger)
             } else {
                 bus = InProcessPubSub()
             }
@@ -63,10 +63,11 @@ struct Serve: AsyncParsableCommand {
         signalingOptions.maxConnectionsPerAddress = configuration.wsMaxPerAddress
         let calls = CallSignaling(
             directory: callDirectory, media: media, events: mediaEvents,
+            outbox: SignalingOutbox(bus: bus, services: services, logger: logger), services: services,
             iceServers: IceServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
                                                turnSecret: configuration.turnSecret, turnTTL: configuration.turnTTL),
             maxParticipants: configuration.callMaxParticipants, maxCallsPerUser: configuration.callMaxPerUser,
-            maxTracks: configuration.callMaxTracks)
+            maxTracks: configuration.callMaxTracks, logger: logger)
         let signaling = SignalingServer(hub: hub, services: services, bus: bus, options: signalingOptions, logger: logger, calls: calls)
         await signaling.start()
 
@@ -94,7 +95,7 @@ struct Serve: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(
             services: [DatabaseService(database: database, logger: logger), MediaService(media: media, logger: logger), signaling, app,
-                       CallShutdownService(calls: calls, server: signaling)],
+                       CallShutdownService(calls: calls)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()

@@ -152,8 +152,8 @@ import Testing
         try await withSignaling(calls: .standard) { h in
             let scene = try await CallScene.make(h)
             let calls = try #require(h.calls)
-            let bob = try #require(calls.directory.state.withLock { state in
-                state.participants.first { $0.value.userId == scene.bob.id }?.key
+            let bob = try #require(try calls.directory.withRoom(scene.conversation) { room throws(CallError) in
+                room.participant(scene.bob.id)?.id
             })
             try #require(h.mediaEvents).yield(.transportClosed(bob, .publish, reason: "DTLS failed"))
             try await scene.expectBobLeft("consent")
@@ -167,7 +167,7 @@ import Testing
     func shutdown() async throws {
         try await withSignaling(calls: .standard) { h in
             let scene = try await CallScene.make(h)
-            try await #require(h.calls).endAll(server: h.server)
+            try await #require(h.calls).endAll()
             try await scene.expectBobLeft("server")
             let adaLeft = try await scene.adaSocket.next("call.left")
             #expect(adaLeft.data["reason"] as? String == "server")

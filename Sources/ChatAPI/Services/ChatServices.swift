@@ -5,7 +5,6 @@ import Logging
 public struct ChatServices: Sendable {
     public let database: Database
     public let users: UserStore
-    public let conversationStore: ConversationStore
     public let auth: AuthService
     public let conversations: ConversationService
     public let messages: MessageService
@@ -24,7 +23,6 @@ public struct ChatServices: Sendable {
         let messageStore = MessageStore(database: database)
         self.database = database
         self.users = users
-        self.conversationStore = conversationStore
         self.presence = presence
         self.calls = calls
         self.clock = clock
@@ -38,7 +36,7 @@ public struct ChatServices: Sendable {
             clock: clock, presence: presence, database: database, events: events)
         let conversations = ConversationService(
             conversations: conversationStore, users: users, database: database, clock: clock,
-            presence: presence, calls: calls, events: events, limits: limits, rates: rateLimits)
+            views: ConversationViews(presence: presence, calls: calls), events: events, limits: limits, rates: rateLimits)
         self.conversations = conversations
         self.messages = MessageService(
             messages: messageStore, conversations: conversationStore, access: conversations,

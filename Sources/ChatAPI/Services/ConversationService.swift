@@ -8,8 +8,7 @@ public struct ConversationService: Sendable {
     let users: UserStore
     let database: Database
     let clock: WallClock
-    let presence: PresenceLookup
-    let calls: CallLookup
+    let views: ConversationViews
     let events: ChatEventSink
     let limits: ChatLimits
     let rates: UserRateLimits
@@ -38,8 +37,8 @@ public struct ConversationService: Sendable {
             }
             after = key
         }
-        let page = try await conversations.page(for: caller.userId, after: after, limit: limit, presence: presence, calls: calls)
-        return (page.conversations, page.next?.cursor)
+        let page = try await conversations.page(for: caller.userId, after: after, limit: limit)
+        return (page.conversations.map(views.view), page.next?.cursor)
     }
 
     public func get(_ conversationId: String, _ caller: AuthContext) async throws -> ConversationDTO {
@@ -48,9 +47,21 @@ public struct ConversationService: Sendable {
     }
 
     func view(_ conversationId: String, for userId: String, on sql: (any SQLDatabase)? = nil) async throws -> ConversationDTO {
-        guard let view = try await conversations.view(conversationId, for: userId, presence: presence, calls: calls, on: sql)
+        guard let stored = try await conversations.conversation(conversationId, for: userId, on: sql)
         else { throw APIError.notFound("No such conversation.") }
-        return view
+        return views.view(stored)
+    }
+
+    /// Everyone in the conversation, in joining order: who an announcement about it goes to
+    /// (typing, `call.state`). Not an access check; the announcer has made its own.
+    public func memberIds(of conversationId: String) async throws -> [String] {
+        try await conversations.memberIds(conversationId: conversationId)
+    }
+
+    /// Everyone who shares at least one conversation with `userId`, themself included: the
+    /// audience of their presence changes.
+    public func contacts(of userId: String) async throws -> [String] {
+        try await conversations.contacts(of: userId)
     }
 
     /// Opens the DM between the caller and `userId`; the same pair always gets the same DM.

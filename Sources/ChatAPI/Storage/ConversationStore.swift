@@ -9,7 +9,8 @@ public struct Membership: Sendable, Equatable {
     public var lastReadSeq: Int64
 }
 
-/// Conversations and their members, and the assembled conversation view of docs/protocol.md "Conventions".
+/// Conversations and their members, as stored. The views clients see (with presence and the
+/// call, which live only in the process) are assembled from these by `ConversationViews`.
 public struct ConversationStore: Sendable {
     let database: Database
 
@@ -35,7 +36,7 @@ public struct ConversationStore: Sendable {
             """).all().map { (try $0.decode(column: "user_id", as: String.self), try $0.decode(column: "display_name", as: String.self)) }
     }
 
-    public func memberIds(conversationId: String, on sql: (any SQLDatabase)? = nil) async throws -> [String] {
+    func memberIds(conversationId: String, on sql: (any SQLDatabase)? = nil) async throws -> [String] {
         try await (sql ?? database.sql).raw("""
             SELECT user_id FROM members WHERE conversation_id = \(bind: conversationId) ORDER BY joined_at, user_id
             """).all().map { try $0.decode(column: "user_id", as: String.self) }
@@ -43,7 +44,7 @@ public struct ConversationStore: Sendable {
 
     /// Everyone who shares at least one conversation with `userId`, themself included: the
     /// audience of their presence changes.
-    public func contacts(of userId: String) async throws -> [String] {
+    func contacts(of userId: String) async throws -> [String] {
         try await database.sql.raw("""
             SELECT DISTINCT other.user_id FROM members mine JOIN members other ON other.conversation_id = mine.conversation_id
             WHERE mine.user_id = \(bind: userId)
@@ -153,7 +154,7 @@ public struct ConversationStore: Sendable {
             """).all().map { try $0.decode(column: "user_id", as: String.self) }
     }
 
-    // MARK: Assembled views
+    // MARK: Conversation lists
 
     /// A position in a user's conversation list, which is ordered by last activity (newest
     /// first), then id: the list resumes after the conversation it names.
@@ -183,43 +184,36 @@ public struct ConversationStore: Sendable {
     /// One page of `userId`'s conversations, most recent activity first, starting after
     /// `after`, with the key to resume from when more follow. Costs a fixed number of
     /// queries with a fixed number of bind parameters, whatever the number of conversations.
-    public func page(for userId: String, after: PageKey?, limit: Int,
-                     presence: PresenceLookup, calls: CallLookup) async throws -> (conversations: [ConversationDTO], next: PageKey?) {
+    func page(for userId: String, after: PageKey?, limit: Int) async throws -> (conversations: [StoredConversation], next: PageKey?) {
         var keyset: SQLQueryString = ""
         if let after {
             keyset = "AND (c.last_activity_at < \(bind: after.lastActivity) OR (c.last_activity_at = \(bind: after.lastActivity) AND c.id > \(bind: after.id)))"
         }
-        let rows = try await views(userId: userId, filter: keyset, limit: limit + 1, presence: presence, calls: calls, on: database.sql)
-        guard rows.count > limit else { return (rows.map(\.conversation), nil) }
-        let page = rows.prefix(limit)
-        return (page.map(\.conversation), page.last.map { PageKey(lastActivity: $0.lastActivity, id: $0.conversation.id) })
+        let rows = try await conversations(userId: userId, filter: keyset, limit: limit + 1, on: database.sql)
+        guard rows.count > limit else { return (rows, nil) }
+        let page = Array(rows.prefix(limit))
+        return (page, page.last.map { PageKey(lastActivity: $0.lastActivity, id: $0.id) })
     }
 
-    /// One conversation as `userId` sees it, or nil when they are not a member.
-    public func view(_ conversationId: String, for userId: String,
-                     presence: PresenceLookup, calls: CallLookup, on session: (any SQLDatabase)? = nil) async throws -> ConversationDTO? {
-        try await views(userId: userId, filter: "AND c.id = \(bind: conversationId)", limit: 1,
-                        presence: presence, calls: calls, on: session ?? database.sql).first?.conversation
+    /// One conversation as stored, from `userId`'s side, or nil when they are not a member.
+    func conversation(_ conversationId: String, for userId: String, on session: (any SQLDatabase)? = nil) async throws -> StoredConversation? {
+        try await conversations(userId: userId, filter: "AND c.id = \(bind: conversationId)", limit: 1,
+                                on: session ?? database.sql).first
     }
 
     /// The conversations of `userId` that pass `filter` (a condition on `c`), at most `limit`,
     /// in list order: one query for the conversations with their last message and unread
     /// count, one for the members of exactly those (the same filter and limit as a subquery).
     /// Neither binds a parameter per conversation.
-    private func views(userId: String, filter: SQLQueryString, limit: Int,
-                       presence: PresenceLookup, calls: CallLookup, on sql: any SQLDatabase) async throws
-        -> [(conversation: ConversationDTO, lastActivity: Int64)]
+    private func conversations(userId: String, filter: SQLQueryString, limit: Int, on sql: any SQLDatabase) async throws
+        -> [StoredConversation]
     {
         let from: SQLQueryString = "FROM members m JOIN conversations c ON c.id = m.conversation_id"
         let mine: SQLQueryString = "WHERE m.user_id = \(bind: userId) \(filter)"
         let order: SQLQueryString = "ORDER BY c.last_activity_at DESC, c.id LIMIT \(bind: limit)"
-        struct Row {
-            var id: String, kind: ConversationKind, title: String?, createdAt: Timestamp, lastActivity: Int64
-            var unread: Int, lastMessage: MessageDTO?
-        }
         // The page is chosen first (the inner query), so the last message and the unread count
         // are computed for the page's conversations only, however many the user is in.
-        let rows = try await sql.raw("""
+        var rows = try await sql.raw("""
             SELECT p.c_id, p.c_kind, p.c_title, p.c_created_at, p.c_activity,
                    (SELECT COUNT(*) FROM messages um
                     WHERE um.conversation_id = p.c_id AND um.seq > p.c_last_read
@@ -232,23 +226,23 @@ public struct ConversationStore: Sendable {
             LEFT JOIN users u ON u.id = msg.sender_id
             ORDER BY p.c_activity DESC, p.c_id
             """).all().map { row in
-            Row(id: try row.decode(column: "c_id", as: String.self),
+            StoredConversation(
+                id: try row.decode(column: "c_id", as: String.self),
                 kind: ConversationKind(rawValue: try row.decode(column: "c_kind", as: String.self)) ?? .group,
                 title: try row.decode(column: "c_title", as: String?.self),
                 createdAt: Timestamp(milliseconds: try row.decode(column: "c_created_at", as: Int64.self)),
                 lastActivity: try row.decode(column: "c_activity", as: Int64.self),
-                unread: try row.decode(column: "c_unread", as: Int.self),
-                lastMessage: try row.decode(column: "seq", as: Int64?.self) == nil ? nil : try MessageStore.message(row: row))
+                unreadCount: try row.decode(column: "c_unread", as: Int.self),
+                lastMessage: try row.decode(column: "seq", as: Int64?.self) == nil ? nil : try MessageStore.message(row: row),
+                members: [])
         }
         guard !rows.isEmpty else { return [] }
 
-        var members: [String: [MemberDTO]] = [:]
+        var members: [String: [StoredConversation.Member]] = [:]
         func collect(_ query: SQLQueryString) async throws {
             for row in try await sql.raw(query).all() {
-                let user = try UserRecord(row: row)
-                // Fellow members share this conversation with the caller: their presence shows.
-                let member = MemberDTO(user: user.dto(online: presence.isOnline(user.id)),
-                                       role: Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .member)
+                let member = StoredConversation.Member(
+                    user: try UserRecord(row: row), role: Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .member)
                 members[try row.decode(column: "conversation_id", as: String.self), default: []].append(member)
             }
         }
@@ -267,12 +261,7 @@ public struct ConversationStore: Sendable {
                 WHERE m2.conversation_id = \(bind: row.id) ORDER BY m2.joined_at, m2.user_id
                 """)
         }
-
-        return rows.map { row in
-            (ConversationDTO(
-                id: row.id, kind: row.kind, title: row.title, members: members[row.id] ?? [],
-                createdAt: row.createdAt, lastMessage: row.lastMessage, unreadCount: row.unread,
-                call: calls.summary(row.id)), row.lastActivity)
-        }
+        for index in rows.indices { rows[index].members = members[rows[index].id] ?? [] }
+        return rows
     }
 }

@@ -84,10 +84,9 @@ public enum Migrations {
                 "CREATE INDEX messages_conversation_seq ON messages (conversation_id, seq)",
             ]
         },
-        Migration(version: 2, name: "bus spill for large cross-instance events") { pg in
-            let serial = pg ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
-            return ["CREATE TABLE bus_spill (id \(serial), payload TEXT NOT NULL, created_at BIGINT NOT NULL)"]
-        },
+        // Version 2 created `bus_spill`, the PostgreSQL bus's table for large events. The bus now
+        // creates it itself (`PostgresPubSub`, `IF NOT EXISTS`); databases that ran version 2
+        // keep the table, and the number is not reused.
         Migration(version: 3, name: "refresh token successors, for the reuse grace") { _ in
             ["ALTER TABLE refresh_tokens ADD COLUMN replaced_by TEXT"]
         },

@@ -7,19 +7,17 @@ import ServiceLifecycle
 /// those frames to be written.
 public struct CallShutdownService: Service {
     let calls: CallSignaling
-    let server: SignalingServer
     let drainLimit: Duration
 
-    public init(calls: CallSignaling, server: SignalingServer, drainLimit: Duration = .seconds(1)) {
+    public init(calls: CallSignaling, drainLimit: Duration = .seconds(1)) {
         self.calls = calls
-        self.server = server
         self.drainLimit = drainLimit
     }
 
     public func run() async throws {
         try? await gracefulShutdown()
-        let connections = calls.directory.state.withLock { state in state.participants.values.map(\.connection) }
-        await calls.endAll(server: server)
+        let connections = calls.directory.connections
+        await calls.endAll()
         let deadline = ContinuousClock.now + drainLimit
         while ContinuousClock.now < deadline, connections.contains(where: { $0.queue.count > 0 }) {
             try? await Task.sleep(for: .milliseconds(10))

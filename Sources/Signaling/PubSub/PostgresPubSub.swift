@@ -13,7 +13,8 @@ import SQLKit
 /// commits, and PostgreSQL hands notifications to every listener in commit order; since each
 /// message's transaction holds its conversation's row lock, every instance sees a
 /// conversation's events in the same order. Payloads over NOTIFY's 8000-byte limit are kept in
-/// `bus_spill` and announced by id.
+/// `bus_spill` and announced by id. The bus owns that table: it creates it when it is made and
+/// sweeps it while it runs; the chat's schema knows nothing of it.
 public final class PostgresPubSub: PubSub {
     public static let channel = "parley_bus"
     static let inlineLimit = 7000
@@ -22,10 +23,25 @@ public final class PostgresPubSub: PubSub {
     private let configuration: PostgresConnection.Configuration
     private let logger: Logger
 
-    public init(database: Database, url: String, logger: Logger) throws {
+    /// Makes the bus, creating its spill table if the database lacks it.
+    public init(database: Database, url: String, logger: Logger) async throws {
         self.database = database
         self.configuration = try SQLPostgresConfiguration(url: url).coreConfiguration
         self.logger = logger
+        try await Self.createSpillTable(on: database)
+    }
+
+    /// `IF NOT EXISTS`: databases made before the bus owned the table got it from the chat's
+    /// migration 2 and keep it as it is. Instances starting together on one database take an
+    /// advisory lock first, since concurrent `CREATE TABLE IF NOT EXISTS` statements can still
+    /// collide in PostgreSQL's catalog.
+    private static func createSpillTable(on database: Database) async throws {
+        try await database.transaction { sql in
+            try await sql.raw("SELECT pg_advisory_xact_lock(7238292)").run()
+            try await sql.raw("""
+                CREATE TABLE IF NOT EXISTS bus_spill (id BIGSERIAL PRIMARY KEY, payload TEXT NOT NULL, created_at BIGINT NOT NULL)
+                """).run()
+        }
     }
 
     public var isTransactional: Bool { true }

@@ -7,34 +7,34 @@ import SFU
 /// with it gets an `error` frame carrying its `id` (or the documented close code), and the
 /// connection goes on.
 struct SessionReader: Sendable {
-    let server: SignalingServer
+    let sessions: WebSocketSessions
     let caller: AuthContext
     let connection: Connection
     let outbound: WebSocketOutboundWriter
 
     func run(_ messages: inout WebSocketInboundMessageStream.AsyncIterator) async {
-        var limiter = FrameRateLimiter(rate: server.options.framesPerSecond, burst: server.options.frameBurst, now: .now)
+        var limiter = FrameRateLimiter(rate: sessions.options.framesPerSecond, burst: sessions.options.frameBurst, now: .now)
         // A user out of budget gets `rate_limited` answers and the socket stays open; one that
         // keeps sending regardless is closed with 4429.
-        var refusals = FrameRateLimiter(rate: 1, burst: server.options.rateLimitedBurst, now: .now)
+        var refusals = FrameRateLimiter(rate: 1, burst: sessions.options.rateLimitedBurst, now: .now)
         while let message = try? await messages.next() {
             guard limiter.allow(now: .now) else {
-                await server.close(outbound, CloseCode.rateLimited, "rate limited")
+                await outbound.close(code: CloseCode.rateLimited, reason: "rate limited")
                 return
             }
             let text: String
             switch message {
             case .text(let value): text = value
             case .binary(let buffer):
-                guard buffer.readableBytes <= server.options.maxFrameBytes else {
-                    await server.close(outbound, CloseCode.tooLarge, "frame too large")
+                guard buffer.readableBytes <= sessions.options.maxFrameBytes else {
+                    await outbound.close(code: CloseCode.tooLarge, reason: "frame too large")
                     return
                 }
                 reply(.error(id: nil, .malformed("Frames must be text holding JSON.")))
                 continue
             }
-            guard text.utf8.count <= server.options.maxFrameBytes else {
-                await server.close(outbound, CloseCode.tooLarge, "frame too large")
+            guard text.utf8.count <= sessions.options.maxFrameBytes else {
+                await outbound.close(code: CloseCode.tooLarge, reason: "frame too large")
                 return
             }
             let frame: ClientFrame
@@ -49,27 +49,27 @@ struct SessionReader: Sendable {
             } catch let error as APIError {
                 reply(.error(id: frame.id, error))
                 if error.code == "rate_limited", !refusals.allow(now: .now) {
-                    await server.close(outbound, CloseCode.rateLimited, "rate limited")
+                    await outbound.close(code: CloseCode.rateLimited, reason: "rate limited")
                     return
                 }
             } catch let error as CallError {
                 reply(.error(id: frame.id, error.apiError))
             } catch {
                 if let failure = StorageFailure.apiError(for: error) {
-                    server.logger.warning("database unavailable or full", metadata: ["error": "\(error)"])
+                    sessions.logger.warning("database unavailable or full", metadata: ["error": "\(error)"])
                     reply(.error(id: frame.id, failure))
                 } else {
-                    server.logger.error("websocket frame failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                    sessions.logger.error("websocket frame failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
                     reply(.error(id: frame.id, .internalError))
                 }
             }
         }
     }
 
-    private func reply(_ frame: ServerFrame) { server.send(frame, to: connection) }
+    private func reply(_ frame: ServerFrame) { sessions.outbox.send(frame, to: connection) }
 
     private func handle(_ frame: ClientFrame) async throws {
-        let services = server.services
+        let services = sessions.services, hub = sessions.hub
         let id = frame.id
         switch frame.request {
         case .auth:
@@ -78,11 +78,11 @@ struct SessionReader: Sendable {
             reply(.make("pong", id: id, ServerFrame.Empty()))
         case .roomJoin(let conversationId):
             _ = try await services.conversations.requireMember(conversationId, caller)
-            let members = try await services.conversationStore.memberIds(conversationId: conversationId)
-            let typing = server.hub.typingUsers(in: conversationId)
+            let members = try await services.conversations.memberIds(of: conversationId)
+            let typing = hub.typingUsers(in: conversationId)
             reply(.make("room.joined", id: id, SessionFrames.RoomJoined(
                 conversationId: conversationId,
-                online: members.filter { server.hub.isOnline($0) },
+                online: members.filter { hub.isOnline($0) },
                 typing: members.filter { typing.contains($0) && $0 != caller.userId })))
         case .roomLeave(let conversationId):
             _ = try await services.conversations.requireMember(conversationId, caller)
@@ -90,7 +90,7 @@ struct SessionReader: Sendable {
         case .messageSend(let conversationId, let content, let clientMsgId):
             let (message, _) = try await services.messages.send(conversationId, content: content, clientMsgId: clientMsgId, caller)
             reply(.make("message.sent", id: id, ServerFrame.MessagePayload(message: message)))
-            await server.typingChanged(.init(conversationId: conversationId, userId: caller.userId), started: false, connection: connection)
+            await sessions.typing.changed(.init(conversationId: conversationId, userId: caller.userId), started: false, connection: connection)
         case .messageEdit(let conversationId, let messageId, let content):
             let message = try await services.messages.edit(conversationId, messageId: messageId, content: content, caller)
             reply(.make("message.updated", id: id, ServerFrame.MessagePayload(message: message)))
@@ -99,28 +99,28 @@ struct SessionReader: Sendable {
             reply(.make("message.deleted", id: id, ServerFrame.MessageRef(conversationId: conversationId, messageId: messageId)))
         case .typing(let conversationId, let started):
             _ = try await services.conversations.requireMember(conversationId, caller)
-            await server.typingChanged(.init(conversationId: conversationId, userId: caller.userId), started: started, connection: connection)
+            await sessions.typing.changed(.init(conversationId: conversationId, userId: caller.userId), started: started, connection: connection)
         case .read(let conversationId, let messageId):
             try await services.messages.markRead(conversationId, messageId: messageId, caller)
         case .callJoin(let conversationId):
-            try await calls().join(conversationId, id: id, caller: caller, connection: connection, server: server)
+            try await calls().join(conversationId, id: id, caller: caller, connection: connection)
         case .callPublish(let conversationId, let sdp, let tracks):
-            try await calls().publish(conversationId, sdp: sdp, tracks: tracks, id: id, caller: caller, connection: connection, server: server)
+            try await calls().publish(conversationId, sdp: sdp, tracks: tracks, id: id, caller: caller, connection: connection)
         case .callSubscribeAnswer(let conversationId, let sdp, let revision):
-            try await calls().subscribeAnswer(conversationId, sdp: sdp, revision: revision, caller: caller, server: server)
+            try await calls().subscribeAnswer(conversationId, sdp: sdp, revision: revision, caller: caller)
         case .callCandidate(let conversationId, _):
-            try await calls().candidate(conversationId, caller: caller, server: server)
+            try await calls().candidate(conversationId, caller: caller)
         case .callMute(let conversationId, let trackId, let muted):
-            try await calls().mute(conversationId, trackId: trackId, muted: muted, caller: caller, server: server)
+            try await calls().mute(conversationId, trackId: trackId, muted: muted, caller: caller)
         case .callQuality(let conversationId, let trackId, let quality):
-            try await calls().quality(conversationId, trackId: trackId, quality: quality, caller: caller, server: server)
+            try await calls().quality(conversationId, trackId: trackId, quality: quality, caller: caller)
         case .callLeave(let conversationId):
-            try await calls().leave(conversationId, caller: caller, server: server)
+            try await calls().leave(conversationId, caller: caller)
         }
     }
 
     private func calls() throws -> CallSignaling {
-        guard let calls = server.calls else { throw APIError.conflict("calls_unavailable", "This server runs no media; calls are not available.") }
+        guard let calls = sessions.calls else { throw APIError.conflict("calls_unavailable", "This server runs no media; calls are not available.") }
         return calls
     }
 }

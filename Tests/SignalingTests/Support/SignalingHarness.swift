@@ -63,8 +63,8 @@ struct SignalingHarness: Sendable {
 }
 
 /// The call signaling over a real media engine on a loopback UDP port, when `limit` asks for calls.
-private func makeCalls(_ limit: CallLimit?) throws
-    -> (CallSignaling?, MediaServer?, AsyncStream<MediaEvent>.Continuation?) {
+private func makeCalls(_ limit: CallLimit?, directory calls: CallDirectory, services: ChatServices, bus: any PubSub,
+                       logger: Logger) throws -> (CallSignaling?, MediaServer?, AsyncStream<MediaEvent>.Continuation?) {
     guard let limit else { return (nil, nil, nil) }
     var configuration = MediaTransportConfiguration()
     configuration.port = 0
@@ -75,9 +75,11 @@ private func makeCalls(_ limit: CallLimit?) throws
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("parley-call-\(UUID().uuidString)").path
     let media = try MediaServer(configuration: configuration, certificateDirectory: directory) { sink.yield($0) }
     media.start()
-    let calls = CallSignaling(directory: CallDirectory(), media: media, events: events, iceServers: IceServerConfiguration(),
-                              maxParticipants: 16, maxCallsPerUser: limit.perUser)
-    return (calls, media, sink)
+    let signaling = CallSignaling(
+        directory: calls, media: media, events: events, outbox: SignalingOutbox(bus: bus, services: services, logger: logger),
+        services: services, iceServers: IceServerConfiguration(), maxParticipants: 16, maxCallsPerUser: limit.perUser,
+        logger: logger)
+    return (signaling, media, sink)
 }
 
 /// The calls of a test server: how many calls one user may be in at once (`CALL_MAX_PER_USER`;
@@ -107,13 +109,14 @@ func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions =
     let clock = TestClock()
     let bus = InProcessPubSub()
     let hub = SignalingHub()
-    let (calls, media, mediaEvents) = try makeCalls(callLimit)
+    let directory = CallDirectory()
     let services = await ChatServices(
         database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
-        clock: clock.wallClock, presence: hub.presenceLookup, calls: calls?.directory.lookup ?? .none, events: bus.eventSink(),
+        clock: clock.wallClock, presence: hub.presenceLookup, calls: callLimit == nil ? .none : directory.lookup, events: bus.eventSink(),
         limits: limits)
     var logger = Logger(label: "signaling-test")
     logger.logLevel = .warning
+    let (calls, media, mediaEvents) = try makeCalls(callLimit, directory: directory, services: services, bus: bus, logger: logger)
     defer { media?.stop() }
     let server = SignalingServer(hub: hub, services: services, bus: bus, options: options, logger: logger, calls: calls)
     await server.start()
