@@ -20,6 +20,8 @@ struct Configuration: Sendable {
     /// CALL_MAX_PER_USER: calls one user may be in at once; nil when `off`.
     var callMaxPerUser: Int?
     var callMaxTracks: Int
+    /// CALL_RING_TIMEOUT: seconds a DM call rings before it ends unanswered.
+    var callRingTimeout: Int
     var webRoot: String?
     var trustedProxies: [String]
     var authRateLimit: RateLimiter.Rule?
@@ -122,6 +124,7 @@ struct Configuration: Sendable {
         callMaxPerUser = try value("CALL_MAX_PER_USER")?.lowercased() == "off" ? nil : integer("CALL_MAX_PER_USER", default: 2, 1...100)
         // No "off": every sending section is media-engine state, so the cap stays finite.
         callMaxTracks = try integer("CALL_MAX_TRACKS", default: 4, 1...32)
+        callRingTimeout = try integer("CALL_RING_TIMEOUT", default: 45, 1...600)
         webRoot = value("WEB_ROOT")
         trustedProxies = value("TRUSTED_PROXIES").map { _ in list("TRUSTED_PROXIES") } ?? ["127.0.0.1", "::1"]
         for proxy in trustedProxies where !Self.isIPAddress(proxy) {

@@ -67,7 +67,7 @@ struct Serve: AsyncParsableCommand {
             iceServers: IceServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
                                                turnSecret: configuration.turnSecret, turnTTL: configuration.turnTTL),
             maxParticipants: configuration.callMaxParticipants, maxCallsPerUser: configuration.callMaxPerUser,
-            maxTracks: configuration.callMaxTracks, logger: logger)
+            maxTracks: configuration.callMaxTracks, ringTimeout: .seconds(configuration.callRingTimeout), logger: logger)
         let signaling = SignalingServer(hub: hub, services: services, bus: bus, options: signalingOptions, logger: logger, calls: calls)
         await signaling.start()
 

@@ -17,6 +17,8 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     case sdp(SdpError)
     /// A `tracks` entry names a mid the offer does not have, or twice.
     case invalidTracks(String)
+    /// `call.decline` from someone who is in the call (they leave instead).
+    case alreadyInCall
 
     public var description: String {
         switch self {
@@ -30,6 +32,7 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
         case .staleRevision(nil, let got): "No subscribe offer awaits an answer (got revision \(got))."
         case .sdp(let error): error.description
         case .invalidTracks(let reason): reason
+        case .alreadyInCall: "You are in this call; send call.leave to leave it."
         }
     }
 }

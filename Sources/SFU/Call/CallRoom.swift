@@ -12,10 +12,19 @@ public struct CallRoom: Sendable {
     /// In join order.
     public private(set) var participants: [CallParticipant] = []
     private var trackCounter: UInt64 = 0
+    /// The call is in a DM: it rings the other person, and ends for the caller when they
+    /// decline, do not answer, or leave (`CallEndReason`).
+    public let isDirect: Bool
+    /// When the call started ringing (its first join), in milliseconds of the signaling's clock.
+    public let startedAt: Int64
+    /// Someone other than the one who started it joined: the call was answered.
+    public private(set) var answered = false
 
-    public init(callId: String, conversationId: String) {
+    public init(callId: String, conversationId: String, isDirect: Bool = false, startedAt: Int64 = 0) {
         self.callId = callId
         self.conversationId = conversationId
+        self.isDirect = isDirect
+        self.startedAt = startedAt
     }
 
     public var isEmpty: Bool { participants.isEmpty }
@@ -34,7 +43,8 @@ public struct CallRoom: Sendable {
     public mutating func join(userId: String, displayName: String, id: ParticipantID, connectionId: UInt64,
                               subscribe: LocalTransport) -> [CallEffect] {
         var effects: [CallEffect] = []
-        if participant(userId) != nil { effects += leave(userId: userId) }
+        if participant(userId) != nil { effects += leave(userId: userId, rejoining: true) }
+        if participants.contains(where: { $0.userId != userId }) { answered = true }
         participants.append(CallParticipant(
             userId: userId, displayName: displayName, id: id, connectionId: connectionId,
             subscribe: SubscribeState(side: .init(local: subscribe))))
@@ -43,14 +53,53 @@ public struct CallRoom: Sendable {
         return effects
     }
 
-    /// Removes a participant: the others see it leave and its tracks go, and get new offers.
+    /// Removes a participant: the others see it leave and its tracks go, and get new offers. In
+    /// an answered DM call the one left behind is alone, and the call ends for them too.
     public mutating func leave(userId: String) -> [CallEffect] {
+        leave(userId: userId, rejoining: false)
+    }
+
+    private mutating func leave(userId: String, rejoining: Bool) -> [CallEffect] {
         guard let index = participants.firstIndex(where: { $0.userId == userId }) else { return [] }
         let gone = participants.remove(at: index)
         var effects: [CallEffect] = [.left(userId: userId, participant: gone.id)]
         for track in gone.tracks { effects.append(.unpublished(userId: userId, track: track)) }
+        if isDirect, answered, !rejoining, participants.count == 1, let last = participants.first {
+            return effects + end(last.userId, reason: .alone)
+        }
         effects += refreshOffers()
         return effects
+    }
+
+    // MARK: ringing (DM calls)
+
+    /// A member not in the call declines it (`call.decline`): the participants are told
+    /// (`CallEffect.declined`), and in a DM the call ends for the caller. A participant cannot
+    /// decline (it leaves instead).
+    public mutating func decline(userId: String) throws(CallError) -> [CallEffect] {
+        guard participant(userId) == nil else { throw .alreadyInCall }
+        guard !participants.isEmpty else { return [] }
+        var effects: [CallEffect] = [.declined(userId: userId)]
+        if isDirect {
+            for caller in participants.map(\.userId) { effects += end(caller, reason: .declined) }
+        }
+        return effects
+    }
+
+    /// A DM call nobody answered within `timeout` milliseconds of its start ends for the caller
+    /// (`CALL_RING_TIMEOUT`); called by the signaling's sweep with its clock's `now`.
+    public mutating func ringExpired(now: Int64, timeout: Int64) -> [CallEffect] {
+        guard isDirect, !answered, !participants.isEmpty, now - startedAt >= timeout else { return [] }
+        var effects: [CallEffect] = []
+        for caller in participants.map(\.userId) { effects += end(caller, reason: .unanswered) }
+        return effects
+    }
+
+    /// Ends `userId`'s part: `ended` (their connection gets `call.left` with `reason`) and then
+    /// the ordinary leave.
+    private mutating func end(_ userId: String, reason: CallEndReason) -> [CallEffect] {
+        guard let participant = participant(userId) else { return [] }
+        return [.ended(userId: userId, participant: participant.id, reason: reason)] + leave(userId: userId, rejoining: true)
     }
 
     // MARK: publishing
@@ -276,4 +325,20 @@ public enum CallEffect: Sendable, Equatable {
     case muted(userId: String, track: CallTrack)
     /// `call.subscribe.offer` to this participant; the first one opens its subscribe transport.
     case subscribeOffer(userId: String, participant: ParticipantID, sdp: String, revision: Int, opensTransport: Bool)
+    /// `call.declined` to the participants: a member declined the call.
+    case declined(userId: String)
+    /// The call ended for this participant without its asking: `call.left` with `reason` to its
+    /// connection. The `left` effect of its leaving follows.
+    case ended(userId: String, participant: ParticipantID, reason: CallEndReason)
+}
+
+/// Why a DM call ended for a participant on the call's own rules (docs/protocol.md "Calls",
+/// ringing); the `reason` of its `call.left`.
+public enum CallEndReason: String, Sendable, Equatable {
+    /// The other person declined (`call.decline`).
+    case declined
+    /// The other person did not join within the ring timeout.
+    case unanswered
+    /// The other person left an answered call.
+    case alone
 }

@@ -68,7 +68,7 @@ public final class CallDirectory: Sendable {
     /// none). A connection is in one call at a time, so its part in another call ends, as does
     /// the same user's earlier part in this one. Both limits are checked before anything
     /// changes, so a refused join leaves every call as it was.
-    func admit(userId: String, displayName: String, connection: Connection, to conversationId: String,
+    func admit(userId: String, displayName: String, connection: Connection, to conversationId: String, isDirect: Bool, now: Int64,
                subscribe local: LocalTransport, maxParticipants: Int, maxCallsPerUser: Int?) throws(CallError) -> Admission {
         try state.withLock { state throws(CallError) in
             // The call this connection is in now, if another: it is left below.
@@ -80,7 +80,7 @@ public final class CallDirectory: Sendable {
                 if calls.count >= maxCallsPerUser { throw CallError.tooManyCalls(limit: maxCallsPerUser) }
             }
             var room = state.rooms.removeValue(forKey: conversationId)
-                ?? CallRoom(callId: UUID().uuidString.lowercased(), conversationId: conversationId)
+                ?? CallRoom(callId: UUID().uuidString.lowercased(), conversationId: conversationId, isDirect: isDirect, startedAt: now)
             if room.participant(userId) == nil, room.participants.count >= maxParticipants {
                 if !room.isEmpty { state.rooms[conversationId] = room }
                 throw CallError.callFull(limit: maxParticipants)
@@ -119,6 +119,22 @@ public final class CallDirectory: Sendable {
         }
     }
 
+    /// Ends the DM calls that rang `timeout` milliseconds by `now` with nobody answering
+    /// (`CallRoom.ringExpired`): per call, the effects to carry out.
+    func expireRinging(now: Int64, timeout: Int64) -> [(conversationId: String, callId: String, effects: [CallEffect])] {
+        state.withLock { state in
+            var expired: [(conversationId: String, callId: String, effects: [CallEffect])] = []
+            for conversationId in state.rooms.keys {
+                guard var room = state.rooms[conversationId], room.isDirect, !room.answered else { continue }
+                state.rooms[conversationId] = nil
+                let effects = room.ringExpired(now: now, timeout: timeout)
+                state.keep(room)
+                if !effects.isEmpty { expired.append((conversationId, room.callId, effects)) }
+            }
+            return expired
+        }
+    }
+
     /// Ends the part of every participant that `matches` picks, as a leave would. An entry its
     /// room already let go of (its `.left` is being carried out) ends with no effects and is
     /// left out.
@@ -138,6 +154,11 @@ public final class CallDirectory: Sendable {
     }
 
     /// Forgets a participant its room has let go of (the `.left` effect).
+    /// The connection a participant joined from, until its `left` is carried out (`forget`).
+    func connection(of participant: ParticipantID) -> Connection? {
+        state.withLock { $0.participants[participant]?.connection }
+    }
+
     func forget(_ participant: ParticipantID) {
         _ = state.withLock { $0.participants.removeValue(forKey: participant) }
     }

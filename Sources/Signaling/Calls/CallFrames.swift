@@ -30,6 +30,7 @@ extension CallError {
         case .staleRevision: .invalidField("revision", description)
         case .sdp: .invalidField("sdp", description)
         case .invalidTracks: .invalidField("tracks", description)
+        case .alreadyInCall: .conflict("already_in_call", description)
         }
     }
 }

@@ -1,3 +1,5 @@
+import SFU
+
 /// Why the server ended a participant's part in a call: the `reason` of the `call.left` frame
 /// its connection gets. A participant that sends `call.leave` or closes its WebSocket gets no
 /// `call.left`: it knows already.
@@ -13,4 +15,15 @@ public enum CallLeaveReason: String, Sendable, Encodable, CaseIterable {
     case replaced
     /// The server is shutting down.
     case server
+    /// A DM call the other person declined (`call.decline`), did not answer within
+    /// `CALL_RING_TIMEOUT`, or left (`CallEndReason`).
+    case declined, unanswered, alone
+
+    init(_ reason: CallEndReason) {
+        switch reason {
+        case .declined: self = .declined
+        case .unanswered: self = .unanswered
+        case .alone: self = .alone
+        }
+    }
 }

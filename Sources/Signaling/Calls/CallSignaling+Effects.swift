@@ -36,6 +36,19 @@ extension CallSignaling {
             case .muted(let userId, let track):
                 sendToOthers(userId, .make("call.track.muted",
                     CallFrames.Track(conversationId: conversationId, userId: userId, track: track.dto)))
+            case .declined(let userId):
+                // Also to those the decline ends the call for (out of the room by now): a DM's caller.
+                let ending = effects.compactMap { effect -> Connection? in
+                    if case .ended(_, let participant, _) = effect { directory.connection(of: participant) } else { nil }
+                }
+                let frame = ServerFrame.make("call.declined", CallFrames.ParticipantRef(conversationId: conversationId, userId: userId))
+                for connection in members.map(\.connection) + ending { outbox.send(frame, to: connection) }
+            case .ended(_, let participant, let reason):
+                // Out of the room already: its connection is found by its participant entry.
+                if let connection = directory.connection(of: participant) {
+                    outbox.send(.make("call.left", CallFrames.Left(conversationId: conversationId, reason: CallLeaveReason(reason))),
+                                to: connection)
+                }
             case .subscribeOffer(let userId, let participant, let sdp, let revision, let opensTransport):
                 if opensTransport, let credentials = try? directory.withRoom(conversationId, { room throws(CallError) in
                     room.subscribeCredentials(userId)

@@ -11,6 +11,12 @@ extension CallSignaling {
                 for await conversationId in stateChangeStream { await announceState(conversationId) }
             }
             group.addTask { [self] in await handleMediaEvents() }
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    await sweepUnanswered()
+                }
+            }
             await group.next()
             group.cancelAll()
         }

@@ -29,6 +29,8 @@ public final class CallSignaling: Sendable {
     /// Sending sections per publish offer (`CALL_MAX_TRACKS`).
     let maxTracks: Int
     let clock: WallClock
+    /// How long a DM call rings before it ends unanswered (`CALL_RING_TIMEOUT`).
+    let ringTimeoutMilliseconds: Int64
     let logger: Logger
     let events: AsyncStream<MediaEvent>
     /// Conversations whose call changed outside a request (an eviction from the bus's delivery,
@@ -42,7 +44,8 @@ public final class CallSignaling: Sendable {
     ///   - maxCallsPerUser: `CALL_MAX_PER_USER`; nil for no limit.
     public init(directory: CallDirectory, media: any MediaPlane, events: AsyncStream<MediaEvent>, outbox: any FrameOutbox,
                 services: ChatServices, iceServers: IceServerConfiguration, maxParticipants: Int, maxCallsPerUser: Int? = 2,
-                maxTracks: Int = SdpLimits.defaultMaxPublishTracks, clock: WallClock = .system, logger: Logger) {
+                maxTracks: Int = SdpLimits.defaultMaxPublishTracks, ringTimeout: Duration = .seconds(45), clock: WallClock = .system,
+                logger: Logger) {
         self.directory = directory
         self.events = events
         self.media = media
@@ -54,6 +57,7 @@ public final class CallSignaling: Sendable {
         self.maxCallsPerUser = maxCallsPerUser
         self.maxTracks = maxTracks
         self.clock = clock
+        ringTimeoutMilliseconds = ringTimeout.components.seconds * 1000 + ringTimeout.components.attoseconds / 1_000_000_000_000_000
         self.logger = logger
         (stateChangeStream, stateChanges) = AsyncStream<String>.makeStream()
     }
@@ -65,10 +69,11 @@ public final class CallSignaling: Sendable {
     /// connection in this call. Both limits (participants per call, calls per user) are checked
     /// before anything changes, so a refused join loses nothing.
     func join(_ conversationId: String, id: String?, caller: AuthContext, connection: Connection) async throws {
-        _ = try await conversations.requireMember(conversationId, caller)
+        let membership = try await conversations.requireMember(conversationId, caller)
         guard let user = try await users.find(id: caller.userId) else { throw APIError.unauthorized() }
         let admission = try directory.admit(
             userId: caller.userId, displayName: user.displayName, connection: connection, to: conversationId,
+            isDirect: membership.kind == .dm, now: clock.now().milliseconds,
             subscribe: media.localTransport(sessionId: UInt64.random(in: 1...UInt64(Int64.max))),
             maxParticipants: maxParticipants, maxCallsPerUser: maxCallsPerUser)
         for ended in admission.replaced {
@@ -181,6 +186,31 @@ public final class CallSignaling: Sendable {
         _ = try await conversations.requireMember(conversationId, caller)
         try directory.withRoom(conversationId) { room throws(CallError) in
             guard room.participant(caller.userId) != nil else { throw CallError.notInCall }
+        }
+    }
+
+    /// `call.decline`: a member not in the call turns it down. The participants are told
+    /// (`call.declined`); a DM call ends for the caller. A call that already ended needs no
+    /// answer, so declining it is not an error.
+    func decline(_ conversationId: String, caller: AuthContext) async throws {
+        _ = try await conversations.requireMember(conversationId, caller)
+        let outcome: (effects: [CallEffect], callId: String)
+        do {
+            outcome = try directory.withRoom(conversationId) { room throws(CallError) in
+                (try room.decline(userId: caller.userId), room.callId)
+            }
+        } catch .notInCall {
+            return
+        }
+        await perform(outcome.effects, in: conversationId, callId: outcome.callId)
+    }
+
+    /// Ends every DM call nobody answered within `ringTimeout` (`call.left` `unanswered` to the
+    /// caller). Run every second by `run`; tests call it with their clock.
+    func sweepUnanswered() async {
+        let now = clock.now().milliseconds, timeout = ringTimeoutMilliseconds
+        for (conversationId, callId, effects) in directory.expireRinging(now: now, timeout: timeout) {
+            await perform(effects, in: conversationId, callId: callId)
         }
     }
 

@@ -25,6 +25,7 @@ public struct ClientFrame: Sendable, Equatable {
         case callMute(conversationId: String, trackId: String, muted: Bool)
         case callQuality(conversationId: String, trackId: String, quality: String)
         case callLeave(conversationId: String)
+        case callDecline(conversationId: String)
     }
 
     /// An entry of `call.publish`'s `tracks`: the source of one sending transceiver.
@@ -103,6 +104,7 @@ public struct ClientFrame: Sendable, Equatable {
             request = .read(conversationId: body.conversationId, messageId: body.messageId)
         case "call.join": request = .callJoin(conversationId: try payload(ConversationData.self).conversationId)
         case "call.leave": request = .callLeave(conversationId: try payload(ConversationData.self).conversationId)
+        case "call.decline": request = .callDecline(conversationId: try payload(ConversationData.self).conversationId)
         case "call.publish":
             let body = try payload(PublishData.self)
             request = .callPublish(conversationId: body.conversationId, sdp: body.sdp, tracks: body.tracks ?? [])

@@ -116,6 +116,8 @@ struct SessionReader: Sendable {
             try await calls().quality(conversationId, trackId: trackId, quality: quality, caller: caller)
         case .callLeave(let conversationId):
             try await calls().leave(conversationId, caller: caller)
+        case .callDecline(let conversationId):
+            try await calls().decline(conversationId, caller: caller)
         }
     }
 

@@ -52,8 +52,17 @@ struct CallSignalingFixture: Sendable {
 /// Connection ids, unique across the tests as the hub's are across a server.
 private let connectionIds = Atomic<UInt64>(1)
 
-func withCallSignaling(maxParticipants: Int = 16, maxCallsPerUser: Int? = 2,
-                       _ body: @Sendable (CallSignalingFixture) async throws -> Void) async throws {
+/// The time a test sets, in milliseconds, for the ring timeout.
+final class ManualWallClock: Sendable {
+    private let milliseconds = Atomic<Int64>(1_800_000_000_000)
+    var clock: WallClock { WallClock { [self] in Timestamp(milliseconds: milliseconds.load(ordering: .relaxed)) } }
+    func advance(by duration: Duration) {
+        milliseconds.add(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000, ordering: .relaxed)
+    }
+}
+
+func withCallSignaling(maxParticipants: Int = 16, maxCallsPerUser: Int? = 2, ringTimeout: Duration = .seconds(45),
+                       clock: WallClock = .system, _ body: @Sendable (CallSignalingFixture) async throws -> Void) async throws {
     let database = try await TestBackend.sqlite.makeDatabase()
     let directory = CallDirectory()
     let services = await ChatServices(database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
@@ -71,7 +80,7 @@ func withCallSignaling(maxParticipants: Int = 16, maxCallsPerUser: Int? = 2,
         let (events, _) = AsyncStream<MediaEvent>.makeStream()
         let calls = CallSignaling(directory: directory, media: media, events: events, outbox: outbox, services: services,
                                   iceServers: IceServerConfiguration(), maxParticipants: maxParticipants,
-                                  maxCallsPerUser: maxCallsPerUser, logger: logger)
+                                  maxCallsPerUser: maxCallsPerUser, ringTimeout: ringTimeout, clock: clock, logger: logger)
         try await body(CallSignalingFixture(services: services, outbox: outbox, media: media, calls: calls, conversation: conversation,
                                             ada: ada, bob: bob, cy: cy, eve: eve))
     } catch {
