@@ -22,7 +22,7 @@ public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The peer sent no certificate although WebRTC requires one from both sides.
     case noPeerCertificate
     /// The peer offered none of our SRTP protection profiles in `use_srtp` (RFC 5764 §4.1.2).
-    case noSrtpProfile
+    case noSRTPProfile
     /// The handshake failed inside OpenSSL (an alert from the peer, a bad message, ...).
     case handshakeFailed(reason: String)
     /// The retransmission timer expired too often without an answer (RFC 6347 §4.2.4).
@@ -52,7 +52,7 @@ public enum DTLSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidKeyingMaterial(let expected, let got): "SRTP keying material is \(got) bytes, expected \(expected)"
         case .fingerprintMismatch(let presented): "peer certificate \(presented) does not match the SDP fingerprint"
         case .noPeerCertificate: "peer sent no certificate"
-        case .noSrtpProfile: "no common SRTP protection profile"
+        case .noSRTPProfile: "no common SRTP protection profile"
         case .handshakeFailed(let reason): "DTLS handshake failed: \(reason)"
         case .handshakeTimedOut: "DTLS handshake timed out"
         case .closedByPeer: "DTLS closed by peer"

@@ -11,8 +11,8 @@ public struct Bye {
 
     /// Parses a BYE; nil if `packet` is not PT 203 or its SSRC list does not fit. A reason whose
     /// length runs past the end is ignored.
-    public init?(parsing packet: RtcpPacketView) {
-        guard packet.packetType == RtcpPacketView.goodbye else { return nil }
+    public init?(parsing packet: RTCPPacketView) {
+        guard packet.packetType == RTCPPacketView.goodbye else { return nil }
         let body = packet.body
         let count = Int(packet.format)
         guard body.count >= 4 * count else { return nil }
@@ -35,7 +35,7 @@ public struct Bye {
     /// Writes a BYE for one SSRC without a reason; returns 8, or 0 if `out` is too small.
     public static func write(into out: UnsafeMutableRawBufferPointer, ssrc: UInt32) -> Int {
         guard out.count >= 8 else { return 0 }
-        writeRtcpHeader(out, count: 1, packetType: RtcpPacketView.goodbye, totalLength: 8)
+        writeRTCPHeader(out, count: 1, packetType: RTCPPacketView.goodbye, totalLength: 8)
         out.writeBE32(ssrc, at: 4)
         return 8
     }

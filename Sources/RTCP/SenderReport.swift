@@ -23,8 +23,8 @@ public struct SenderReport {
     public static let senderInfoEnd = 28
 
     /// Parses an SR; nil if `packet` is not PT 200 or its RC blocks do not fit in it.
-    public init?(parsing packet: RtcpPacketView) {
-        guard packet.packetType == RtcpPacketView.senderReport else { return nil }
+    public init?(parsing packet: RTCPPacketView) {
+        guard packet.packetType == RTCPPacketView.senderReport else { return nil }
         let body = packet.body
         let count = Int(packet.format)
         guard body.count >= Self.senderInfoEnd - 4 + count * ReportBlock.length else { return nil }
@@ -50,7 +50,7 @@ public struct SenderReport {
                              block: ReportBlock? = nil) -> Int {
         let length = senderInfoEnd + (block == nil ? 0 : ReportBlock.length)
         guard out.count >= length else { return 0 }
-        writeRtcpHeader(out, count: block == nil ? 0 : 1, packetType: RtcpPacketView.senderReport, totalLength: length)
+        writeRTCPHeader(out, count: block == nil ? 0 : 1, packetType: RTCPPacketView.senderReport, totalLength: length)
         out.writeBE32(ssrc, at: 4)
         out.writeBE64(ntpTimestamp, at: 8)
         out.writeBE32(rtpTimestamp, at: 16)

@@ -18,8 +18,8 @@ import ByteOrder
 /// Parsed by the tests and by the benchmark's synthetic peers to check what Parley sends.
 /// `init` validates the whole packet once, so `forEachPacket` cannot run past the end.
 public struct TransportCCFeedback {
-    public var senderSsrc: UInt32
-    public var mediaSsrc: UInt32
+    public var senderSSRC: UInt32
+    public var mediaSSRC: UInt32
     public var baseSequence: UInt16
     public var packetStatusCount: Int
     /// The 24-bit signed reference time, in 64 ms units.
@@ -38,12 +38,12 @@ public struct TransportCCFeedback {
 
     /// Parses a transport-cc feedback packet; nil if `packet` is not RTPFB FMT 15, a chunk uses
     /// the reserved symbol, or chunks or deltas run past the end.
-    public init?(parsing packet: RtcpPacketView) {
-        guard packet.packetType == RtcpPacketView.transportFeedback, packet.format == Self.format else { return nil }
+    public init?(parsing packet: RTCPPacketView) {
+        guard packet.packetType == RTCPPacketView.transportFeedback, packet.format == Self.format else { return nil }
         let body = packet.body
         guard body.count >= Self.chunksOffset else { return nil }
-        senderSsrc = body.readBE32(at: 0)
-        mediaSsrc = body.readBE32(at: 4)
+        senderSSRC = body.readBE32(at: 0)
+        mediaSSRC = body.readBE32(at: 4)
         baseSequence = body.readBE16(at: 8)
         packetStatusCount = Int(body.readBE16(at: 10))
         let rawReference = body.readBE24(at: 12)

@@ -98,7 +98,7 @@ public struct TransportCCRecorder {
     /// reconstruct, so rounding errors do not add up. Chunks: a run length chunk for runs of 14 or
     /// more equal symbols (or 7 or more where the two-bit vector would be needed, or the tail),
     /// else a one-bit vector of 14 when no large delta is among them, else a two-bit vector of 7.
-    public mutating func writeFeedback(into out: UnsafeMutableRawBufferPointer, senderSsrc: UInt32, mediaSsrc: UInt32) -> Int {
+    public mutating func writeFeedback(into out: UnsafeMutableRawBufferPointer, senderSSRC: UInt32, mediaSSRC: UInt32) -> Int {
         guard let start, start <= highest, out.count >= Self.headerLength + 4 else { return 0 }
         let pending = Int(highest - start + 1)
 
@@ -201,9 +201,9 @@ public struct TransportCCRecorder {
         let length = (o + 3) & ~3
         out.zero(from: o, count: length - o)
 
-        writeRtcpHeader(out, count: TransportCCFeedback.format, packetType: RtcpPacketView.transportFeedback, totalLength: length)
-        out.writeBE32(senderSsrc, at: 4)
-        out.writeBE32(mediaSsrc, at: 8)
+        writeRTCPHeader(out, count: TransportCCFeedback.format, packetType: RTCPPacketView.transportFeedback, totalLength: length)
+        out.writeBE32(senderSSRC, at: 4)
+        out.writeBE32(mediaSSRC, at: 8)
         out.writeBE16(UInt16(truncatingIfNeeded: start), at: 12)
         out.writeBE16(UInt16(included), at: 14)
         out.writeBE24(UInt32(truncatingIfNeeded: reference) & 0xFF_FFFF, at: 16)

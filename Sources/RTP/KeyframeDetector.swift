@@ -7,7 +7,7 @@ public enum KeyframeDetector {
     /// VP8 (RFC 7741 §4.2, §4.3): the packet starts partition 0 (S=1, PID=0) and the first byte of
     /// the VP8 payload header has P (inverse key frame flag, its lowest bit) equal to 0.
     public static func vp8(_ payload: UnsafeRawBufferPointer) -> Bool {
-        Vp8Descriptor(payload)?.beginsKeyframe(in: payload) ?? false
+        VP8Descriptor(payload)?.beginsKeyframe(in: payload) ?? false
     }
 
     /// VP9 (RFC 9628 §4.2): first byte `I|P|L|F|B|E|V|Z`. A keyframe packet begins a frame (B=1),

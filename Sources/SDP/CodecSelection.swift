@@ -11,7 +11,7 @@ public enum CodecSelection {
     public static let keptFeedback: [String] = ["nack", "nack pli", "ccm fir", "transport-cc"]
 
     /// The chosen codec with the peer's payload types, or nil when none fits.
-    public static func choose(kind: MediaKind, from payloads: [OfferedPayload], transportCC: Bool) -> RtpCodec? {
+    public static func choose(kind: MediaKind, from payloads: [OfferedPayload], transportCC: Bool) -> RTPCodec? {
         let order: [CodecName] = kind == .audio ? [.opus] : [.vp8, .h264, .vp9]
         for name in order {
             guard let payload = payloads.first(where: { accepts(name, $0) }) else { continue }
@@ -22,7 +22,7 @@ public enum CodecSelection {
                 p.encodingName?.lowercased() == "rtx" && p.clockRate == payload.clockRate
                     && FormatParameters(p.fmtp)["apt"] == String(payload.payloadType)
             }
-            return RtpCodec(
+            return RTPCodec(
                 name: name, payloadType: payload.payloadType, clockRate: payload.clockRate,
                 channels: name == .opus ? 2 : 1, fmtp: payload.fmtp, rtxPayloadType: rtx?.payloadType,
                 feedback: feedback)

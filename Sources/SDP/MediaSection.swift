@@ -11,12 +11,12 @@ public struct MediaSection: Sendable, Equatable {
     /// The format list: RTP payload types for RTP protocols.
     public var formats: [String]
     /// `c=`, `b=`, `i=`, `k=` lines, in order.
-    public var fields: [SdpField]
-    public var attributes: [SdpAttribute]
+    public var fields: [SDPField]
+    public var attributes: [SDPAttribute]
 
     public init(
         media: String, port: UInt16, portCount: UInt16? = nil, proto: String, formats: [String],
-        fields: [SdpField] = [], attributes: [SdpAttribute] = []
+        fields: [SDPField] = [], attributes: [SDPAttribute] = []
     ) {
         self.media = media
         self.port = port
@@ -28,12 +28,12 @@ public struct MediaSection: Sendable, Equatable {
     }
 
     /// Parses the value of an `m=` line: `<media> <port>[/<number>] <proto> <fmt> ...`.
-    public init(mLine value: Substring, lineNumber: Int) throws(SdpError) {
+    public init(mLine value: Substring, lineNumber: Int) throws(SDPError) {
         let parts = value.split(separator: " ", omittingEmptySubsequences: true)
         guard parts.count >= 3 else {
             throw .malformedLine(line: lineNumber, text: "m=" + value.prefix(80), reason: "needs <media> <port> <proto> <formats>")
         }
-        guard parts.count - 3 <= SdpLimits.maxFormats else { throw .tooManyItems(what: "formats in one m-line", limit: SdpLimits.maxFormats) }
+        guard parts.count - 3 <= SDPLimits.maxFormats else { throw .tooManyItems(what: "formats in one m-line", limit: SDPLimits.maxFormats) }
         let portParts = parts[1].split(separator: "/", omittingEmptySubsequences: false)
         guard portParts.count <= 2, let port = UInt16(portParts[0]) else {
             throw .malformedLine(line: lineNumber, text: "m=" + value.prefix(80), reason: "the port is not a number from 0 to 65535")
@@ -45,7 +45,7 @@ public struct MediaSection: Sendable, Equatable {
             }
             count = n
         }
-        guard parts[0].allSatisfy(\.isSdpTokenCharacter), parts[2].allSatisfy({ $0.isSdpTokenCharacter || $0 == "/" }) else {
+        guard parts[0].allSatisfy(\.isSDPTokenCharacter), parts[2].allSatisfy({ $0.isSDPTokenCharacter || $0 == "/" }) else {
             throw .malformedLine(line: lineNumber, text: "m=" + value.prefix(80), reason: "bad media or protocol token")
         }
         self.init(
@@ -61,19 +61,19 @@ public struct MediaSection: Sendable, Equatable {
 
     /// Whether this is an RTP section with DTLS-SRTP and RTCP feedback (`UDP/TLS/RTP/SAVPF` or
     /// `TCP/DTLS/RTP/SAVPF`, RFC 8829 §5.1.2 / §5.1.3).
-    public var isDtlsSrtp: Bool { proto.hasSuffix("RTP/SAVPF") || proto.hasSuffix("RTP/SAVP") }
+    public var isDTLSSRTP: Bool { proto.hasSuffix("RTP/SAVPF") || proto.hasSuffix("RTP/SAVP") }
 
     /// Port 0 without `a=bundle-only` means the section is rejected or stopped (RFC 8843 §6).
     public var isRejected: Bool { port == 0 && !attributes.has("bundle-only") }
 
     /// The direction attribute, falling back to the session's and then to sendrecv (RFC 8866 §6.7).
-    public func direction(session: [SdpAttribute]) -> SdpDirection {
-        SdpDirection.find(in: attributes) ?? SdpDirection.find(in: session) ?? .sendrecv
+    public func direction(session: [SDPAttribute]) -> SDPDirection {
+        SDPDirection.find(in: attributes) ?? SDPDirection.find(in: session) ?? .sendrecv
     }
 
     /// The first value of `name` in this section, else at session level (for attributes that
     /// may appear at either, like `a=ice-ufrag` or `a=setup`).
-    public func value(of name: String, session: [SdpAttribute]) -> String? {
+    public func value(of name: String, session: [SDPAttribute]) -> String? {
         attributes.value(of: name) ?? session.value(of: name)
     }
 
@@ -96,7 +96,7 @@ public struct MediaSection: Sendable, Equatable {
 
 extension Character {
     /// RFC 8866 §9 `token-char`: visible ASCII except the separators.
-    public var isSdpTokenCharacter: Bool {
+    public var isSDPTokenCharacter: Bool {
         guard let ascii = asciiValue, ascii > 0x20, ascii < 0x7F else { return false }
         return !"\"(),/:;<=>?@[\\]{}".contains(self)
     }

@@ -15,7 +15,7 @@ public struct OfferedPayload: Sendable {
     /// The payload types of `section`, in m-line order, with their rtpmap/fmtp/rtcp-fb lines.
     /// Formats that are not 0-127 are an error; attributes for payload types not in the m-line
     /// are ignored.
-    public static func all(in section: MediaSection) throws(SdpError) -> [OfferedPayload] {
+    public static func all(in section: MediaSection) throws(SDPError) -> [OfferedPayload] {
         let mid = section.mid
         var payloads: [OfferedPayload] = []
         payloads.reserveCapacity(section.formats.count)
@@ -25,7 +25,7 @@ public struct OfferedPayload: Sendable {
             }
             payloads.append(OfferedPayload(payloadType: pt, encodingName: nil, clockRate: 0, channels: 1, fmtp: "", feedback: []))
         }
-        func index(_ value: String, attribute: String) throws(SdpError) -> (Int?, Substring) {
+        func index(_ value: String, attribute: String) throws(SDPError) -> (Int?, Substring) {
             let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             guard parts.count == 2 else {
                 throw .malformedAttribute(mid: mid, attribute: "\(attribute):" + value.prefix(80), reason: "needs '<payload type> <value>'")

@@ -14,7 +14,7 @@ public struct PublishNegotiation: Sendable {
     }
 }
 
-extension SdpNegotiator {
+extension SDPNegotiator {
     /// Answers a publish offer (RFC 8829 §5.3.1).
     ///
     /// Every m-section is mirrored in order with its mid. Audio and video sections that send
@@ -24,10 +24,10 @@ extension SdpNegotiator {
     /// (data channels) are rejected with port 0 (RFC 3264 §6, RFC 8843 §7.3.3).
     ///
     /// An offer sending more than `maxTracks` sections, or a video section simulcasting more than
-    /// `SdpLimits.maxSimulcastEncodings` encodings, is refused whole: each sending section becomes
+    /// `SDPLimits.maxSimulcastEncodings` encodings, is refused whole: each sending section becomes
     /// a track with state in the media engine, so their number is what bounds a publisher's memory.
     public static func negotiatePublish(offer: String, local: LocalTransport,
-                                        maxTracks: Int = SdpLimits.defaultMaxPublishTracks) throws(SdpError) -> PublishNegotiation {
+                                        maxTracks: Int = SDPLimits.defaultMaxPublishTracks) throws(SDPError) -> PublishNegotiation {
         let sdp = try SessionDescription(parsing: offer)
         let session = sdp.attributes
         try checkMids(sdp.media)
@@ -83,22 +83,22 @@ extension SdpNegotiator {
     }
 
     /// Every section needs a unique mid that is an SDP token (RFC 8843 §9.1, RFC 8866 §9).
-    public static func checkMids(_ sections: [MediaSection]) throws(SdpError) {
+    public static func checkMids(_ sections: [MediaSection]) throws(SDPError) {
         var seen: Set<String> = []
         for (index, section) in sections.enumerated() {
             guard let mid = section.mid else { throw .missingMid(index: index) }
-            guard !mid.isEmpty, mid.utf8.count <= SdpLimits.maxIdentifierLength, mid.allSatisfy(\.isSdpTokenCharacter) else {
+            guard !mid.isEmpty, mid.utf8.count <= SDPLimits.maxIdentifierLength, mid.allSatisfy(\.isSDPTokenCharacter) else {
                 throw .malformedAttribute(mid: nil, attribute: "mid:" + mid.prefix(80), reason: "a mid is 1-255 token characters (RFC 8843 §9.1)")
             }
             guard seen.insert(mid).inserted else { throw .duplicateMid(mid) }
         }
     }
 
-    public static func plan(_ section: MediaSection, index: Int, session: [SdpAttribute]) throws(SdpError) -> SectionPlan {
+    public static func plan(_ section: MediaSection, index: Int, session: [SDPAttribute]) throws(SDPError) -> SectionPlan {
         guard let kind = section.kind, !section.isRejected else { return .reject }
         let mid = section.mid ?? ""
         let direction = section.direction(session: session)
-        guard section.isDtlsSrtp else {
+        guard section.isDTLSSRTP else {
             if direction.sends { throw .unsupportedProtocol(mid: mid, proto: String(section.proto.prefix(40))) }
             return .reject
         }
@@ -122,13 +122,13 @@ extension SdpNegotiator {
             throw .noCommonCodec(kind: kind, mid: mid, index: index, offered: offeredLabels(payloads))
         }
         let simulcast = kind == .video ? try SimulcastOffer.find(in: section) : nil
-        if let rids = simulcast?.allRids, rids.count > SdpLimits.maxSimulcastEncodings {
-            throw .tooManySimulcastEncodings(mid: mid, found: rids.count, limit: SdpLimits.maxSimulcastEncodings)
+        if let rids = simulcast?.allRids, rids.count > SDPLimits.maxSimulcastEncodings {
+            throw .tooManySimulcastEncodings(mid: mid, found: rids.count, limit: SDPLimits.maxSimulcastEncodings)
         }
         let source = try MediaSource(section: section, simulcast: simulcast != nil)
         let published = PublishedMedia(
             mid: mid, kind: kind, codec: codec, extensions: map, simulcastRids: simulcast?.activeRids ?? [],
-            ssrc: source.ssrc, rtxSsrc: source.rtxSsrc, streamId: source.streamId, trackId: source.trackId)
+            ssrc: source.ssrc, rtxSSRC: source.rtxSSRC, streamId: source.streamId, trackId: source.trackId)
         return .receive(published, extensions: extensions, simulcast: simulcast, rtcpRsize: section.attributes.has("rtcp-rsize"))
     }
 
@@ -155,36 +155,36 @@ extension SdpNegotiator {
 
     /// The answer's m-section for `section` (RFC 8829 §5.3.1).
     public static func answerSection(for section: MediaSection, plan: SectionPlan, local: LocalTransport) -> MediaSection {
-        let mid = SdpAttribute("mid", section.mid ?? "")
+        let mid = SDPAttribute("mid", section.mid ?? "")
         switch plan {
         case .reject:
             return MediaSection(
                 media: section.media, port: 0, proto: section.proto, formats: section.formats,
                 fields: [local.connectionField], attributes: [mid])
         case .inactive(let payload):
-            var attributes = [mid, SdpAttribute("inactive")] + local.transportAttributes(setup: "passive")
+            var attributes = [mid, SDPAttribute("inactive")] + local.transportAttributes(setup: "passive")
             attributes += local.candidateAttributes
             var formats = section.formats.prefix(1).map { $0 }
             if let payload {
                 formats = [String(payload.payloadType)]
                 if let name = payload.encodingName {
                     let channels = payload.channels > 1 ? "/\(payload.channels)" : ""
-                    attributes.append(SdpAttribute("rtpmap", "\(payload.payloadType) \(name)/\(payload.clockRate)\(channels)"))
+                    attributes.append(SDPAttribute("rtpmap", "\(payload.payloadType) \(name)/\(payload.clockRate)\(channels)"))
                 }
             }
             return MediaSection(
                 media: section.media, port: 9, proto: section.proto, formats: formats, fields: [local.connectionField],
                 attributes: attributes)
         case .receive(let published, let extensions, let simulcast, let rtcpRsize):
-            var attributes = [mid, SdpAttribute("recvonly")] + local.transportAttributes(setup: "passive")
-            if rtcpRsize { attributes.append(SdpAttribute("rtcp-rsize")) }
+            var attributes = [mid, SDPAttribute("recvonly")] + local.transportAttributes(setup: "passive")
+            if rtcpRsize { attributes.append(SDPAttribute("rtcp-rsize")) }
             attributes += local.candidateAttributes
             attributes += published.codec.attributes
-            for mapping in extensions { attributes.append(SdpAttribute("extmap", mapping.value)) }
+            for mapping in extensions { attributes.append(SDPAttribute("extmap", mapping.value)) }
             if let simulcast {
                 // RFC 8851 §4 / RFC 8853 §5.3: the answer mirrors each rid with the other direction.
-                for rid in simulcast.allRids { attributes.append(SdpAttribute("rid", "\(rid) recv")) }
-                attributes.append(SdpAttribute("simulcast", "recv \(simulcast.listValue)"))
+                for rid in simulcast.allRids { attributes.append(SDPAttribute("rid", "\(rid) recv")) }
+                attributes.append(SDPAttribute("simulcast", "recv \(simulcast.listValue)"))
             }
             return MediaSection(
                 media: section.media, port: 9, proto: section.proto, formats: published.codec.formats,

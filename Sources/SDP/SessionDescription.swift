@@ -7,16 +7,16 @@
 /// attributes and fields are kept, not rejected. Both CRLF and bare LF line endings are accepted
 /// (RFC 8866 §5 asks parsers to accept LF).
 public struct SessionDescription: Sendable, Equatable {
-    public var origin: SdpOrigin
+    public var origin: SDPOrigin
     public var sessionName: String
     /// Session-level `c=`, `b=`, `t=`, `r=`, `z=`, `i=`, `u=`, `e=`, `p=`, `k=` lines, in order.
-    public var fields: [SdpField]
-    public var attributes: [SdpAttribute]
+    public var fields: [SDPField]
+    public var attributes: [SDPAttribute]
     public var media: [MediaSection]
 
     public init(
-        origin: SdpOrigin, sessionName: String = "-", fields: [SdpField] = [SdpField("t", "0 0")],
-        attributes: [SdpAttribute] = [], media: [MediaSection] = []
+        origin: SDPOrigin, sessionName: String = "-", fields: [SDPField] = [SDPField("t", "0 0")],
+        attributes: [SDPAttribute] = [], media: [MediaSection] = []
     ) {
         self.origin = origin
         self.sessionName = sessionName
@@ -25,14 +25,14 @@ public struct SessionDescription: Sendable, Equatable {
         self.media = media
     }
 
-    public init(parsing text: String) throws(SdpError) {
+    public init(parsing text: String) throws(SDPError) {
         let byteCount = text.utf8.count
-        guard byteCount <= SdpLimits.maxBytes else { throw .tooLarge(bytes: byteCount, limit: SdpLimits.maxBytes) }
-        var origin: SdpOrigin?
+        guard byteCount <= SDPLimits.maxBytes else { throw .tooLarge(bytes: byteCount, limit: SDPLimits.maxBytes) }
+        var origin: SDPOrigin?
         var sessionName: String?
         var sawVersion = false
-        var fields: [SdpField] = []
-        var attributes: [SdpAttribute] = []
+        var fields: [SDPField] = []
+        var attributes: [SDPAttribute] = []
         var media: [MediaSection] = []
         var lineNumber = 0
         // "\r\n" is one Character in Swift and counts as a newline, as do "\n" and "\r".
@@ -59,7 +59,7 @@ public struct SessionDescription: Sendable, Equatable {
             }
             if origin == nil {
                 guard type == "o" else { throw .missingSessionLine("o=") }
-                origin = try SdpOrigin(parsing: value, lineNumber: lineNumber)
+                origin = try SDPOrigin(parsing: value, lineNumber: lineNumber)
                 continue
             }
             if sessionName == nil {
@@ -69,12 +69,12 @@ public struct SessionDescription: Sendable, Equatable {
             }
             switch type {
             case "m":
-                guard media.count < SdpLimits.maxMediaSections else {
-                    throw .tooManyMediaSections(limit: SdpLimits.maxMediaSections)
+                guard media.count < SDPLimits.maxMediaSections else {
+                    throw .tooManyMediaSections(limit: SDPLimits.maxMediaSections)
                 }
                 media.append(try MediaSection(mLine: value, lineNumber: lineNumber))
             case "a":
-                let attribute = SdpAttribute(parsing: value)
+                let attribute = SDPAttribute(parsing: value)
                 guard !attribute.name.isEmpty else {
                     throw .malformedLine(line: lineNumber, text: String(line.prefix(80)), reason: "attribute without a name")
                 }
@@ -82,7 +82,7 @@ public struct SessionDescription: Sendable, Equatable {
             case "v", "o", "s":
                 throw .malformedLine(line: lineNumber, text: String(line.prefix(80)), reason: "'\(type)=' may appear only once, at the start")
             default:
-                let field = SdpField(type, String(value))
+                let field = SDPField(type, String(value))
                 if media.isEmpty { fields.append(field) } else { media[media.count - 1].fields.append(field) }
             }
         }

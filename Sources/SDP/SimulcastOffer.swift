@@ -28,10 +28,10 @@ public struct SimulcastOffer: Sendable, Equatable {
     }
 
     /// Reads the section's simulcast send description; nil when it has none.
-    public static func find(in section: MediaSection) throws(SdpError) -> SimulcastOffer? {
+    public static func find(in section: MediaSection) throws(SDPError) -> SimulcastOffer? {
         guard let value = section.attributes.value(of: "simulcast") else { return nil }
         let mid = section.mid
-        func bad(_ reason: String) -> SdpError {
+        func bad(_ reason: String) -> SDPError {
             .malformedAttribute(mid: mid, attribute: "simulcast:" + value.prefix(80), reason: reason)
         }
         let tokens = value.split(separator: " ", omittingEmptySubsequences: true)
@@ -54,7 +54,7 @@ public struct SimulcastOffer: Sendable, Equatable {
                 let id = alternative.hasPrefix("~") ? alternative.dropFirst() : alternative
                 guard Self.isValidRid(id) else { throw bad("'\(alternative.prefix(40))' is not a rid (1-16 letters, digits, '-' or '_')") }
                 count += 1
-                guard count <= SdpLimits.maxRids else { throw .tooManyItems(what: "simulcast rids", limit: SdpLimits.maxRids) }
+                guard count <= SDPLimits.maxRids else { throw .tooManyItems(what: "simulcast rids", limit: SDPLimits.maxRids) }
                 alternatives.append(String(alternative))
             }
             streams.append(alternatives)
@@ -73,7 +73,7 @@ public struct SimulcastOffer: Sendable, Equatable {
     }
 
     /// RFC 8851 §10 `rid-id = 1*(alpha-numeric / "-" / "_")`, at most 16 characters, the most a
-    /// one-byte RtpStreamId header extension carries (RFC 8852 §3.1, RFC 8285 §4.2).
+    /// one-byte RTPStreamId header extension carries (RFC 8852 §3.1, RFC 8285 §4.2).
     public static func isValidRid(_ id: Substring) -> Bool {
         !id.isEmpty && id.utf8.count <= 16
             && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }

@@ -25,7 +25,7 @@ public struct SubscribeAnswer: Sendable, Equatable {
     }
 }
 
-extension SdpNegotiator {
+extension SDPNegotiator {
     /// Reads a subscriber's answer to the offer made of `offered` (the same tracks, in the same
     /// order, that were given to `subscribeOffer`).
     ///
@@ -33,7 +33,7 @@ extension SdpNegotiator {
     /// §5.3.1), take the DTLS client role with `a=setup:active` (Parley offered actpass and is
     /// always the server, RFC 5763 §5), keep the offered payload type in every section it accepts,
     /// and keep the offered header extension ids (RFC 8285 §6).
-    public static func parseSubscribeAnswer(_ answer: String, offered: [SubscribeTrack]) throws(SdpError) -> SubscribeAnswer {
+    public static func parseSubscribeAnswer(_ answer: String, offered: [SubscribeTrack]) throws(SDPError) -> SubscribeAnswer {
         let sdp = try SessionDescription(parsing: answer)
         let session = sdp.attributes
         guard sdp.media.count == offered.count else {

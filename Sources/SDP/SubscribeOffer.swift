@@ -1,4 +1,4 @@
-extension SdpNegotiator {
+extension SDPNegotiator {
     /// Header extensions in every subscribe offer, with Parley's fixed ids: the audio level for
     /// active-speaker display (RFC 6464) and abs-send-time for the subscriber's REMB estimate.
     public static let subscribeAudioExtensions: [ExtensionMapping] = [
@@ -33,31 +33,31 @@ extension SdpNegotiator {
 
     public static func subscribeSection(_ track: SubscribeTrack, local: LocalTransport) -> MediaSection {
         let codec = track.codec
-        let mid = SdpAttribute("mid", track.mid)
+        let mid = SDPAttribute("mid", track.mid)
         guard track.active else {
-            var attributes = [mid, SdpAttribute("inactive")] + local.transportAttributes(setup: "actpass")
-            attributes.append(SdpAttribute("rtcp-rsize"))
+            var attributes = [mid, SDPAttribute("inactive")] + local.transportAttributes(setup: "actpass")
+            attributes.append(SDPAttribute("rtcp-rsize"))
             attributes += codec.attributes
             return MediaSection(
                 media: track.kind.rawValue, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: codec.formats,
                 fields: [local.connectionField], attributes: attributes)
         }
-        var attributes = [mid, SdpAttribute("sendonly"), SdpAttribute("msid", "\(track.streamId) \(track.trackId)")]
+        var attributes = [mid, SDPAttribute("sendonly"), SDPAttribute("msid", "\(track.streamId) \(track.trackId)")]
         attributes += local.transportAttributes(setup: "actpass")
-        attributes.append(SdpAttribute("rtcp-rsize"))
+        attributes.append(SDPAttribute("rtcp-rsize"))
         attributes += local.candidateAttributes
         attributes += codec.attributes
         for mapping in track.kind == .audio ? subscribeAudioExtensions : subscribeVideoExtensions {
-            attributes.append(SdpAttribute("extmap", mapping.value))
+            attributes.append(SDPAttribute("extmap", mapping.value))
         }
         var ssrcs = [track.ssrc]
-        if let rtx = track.rtxSsrc, codec.rtxPayloadType != nil {
+        if let rtx = track.rtxSSRC, codec.rtxPayloadType != nil {
             ssrcs.append(rtx)
-            attributes.append(SdpAttribute("ssrc-group", "FID \(track.ssrc) \(rtx)"))
+            attributes.append(SDPAttribute("ssrc-group", "FID \(track.ssrc) \(rtx)"))
         }
         for ssrc in ssrcs {
-            attributes.append(SdpAttribute("ssrc", "\(ssrc) cname:parley-\(track.streamId)"))
-            attributes.append(SdpAttribute("ssrc", "\(ssrc) msid:\(track.streamId) \(track.trackId)"))
+            attributes.append(SDPAttribute("ssrc", "\(ssrc) cname:parley-\(track.streamId)"))
+            attributes.append(SDPAttribute("ssrc", "\(ssrc) msid:\(track.streamId) \(track.trackId)"))
         }
         return MediaSection(
             media: track.kind.rawValue, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: codec.formats,

@@ -3,9 +3,9 @@ public struct SubscribeTrack: Sendable, Equatable {
     public var mid: String
     public var kind: MediaKind
     /// With Parley's payload types (`SubscribeCodecs.codec(forwarding:)`).
-    public var codec: RtpCodec
+    public var codec: RTPCodec
     public var ssrc: UInt32
-    public var rtxSsrc: UInt32?
+    public var rtxSSRC: UInt32?
     /// The publisher's userId; written as `a=msid:<streamId> <trackId>` (docs/protocol.md "Calls").
     public var streamId: String
     public var trackId: String
@@ -14,14 +14,14 @@ public struct SubscribeTrack: Sendable, Equatable {
     public var active: Bool
 
     public init(
-        mid: String, kind: MediaKind, codec: RtpCodec, ssrc: UInt32, rtxSsrc: UInt32? = nil, streamId: String,
+        mid: String, kind: MediaKind, codec: RTPCodec, ssrc: UInt32, rtxSSRC: UInt32? = nil, streamId: String,
         trackId: String, active: Bool = true
     ) {
         self.mid = mid
         self.kind = kind
         self.codec = codec
         self.ssrc = ssrc
-        self.rtxSsrc = rtxSsrc
+        self.rtxSSRC = rtxSSRC
         self.streamId = streamId
         self.trackId = trackId
         self.active = active

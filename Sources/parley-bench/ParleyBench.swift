@@ -7,5 +7,5 @@ struct ParleyBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley-bench",
         abstract: "Run a benchmark.",
-        subcommands: [BenchChat.self, BenchStun.self, BenchUDP.self, BenchSRTP.self, BenchSFU.self])
+        subcommands: [BenchChat.self, BenchSTUN.self, BenchUDP.self, BenchSRTP.self, BenchSFU.self])
 }

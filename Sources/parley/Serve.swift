@@ -64,7 +64,7 @@ struct Serve: AsyncParsableCommand {
         let calls = CallSignaling(
             directory: callDirectory, media: media, events: mediaEvents,
             outbox: SignalingOutbox(bus: bus, services: services, logger: logger), services: services,
-            iceServers: IceServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
+            iceServers: ICEServerConfiguration(stunURLs: configuration.stunURLs, turnURLs: configuration.turnURLs,
                                                turnSecret: configuration.turnSecret, turnTTL: configuration.turnTTL),
             maxParticipants: configuration.callMaxParticipants, maxCallsPerUser: configuration.callMaxPerUser,
             maxTracks: configuration.callMaxTracks, ringTimeout: .seconds(configuration.callRingTimeout), logger: logger)

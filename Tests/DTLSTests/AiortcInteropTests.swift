@@ -10,8 +10,8 @@ struct AiortcInteropTests {
     static let pythonPacket = rtpPacket(ssrc: 0x1122_3344, sequence: 1, payloadLength: 1000, multiplier: 7, offset: 3)
     static let swiftPacket = rtpPacket(ssrc: 0x5566_7788, sequence: 7, payloadLength: 1100, multiplier: 13, offset: 5)
 
-    @Test("handshake with aiortc, then SRTP and SRTCP both ways with pylibsrtp", arguments: SrtpProfile.allCases)
-    func handshakeAndSrtpBothWays(profile: SrtpProfile) throws {
+    @Test("handshake with aiortc, then SRTP and SRTCP both ways with pylibsrtp", arguments: SRTPProfile.allCases)
+    func handshakeAndSRTPBothWays(profile: SRTPProfile) throws {
         let result = try runAgainstAiortc(profiles: [profile], wrongFingerprint: false)
         #expect(result.exitStatus == 0, "python said: \(result.lines)")
         #expect(result.events.first?.keyingMaterial?.profile == profile)
@@ -25,14 +25,14 @@ struct AiortcInteropTests {
 
     @Test("aiortc offers both profiles and gets AEAD_AES_128_GCM from Parley")
     func aiortcGetsGcm() throws {
-        let result = try runAgainstAiortc(profiles: SrtpProfile.preferred, wrongFingerprint: false)
+        let result = try runAgainstAiortc(profiles: SRTPProfile.preferred, wrongFingerprint: false)
         #expect(result.exitStatus == 0, "python said: \(result.lines)")
         #expect(result.events.first?.keyingMaterial?.profile == .aeadAes128Gcm)
     }
 
     @Test("an aiortc peer whose certificate does not match its SDP fingerprint is refused")
     func wrongFingerprintIsRefused() throws {
-        let result = try runAgainstAiortc(profiles: SrtpProfile.preferred, wrongFingerprint: true)
+        let result = try runAgainstAiortc(profiles: SRTPProfile.preferred, wrongFingerprint: true)
         #expect(result.exitStatus == 0, "python should have seen its handshake fail: \(result.lines)")
         guard case .failed(.fingerprintMismatch) = result.events.first else {
             Issue.record("expected a fingerprint mismatch, got \(result.events)")
@@ -47,14 +47,14 @@ struct AiortcInteropTests {
     struct Outcome {
         var exitStatus: Int32 = -1
         var lines: [String] = []
-        var events: [DtlsEvent] = []
+        var events: [DTLSEvent] = []
         var receivedRTP = false
         var receivedRTCP = false
     }
 
-    func runAgainstAiortc(profiles: [SrtpProfile], wrongFingerprint: Bool) throws -> Outcome {
+    func runAgainstAiortc(profiles: [SRTPProfile], wrongFingerprint: Bool) throws -> Outcome {
         let socket = try LoopbackUDPSocket()
-        let context = try DtlsContext(certificate: TestCertificates.server, srtpProfiles: profiles)
+        let context = try DTLSContext(certificate: TestCertificates.server, srtpProfiles: profiles)
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("aiortc_dtls_peer.py")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -74,8 +74,8 @@ struct AiortcInteropTests {
         }
 
         var outcome = Outcome()
-        var session: DtlsSession?
-        var srtp: SrtpSession?
+        var session: DTLSSession?
+        var srtp: SRTPSession?
         var pythonPort: UInt16 = 0
         var sentOurs = false
         let buffer = PacketBuffer(capacity: 2048)
@@ -84,11 +84,11 @@ struct AiortcInteropTests {
         func send(_ datagrams: [[UInt8]]) {
             for datagram in datagrams { socket.send(datagram, toPort: pythonPort) }
         }
-        func handle(_ output: DtlsOutput) throws {
+        func handle(_ output: DTLSOutput) throws {
             send(output.datagrams)
             guard let event = output.event else { return }
             outcome.events.append(event)
-            if case .connected(let material) = event { srtp = try SrtpSession(keyingMaterial: material) }
+            if case .connected(let material) = event { srtp = try SRTPSession(keyingMaterial: material) }
         }
 
         while ContinuousClock.now < deadline {
@@ -98,8 +98,8 @@ struct AiortcInteropTests {
                       let port = object["port"] as? Int, let texts = object["fingerprints"] as? [String]
                 else { continue }
                 pythonPort = UInt16(port)
-                let fingerprints = try texts.map { try DtlsFingerprint(parsing: $0) }
-                session = try DtlsSession(context: context, role: .server,
+                let fingerprints = try texts.map { try DTLSFingerprint(parsing: $0) }
+                session = try DTLSSession(context: context, role: .server,
                                           remoteFingerprints: wrongFingerprint ? [TestCertificates.stranger] : fingerprints)
             }
             if !process.isRunning, stdout.isFinished { break }
@@ -110,7 +110,7 @@ struct AiortcInteropTests {
             if let count = socket.receive(into: buffer.storage, timeoutMilliseconds: 50), count > 0 {
                 buffer.length = count
                 let first = buffer.storage[0]
-                if DtlsSession.isDTLS(firstByte: first) {
+                if DTLSSession.isDTLS(firstByte: first) {
                     try handle(session.receive(datagram: UnsafeRawBufferPointer(rebasing: buffer.storage[0..<count]), now: .now))
                 } else if (128...191).contains(first), let srtp {
                     if (192...223).contains(buffer.storage[1]) {

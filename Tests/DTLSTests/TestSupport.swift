@@ -3,35 +3,35 @@ import Testing
 
 /// Two in-process sessions joined by a lossless or lossy "network" of arrays.
 struct HandshakeRun {
-    var clientEvents: [DtlsEvent] = []
-    var serverEvents: [DtlsEvent] = []
+    var clientEvents: [DTLSEvent] = []
+    var serverEvents: [DTLSEvent] = []
     var datagramSizes: [Int] = []
 }
 
 enum TestCertificates {
-    static let server = try! DtlsCertificate.generate(commonName: "parley-test-server")
-    static let client = try! DtlsCertificate.generate(commonName: "parley-test-client")
+    static let server = try! DTLSCertificate.generate(commonName: "parley-test-server")
+    static let client = try! DTLSCertificate.generate(commonName: "parley-test-client")
     /// A fingerprint that matches neither certificate.
-    static let stranger = try! DtlsCertificate.generate(commonName: "stranger").fingerprint
+    static let stranger = try! DTLSCertificate.generate(commonName: "stranger").fingerprint
 }
 
-func makeSessions(profiles: [SrtpProfile] = SrtpProfile.preferred,
-                  clientProfiles: [SrtpProfile]? = nil,
-                  serverExpects: [DtlsFingerprint]? = nil,
-                  clientExpects: [DtlsFingerprint]? = nil,
-                  clientInitialTimeout: Duration = .seconds(1)) throws -> (client: DtlsSession, server: DtlsSession) {
-    let serverContext = try DtlsContext(certificate: TestCertificates.server, srtpProfiles: profiles)
-    let clientContext = try DtlsContext(certificate: TestCertificates.client, srtpProfiles: clientProfiles ?? profiles)
-    let server = try DtlsSession(context: serverContext, role: .server,
+func makeSessions(profiles: [SRTPProfile] = SRTPProfile.preferred,
+                  clientProfiles: [SRTPProfile]? = nil,
+                  serverExpects: [DTLSFingerprint]? = nil,
+                  clientExpects: [DTLSFingerprint]? = nil,
+                  clientInitialTimeout: Duration = .seconds(1)) throws -> (client: DTLSSession, server: DTLSSession) {
+    let serverContext = try DTLSContext(certificate: TestCertificates.server, srtpProfiles: profiles)
+    let clientContext = try DTLSContext(certificate: TestCertificates.client, srtpProfiles: clientProfiles ?? profiles)
+    let server = try DTLSSession(context: serverContext, role: .server,
                                  remoteFingerprints: serverExpects ?? [TestCertificates.client.fingerprint])
-    let client = try DtlsSession(context: clientContext, role: .client,
+    let client = try DTLSSession(context: clientContext, role: .client,
                                  remoteFingerprints: clientExpects ?? [TestCertificates.server.fingerprint],
                                  initialRetransmissionTimeout: clientInitialTimeout)
     return (client, server)
 }
 
 /// Moves datagrams between the two sessions until both go quiet.
-func runHandshake(client: DtlsSession, server: DtlsSession, pending: [[UInt8]]? = nil) -> HandshakeRun {
+func runHandshake(client: DTLSSession, server: DTLSSession, pending: [[UInt8]]? = nil) -> HandshakeRun {
     var run = HandshakeRun()
     var toServer: [[UInt8]]
     if let pending {
@@ -61,8 +61,8 @@ func runHandshake(client: DtlsSession, server: DtlsSession, pending: [[UInt8]]? 
     return run
 }
 
-extension DtlsEvent {
-    var keyingMaterial: SrtpKeyingMaterial? {
+extension DTLSEvent {
+    var keyingMaterial: SRTPKeyingMaterial? {
         if case .connected(let material) = self { material } else { nil }
     }
     var failure: DTLSError? {

@@ -17,7 +17,7 @@ import Testing
     }
 
     /// Runs the aioice peer to completion (killed after 60 s).
-    func runPeer(port: UInt16, credentials: IceCredentials, send: String, connectTimeout: Int = 20) async throws -> PeerRun {
+    func runPeer(port: UInt16, credentials: ICECredentials, send: String, connectTimeout: Int = 20) async throws -> PeerRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", Self.script.path, "--host", "127.0.0.1", "--port", "\(port)",
@@ -51,7 +51,7 @@ import Testing
     @Test func aioiceConnectsAndParleyNominatesExactlyItsFiveTuple() async throws {
         let io = try startServer()
         defer { io.stop() }
-        let credentials = IceCredentials.random()
+        let credentials = ICECredentials.random()
         let handler = RecordingHandler(echo: true)
         let id = try #require(await io.run { $0.addTransport(local: credentials, handler: handler) })
 
@@ -64,7 +64,7 @@ import Testing
         let aioiceAddress = try #require(TransportAddress(ip: String(local[0]), port: UInt16(local[1])!))
         let expected = FiveTuple(remote: aioiceAddress, local: io.localAddress, transport: .udp)
         let s = handler.snapshot
-        #expect(s.selections == [IceSelectionChange(previous: nil, current: expected)])
+        #expect(s.selections == [ICESelectionChange(previous: nil, current: expected)])
         let selected = await io.run { $0.selectedPath(of: id) }
         #expect(selected == expected)
 
@@ -79,11 +79,11 @@ import Testing
     @Test func aioiceWithTheWrongPasswordFailsAndChangesNothing() async throws {
         let io = try startServer()
         defer { io.stop() }
-        let credentials = IceCredentials.random()
+        let credentials = ICECredentials.random()
         let handler = RecordingHandler(echo: true)
         let id = try #require(await io.run { $0.addTransport(local: credentials, handler: handler) })
 
-        let wrong = IceCredentials(ufrag: credentials.ufrag, password: IceCredentials.random().password)
+        let wrong = ICECredentials(ufrag: credentials.ufrag, password: ICECredentials.random().password)
         let run = try await runPeer(port: io.localAddress.port, credentials: wrong, send: "80e00001", connectTimeout: 5)
         #expect(run.status != 0)
         #expect(!run.lines.contains("CONNECTED"))

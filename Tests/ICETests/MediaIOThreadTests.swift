@@ -33,7 +33,7 @@ import Glibc
     func udpRoundTrip(server bind: String, client clientBind: String, target: String) async throws {
         let io = try startServer(bind: bind)
         defer { io.stop() }
-        let credentials = IceCredentials.random()
+        let credentials = ICECredentials.random()
         let handler = RecordingHandler(echo: true)
         let id = await io.run { $0.addTransport(local: credentials, handler: handler) }
         #expect(id != nil)
@@ -43,7 +43,7 @@ import Glibc
         let request = bindingRequest(ufrag: credentials.ufrag, password: credentials.password)
         request.withUnsafeBytes { _ = client.sendNow($0, to: server) }
         let response = try #require(await receiveOne(client))
-        let m = try StunMessage(parsing: response.bytes)
+        let m = try STUNMessage(parsing: response.bytes)
         #expect(m.type == .bindingSuccess)
         #expect(m.attribute(.xorMappedAddress) == .xorMappedAddress(client.localAddress))
 
@@ -90,13 +90,13 @@ import Glibc
     @Test func iceTcpPassiveCandidateCarriesFramedChecksAndMedia() async throws {
         let io = try startServer(bind: "127.0.0.1", tcp: true)
         defer { io.stop() }
-        let credentials = IceCredentials.random()
+        let credentials = ICECredentials.random()
         let handler = RecordingHandler(echo: true)
         _ = await io.run { $0.addTransport(local: credentials, handler: handler) }
 
         let tcp = try TCPClient(port: io.localAddress.port)
         try tcp.sendFrame(bindingRequest(ufrag: credentials.ufrag, password: credentials.password))
-        let response = try StunMessage(parsing: try tcp.readFrame())
+        let response = try STUNMessage(parsing: try tcp.readFrame())
         #expect(response.type == .bindingSuccess)
         #expect(response.attribute(.xorMappedAddress) == .xorMappedAddress(tcp.localAddress))
         let rtp: [UInt8] = [0x80, 0x60, 0x00, 0x02] + Array(repeating: 1, count: 1196)
@@ -111,7 +111,7 @@ import Glibc
         // Long enough that a loaded CI machine still answers the first check before consent lapses.
         let io = try startServer(bind: "127.0.0.1", consentTimeout: .seconds(4))
         defer { io.stop() }
-        let credentials = IceCredentials.random()
+        let credentials = ICECredentials.random()
         let handler = RecordingHandler()
         let id = try #require(await io.run { $0.addTransport(local: credentials, handler: handler) })
         let client = try MediaSocket(bindAddress: "127.0.0.1", port: 0)

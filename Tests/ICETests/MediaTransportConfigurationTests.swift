@@ -18,11 +18,11 @@ import Testing
     }
 
     @Test func candidateLinesForUDPAndPassiveTCP() {
-        #expect(IceCandidateLines.lines(announcedIP: "203.0.113.5", port: 7882, iceTCP: true) == [
+        #expect(ICECandidateLines.lines(announcedIP: "203.0.113.5", port: 7882, iceTCP: true) == [
             "a=candidate:1 1 udp 2130706431 203.0.113.5 7882 typ host",
             "a=candidate:2 1 tcp 2124414975 203.0.113.5 7882 typ host tcptype passive",
         ])
-        #expect(IceCandidateLines.lines(announcedIP: "2001:db8::1", port: 7882, iceTCP: false) == [
+        #expect(ICECandidateLines.lines(announcedIP: "2001:db8::1", port: 7882, iceTCP: false) == [
             "a=candidate:1 1 udp 2130706431 2001:db8::1 7882 typ host",
         ])
     }

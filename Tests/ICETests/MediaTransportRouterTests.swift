@@ -6,7 +6,7 @@ import Testing
     static let server = TransportAddress(ip: "198.51.100.1", port: 7882)!
     static let peer = FiveTuple(remote: TransportAddress(ip: "192.0.2.10", port: 50000)!, local: server)
     static let stranger = FiveTuple(remote: TransportAddress(ip: "192.0.2.66", port: 666)!, local: server)
-    let credentials = IceCredentials(ufrag: "rtrU", password: "router-password-012345678")
+    let credentials = ICECredentials(ufrag: "rtrU", password: "router-password-012345678")
     let t0 = ContinuousClock.now
 
     func receive(_ router: MediaTransportRouter, _ bytes: [UInt8], from path: FiveTuple, at offset: Duration = .zero) {
@@ -37,8 +37,8 @@ import Testing
         receive(router, bindingRequest(ufrag: credentials.ufrag, password: credentials.password), from: Self.peer)
         #expect(sink.sent.count == 1)
         #expect(sink.sent[0].to == Self.peer)
-        #expect(try StunMessage(parsing: sink.sent[0].bytes).type == .bindingSuccess)
-        #expect(handler.snapshot.selections == [IceSelectionChange(previous: nil, current: Self.peer)])
+        #expect(try STUNMessage(parsing: sink.sent[0].bytes).type == .bindingSuccess)
+        #expect(handler.snapshot.selections == [ICESelectionChange(previous: nil, current: Self.peer)])
 
         receive(router, [0x16, 0xfe, 0xfd, 0, 0], from: Self.peer)
         receive(router, [0x80, 0x60, 0, 1], from: Self.peer)
@@ -74,7 +74,7 @@ import Testing
         receive(router, bindingRequest(ufrag: credentials.ufrag, password: "guessed-password-000000000"), from: Self.stranger)
         #expect(router.selectedPath(of: id) == Self.peer)
         #expect(handler.snapshot.selections.count == 1)
-        #expect(try StunMessage(parsing: sink.sent[1].bytes).attribute(.errorCode) == .errorCode(code: 401, reason: "Unauthenticated"))
+        #expect(try STUNMessage(parsing: sink.sent[1].bytes).attribute(.errorCode) == .errorCode(code: 401, reason: "Unauthenticated"))
         #expect(router.counters.stunErrors == 1)
     }
 
@@ -104,7 +104,7 @@ import Testing
         let router = MediaTransportRouter(sink: RecordingSink())
         let a = RecordingHandler()
         let b = RecordingHandler()
-        let other = IceCredentials(ufrag: "othr", password: "other-password-0123456789")
+        let other = ICECredentials(ufrag: "othr", password: "other-password-0123456789")
         _ = router.addTransport(local: credentials, handler: a, now: t0)
         _ = router.addTransport(local: other, handler: b, now: t0)
         receive(router, bindingRequest(ufrag: other.ufrag, password: other.password), from: Self.peer)

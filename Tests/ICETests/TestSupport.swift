@@ -14,17 +14,17 @@ func hex(_ s: String) -> [UInt8] {
     return out
 }
 
-extension StunMessageView {
+extension STUNMessageView {
     /// Runs `body` with a view over `bytes`.
-    static func with<R>(_ bytes: [UInt8], _ body: (StunMessageView) throws -> R) throws -> R {
-        try bytes.withUnsafeBytes { raw in try body(try StunMessageView(parsing: raw)) }
+    static func with<R>(_ bytes: [UInt8], _ body: (STUNMessageView) throws -> R) throws -> R {
+        try bytes.withUnsafeBytes { raw in try body(try STUNMessageView(parsing: raw)) }
     }
 }
 
 /// RFC 5769 test vectors (section 2), byte for byte.
 enum RFC5769 {
     static let password = "VOkJxbRl1RmTxUk/WvJxBt"
-    static let transactionID = StunTransactionID(hex("b7e7a701bc34d686fa87dfae"))
+    static let transactionID = STUNTransactionID(hex("b7e7a701bc34d686fa87dfae"))
 
     /// §2.1 Sample Request (padding bytes are 0x20).
     static let request = hex("""

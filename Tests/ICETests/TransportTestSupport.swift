@@ -6,9 +6,9 @@ import Synchronization
 /// selected path. Called on the media I/O thread; read from the test.
 final class RecordingHandler: MediaTransportHandler, Sendable {
     struct State {
-        var selections: [IceSelectionChange] = []
+        var selections: [ICESelectionChange] = []
         var received: [(kind: MediaPacketKind, bytes: [UInt8], path: FiveTuple)] = []
-        var closed: [IceCloseReason] = []
+        var closed: [ICECloseReason] = []
     }
 
     let state = Mutex(State())
@@ -16,22 +16,22 @@ final class RecordingHandler: MediaTransportHandler, Sendable {
 
     init(echo: Bool = false) { self.echo = echo }
 
-    func mediaTransport(_ id: IceTransportID, received packet: UnsafeRawBufferPointer, kind: MediaPacketKind,
+    func mediaTransport(_ id: ICETransportID, received packet: UnsafeRawBufferPointer, kind: MediaPacketKind,
                         from path: FiveTuple, router: MediaTransportRouter) {
         let bytes = Array(packet)
         state.withLock { $0.received.append((kind, bytes, path)) }
         if echo { router.send(packet, on: id) }
     }
 
-    func mediaTransport(_ id: IceTransportID, selected path: FiveTuple, previous: FiveTuple?, router: MediaTransportRouter) {
-        state.withLock { $0.selections.append(IceSelectionChange(previous: previous, current: path)) }
+    func mediaTransport(_ id: ICETransportID, selected path: FiveTuple, previous: FiveTuple?, router: MediaTransportRouter) {
+        state.withLock { $0.selections.append(ICESelectionChange(previous: previous, current: path)) }
     }
 
-    func mediaTransportClosed(_ id: IceTransportID, reason: IceCloseReason) {
+    func mediaTransportClosed(_ id: ICETransportID, reason: ICECloseReason) {
         state.withLock { $0.closed.append(reason) }
     }
 
-    var snapshot: (selections: [IceSelectionChange], received: [(kind: MediaPacketKind, bytes: [UInt8], path: FiveTuple)], closed: [IceCloseReason]) {
+    var snapshot: (selections: [ICESelectionChange], received: [(kind: MediaPacketKind, bytes: [UInt8], path: FiveTuple)], closed: [ICECloseReason]) {
         state.withLock { ($0.selections, $0.received, $0.closed) }
     }
 }
@@ -63,9 +63,9 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async 
 
 /// A binding request as a controlling full agent sends it.
 func bindingRequest(ufrag: String, peerUfrag: String = "peer", password: String, useCandidate: Bool = true,
-                    transactionID: StunTransactionID = .random()) -> [UInt8] {
-    var attributes: [StunAttribute] = [.username("\(ufrag):\(peerUfrag)"), .priority(0x6e00_01ff), .iceControlling(tieBreaker: 42)]
+                    transactionID: STUNTransactionID = .random()) -> [UInt8] {
+    var attributes: [STUNAttribute] = [.username("\(ufrag):\(peerUfrag)"), .priority(0x6e00_01ff), .iceControlling(tieBreaker: 42)]
     if useCandidate { attributes.append(.useCandidate) }
-    return try! StunMessage(type: .bindingRequest, transactionID: transactionID, attributes: attributes)
-        .serialized(integrityKey: StunIntegrity.shortTermKey(password: password), fingerprint: true)
+    return try! STUNMessage(type: .bindingRequest, transactionID: transactionID, attributes: attributes)
+        .serialized(integrityKey: STUNIntegrity.shortTermKey(password: password), fingerprint: true)
 }

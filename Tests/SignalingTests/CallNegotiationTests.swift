@@ -17,13 +17,13 @@ import Testing
     func transport(of sdp: String) throws -> RemoteTransport {
         let firstSection = sdp.components(separatedBy: "\r\nm=").prefix(2).joined()
         var ufrag = "", password = ""
-        var fingerprints: [DtlsFingerprint] = []
+        var fingerprints: [DTLSFingerprint] = []
         for line in firstSection.split(separator: "\r\n") {
             if line.hasPrefix("a=ice-ufrag:") { ufrag = String(line.dropFirst(12)) }
             if line.hasPrefix("a=ice-pwd:") { password = String(line.dropFirst(10)) }
-            if line.hasPrefix("a=fingerprint:") { fingerprints.append(try DtlsFingerprint(parsing: line.dropFirst(14))) }
+            if line.hasPrefix("a=fingerprint:") { fingerprints.append(try DTLSFingerprint(parsing: line.dropFirst(14))) }
         }
-        return RemoteTransport(credentials: IceCredentials(ufrag: ufrag, password: password), fingerprints: fingerprints)
+        return RemoteTransport(credentials: ICECredentials(ufrag: ufrag, password: password), fingerprints: fingerprints)
     }
 
     /// A client's answer to Parley's subscribe offer: receives everything, takes the DTLS client
@@ -132,8 +132,8 @@ import Testing
             let ada = try f.participant(f.ada)
             try await f.calls.subscribeAnswer(f.conversation, sdp: answer(to: offer), revision: 1, caller: f.ada)
             let subscriber = RemoteTransport(
-                credentials: IceCredentials(ufrag: "subscriber", password: "subscriberpasswordsubscriber"),
-                fingerprints: [try DtlsFingerprint(parsing: "sha-256 " + Array(repeating: "C3", count: 32).joined(separator: ":"))])
+                credentials: ICECredentials(ufrag: "subscriber", password: "subscriberpasswordsubscriber"),
+                fingerprints: [try DTLSFingerprint(parsing: "sha-256 " + Array(repeating: "C3", count: 32).joined(separator: ":"))])
             #expect(f.media.take() == [.updateRemote(ada, .subscribe, subscriber), .downTracks(ada, count: 2)])
             #expect(f.outbox.take(adaSocket).isEmpty)
         }

@@ -106,9 +106,9 @@ struct ClientFrameTests {
 }
 
 @Suite("ICE servers handed out in call.config")
-struct IceServerConfigurationTests {
+struct ICEServerConfigurationTests {
     @Test func stunAsIsAndTurnWithEphemeralCredentials() {
-        let configuration = IceServerConfiguration(stunURLs: ["stun:stun.example.com:3478"],
+        let configuration = ICEServerConfiguration(stunURLs: ["stun:stun.example.com:3478"],
                                                    turnURLs: ["turn:turn.example.com:3478?transport=udp", "turns:turn.example.com:5349"],
                                                    turnSecret: "s3cret", turnTTL: 600)
         let servers = configuration.servers(for: "user-1", now: 1_000)
@@ -120,6 +120,6 @@ struct IceServerConfigurationTests {
     }
 
     @Test func nothingConfiguredHandsOutNothing() {
-        #expect(IceServerConfiguration().servers(for: "u", now: 0).isEmpty)
+        #expect(ICEServerConfiguration().servers(for: "u", now: 0).isEmpty)
     }
 }

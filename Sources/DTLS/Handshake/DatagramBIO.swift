@@ -9,7 +9,7 @@ import CParleyShims
 final class DatagramBIO {
     /// The BIO handed to `SSL_set_bio`; the SSL object owns and frees it.
     let bio: OpaquePointer
-    /// The received datagram, lent for the duration of one `DtlsSession` call.
+    /// The received datagram, lent for the duration of one `DTLSSession` call.
     var incoming: UnsafeRawBufferPointer?
     /// Datagrams OpenSSL wrote since the session last collected them.
     var outgoing: [[UInt8]] = []

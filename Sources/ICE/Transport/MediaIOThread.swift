@@ -19,7 +19,7 @@ public final class MediaIOThread: @unchecked Sendable {
     /// The bound UDP address (the actual port, if 0 was asked).
     public let localAddress: TransportAddress
     private let udp: MediaSocket
-    private let tcp: IceTcpServer?
+    private let tcp: ICETcpServer?
     private let output: Output
     /// The router, for the owner to give what will run on this thread at its construction
     /// (the SFU's media engine sends through it). Not `Sendable`: once `start()` has run, it is
@@ -45,8 +45,8 @@ public final class MediaIOThread: @unchecked Sendable {
     /// Routes the router's sends to UDP or to the ICE-TCP connection of the 5-tuple.
     final class Output: DatagramSink {
         let udp: MediaSocket
-        let tcp: IceTcpServer?
-        init(udp: MediaSocket, tcp: IceTcpServer?) {
+        let tcp: ICETcpServer?
+        init(udp: MediaSocket, tcp: ICETcpServer?) {
             self.udp = udp
             self.tcp = tcp
         }
@@ -67,9 +67,9 @@ public final class MediaIOThread: @unchecked Sendable {
         self.tcp = tcp
         self.localAddress = udp.localAddress
         output = Output(udp: udp, tcp: tcp)
-        var agentConfiguration = IceLiteAgent.Configuration()
+        var agentConfiguration = ICELiteAgent.Configuration()
         agentConfiguration.consentTimeout = configuration.consentTimeout
-        router = MediaTransportRouter(agent: IceLiteAgent(configuration: agentConfiguration), sink: output)
+        router = MediaTransportRouter(agent: ICELiteAgent(configuration: agentConfiguration), sink: output)
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw .system(call: "pipe", errno: errno) }
         _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
@@ -81,7 +81,7 @@ public final class MediaIOThread: @unchecked Sendable {
     /// The UDP socket, and the TCP listener on the same port number. With port 0 the kernel
     /// picks a free UDP port, which may be taken for TCP: then another UDP port is tried.
     private static func openSockets(_ configuration: MediaTransportConfiguration) throws(MediaSocketError)
-        -> (MediaSocket, IceTcpServer?) {
+        -> (MediaSocket, ICETcpServer?) {
         var attempt = 0
         while true {
             let udp = try MediaSocket(
@@ -91,7 +91,7 @@ public final class MediaIOThread: @unchecked Sendable {
             var bind = udp.localAddress
             if let requested = TransportAddress(ip: configuration.bindAddress, port: udp.localAddress.port) { bind = requested }
             do {
-                return (udp, try IceTcpServer(bind: bind, maxConnections: configuration.maxTCPConnections,
+                return (udp, try ICETcpServer(bind: bind, maxConnections: configuration.maxTCPConnections,
                                               authTimeout: configuration.tcpAuthTimeout))
             } catch {
                 attempt += 1

@@ -4,15 +4,15 @@
 public protocol MediaTransportHandler: AnyObject {
     /// A DTLS, RTP or RTCP datagram arrived from a 5-tuple that passed a valid ICE check for
     /// this transport (RFC 8445 §7.3: media only on validated pairs; RFC 7983 demultiplexed).
-    func mediaTransport(_ id: IceTransportID, received packet: UnsafeRawBufferPointer, kind: MediaPacketKind,
+    func mediaTransport(_ id: ICETransportID, received packet: UnsafeRawBufferPointer, kind: MediaPacketKind,
                         from path: FiveTuple, router: MediaTransportRouter)
 
     /// The peer nominated a 5-tuple, or media moved to a new one (`previous` is the old one).
     /// `router.send(_:on:)` now uses `path`.
-    func mediaTransport(_ id: IceTransportID, selected path: FiveTuple, previous: FiveTuple?, router: MediaTransportRouter)
+    func mediaTransport(_ id: ICETransportID, selected path: FiveTuple, previous: FiveTuple?, router: MediaTransportRouter)
 
     /// The transport is gone (consent expired, or removed); the router forgot it.
-    func mediaTransportClosed(_ id: IceTransportID, reason: IceCloseReason)
+    func mediaTransportClosed(_ id: ICETransportID, reason: ICECloseReason)
 }
 
 /// Where the router's outgoing datagrams go: the UDP socket and ICE-TCP connections in

@@ -6,14 +6,14 @@
 /// given a reference for sending, but it is not `Sendable` and takes no locks. Other threads
 /// reach it through `MediaIOThread.execute`.
 public final class MediaTransportRouter {
-    public private(set) var agent: IceLiteAgent
+    public private(set) var agent: ICELiteAgent
     public private(set) var counters = MediaRouterCounters()
-    private var handlers: [IceTransportID: any MediaTransportHandler] = [:]
+    private var handlers: [ICETransportID: any MediaTransportHandler] = [:]
     private let sink: any DatagramSink
     /// Reused for every STUN response.
     private var stunOut: [UInt8]
 
-    public init(agent: IceLiteAgent = IceLiteAgent(), sink: any DatagramSink) {
+    public init(agent: ICELiteAgent = ICELiteAgent(), sink: any DatagramSink) {
         self.agent = agent
         self.sink = sink
         self.stunOut = []
@@ -24,24 +24,24 @@ public final class MediaTransportRouter {
 
     /// Registers a transport whose peer will check with `local` credentials (Parley's
     /// `a=ice-ufrag`/`a=ice-pwd`). Returns nil if the ufrag is taken.
-    public func addTransport(local: IceCredentials, remoteUfrag: String? = nil, handler: any MediaTransportHandler,
-                             now: ContinuousClock.Instant = .now) -> IceTransportID? {
+    public func addTransport(local: ICECredentials, remoteUfrag: String? = nil, handler: any MediaTransportHandler,
+                             now: ContinuousClock.Instant = .now) -> ICETransportID? {
         guard let id = agent.addTransport(local: local, remoteUfrag: remoteUfrag, now: now) else { return nil }
         handlers[id] = handler
         return id
     }
 
-    public func setRemoteUfrag(_ ufrag: String?, for id: IceTransportID) {
+    public func setRemoteUfrag(_ ufrag: String?, for id: ICETransportID) {
         agent.setRemoteUfrag(ufrag, for: id)
     }
 
     /// Forgets a transport; its handler is told `.removed`.
-    public func removeTransport(_ id: IceTransportID) {
+    public func removeTransport(_ id: ICETransportID) {
         agent.removeTransport(id)
         handlers.removeValue(forKey: id)?.mediaTransportClosed(id, reason: .removed)
     }
 
-    public func selectedPath(of id: IceTransportID) -> FiveTuple? { agent.selectedPath(of: id) }
+    public func selectedPath(of id: ICETransportID) -> FiveTuple? { agent.selectedPath(of: id) }
 
     // MARK: receive
 
@@ -50,7 +50,7 @@ public final class MediaTransportRouter {
         let kind = PacketDemux.classify(packet)
         switch kind {
         case .stun:
-            let action = agent.handleStun(packet, from: path, now: now, response: &stunOut)
+            let action = agent.handleSTUN(packet, from: path, now: now, response: &stunOut)
             switch action {
             case .drop(let reason):
                 counters.stunDropped += 1
@@ -90,7 +90,7 @@ public final class MediaTransportRouter {
 
     /// Sends on the transport's selected path; false if none is selected yet.
     @discardableResult
-    public func send(_ packet: UnsafeRawBufferPointer, on id: IceTransportID) -> Bool {
+    public func send(_ packet: UnsafeRawBufferPointer, on id: ICETransportID) -> Bool {
         guard let path = agent.selectedPath(of: id) else { return false }
         sink.send(packet, to: path)
         return true

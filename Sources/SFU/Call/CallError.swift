@@ -14,7 +14,7 @@ public enum CallError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A subscribe answer for another revision than the offer awaiting one.
     case staleRevision(expected: Int?, got: Int)
     /// The SDP could not be served.
-    case sdp(SdpError)
+    case sdp(SDPError)
     /// A `tracks` entry names a mid the offer does not have, or twice.
     case invalidTracks(String)
     /// `call.decline` from someone who is in the call (they leave instead).

@@ -16,7 +16,7 @@ public struct CallParticipant: Sendable {
 
     struct PeerSide: Sendable {
         var local: LocalTransport
-        var credentials: IceCredentials { local.credentials }
+        var credentials: ICECredentials { local.credentials }
     }
 }
 

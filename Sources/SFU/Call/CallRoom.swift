@@ -110,13 +110,13 @@ public struct CallRoom: Sendable {
     /// An offer sending more than `maxTracks` tracks is refused (`CALL_MAX_TRACKS`).
     public mutating func publish(userId: String, offer: String, sources: [String: TrackSource],
                                  local: LocalTransport,
-                                 maxTracks: Int = SdpLimits.defaultMaxPublishTracks) throws(CallError)
+                                 maxTracks: Int = SDPLimits.defaultMaxPublishTracks) throws(CallError)
         -> (negotiation: PublishNegotiation, effects: [CallEffect]) {
         let index = try index(userId)
         let side = participants[index].publish ?? .init(local: local)
         let negotiation: PublishNegotiation
         do {
-            negotiation = try SdpNegotiator.negotiatePublish(offer: offer, local: side.local, maxTracks: maxTracks)
+            negotiation = try SDPNegotiator.negotiatePublish(offer: offer, local: side.local, maxTracks: maxTracks)
         } catch {
             throw .sdp(error)
         }
@@ -155,7 +155,7 @@ public struct CallRoom: Sendable {
     public func hasPublishTransport(_ userId: String) -> Bool { participant(userId)?.publish != nil }
 
     /// Parley's ICE credentials of a participant's publish connection.
-    public func publishCredentials(_ userId: String) -> IceCredentials? { participant(userId)?.publish?.credentials }
+    public func publishCredentials(_ userId: String) -> ICECredentials? { participant(userId)?.publish?.credentials }
 
     public mutating func mute(userId: String, trackId: String, muted: Bool) throws(CallError) -> [CallEffect] {
         let index = try index(userId)
@@ -199,7 +199,7 @@ public struct CallRoom: Sendable {
         participants[index].subscribe.awaitingAnswer = nil
         let answer: SubscribeAnswer
         do {
-            answer = try SdpNegotiator.parseSubscribeAnswer(sdp, offered: offered)
+            answer = try SDPNegotiator.parseSubscribeAnswer(sdp, offered: offered)
         } catch {
             participants[index].subscribe.dirty = true
             return .rejected(.sdp(error), effects: refreshOffers())
@@ -226,7 +226,7 @@ public struct CallRoom: Sendable {
     func downTracks(of participant: CallParticipant) -> [DownTrackConfig] {
         participant.subscribe.slots.filter { $0.accepted && $0.track.active }.map { slot in
             DownTrackConfig(
-                track: slot.engineTrack, ssrc: slot.track.ssrc, rtxSsrc: slot.rtxAccepted ? slot.track.rtxSsrc : nil,
+                track: slot.engineTrack, ssrc: slot.track.ssrc, rtxSSRC: slot.rtxAccepted ? slot.track.rtxSSRC : nil,
                 payloadType: slot.track.codec.payloadType, rtxPayloadType: slot.rtxAccepted ? slot.track.codec.rtxPayloadType : nil,
                 absSendTimeId: slot.extensions.absSendTime, audioLevelId: slot.extensions.audioLevel, quality: .high)
         }
@@ -258,7 +258,7 @@ public struct CallRoom: Sendable {
             }
             for (owner, track) in published where owner != userId && !carried.contains(track.id) {
                 let codec = SubscribeCodecs.codec(forwarding: track.media.codec)
-                let rtxSsrc: UInt32? = codec.rtxPayloadType == nil ? nil : UInt32.random(in: 1...UInt32.max)
+                let rtxSSRC: UInt32? = codec.rtxPayloadType == nil ? nil : UInt32.random(in: 1...UInt32.max)
                 // A section whose track went (offered and answered inactive) is reused for a new
                 // track of its kind, with its mid (the transceiver stays) and fresh SSRCs; only
                 // when none is free does the offer grow. So the sections a subscriber has are
@@ -269,7 +269,7 @@ public struct CallRoom: Sendable {
                     ?? String(participants[index].subscribe.nextMid)
                 let slot = SubscribeSlot(
                     track: SubscribeTrack(mid: mid, kind: track.kind, codec: codec, ssrc: UInt32.random(in: 1...UInt32.max),
-                                          rtxSsrc: rtxSsrc, streamId: owner, trackId: track.trackId),
+                                          rtxSSRC: rtxSSRC, streamId: owner, trackId: track.trackId),
                     engineTrack: track.id)
                 if let reused {
                     participants[index].subscribe.slots[reused] = slot
@@ -296,12 +296,12 @@ public struct CallRoom: Sendable {
         let opens = !state.opened
         state.opened = true
         state.offered = state.slots.map(\.track)
-        let sdp = SdpNegotiator.subscribeOffer(tracks: state.offered, local: state.side.local, version: UInt64(state.revision))
+        let sdp = SDPNegotiator.subscribeOffer(tracks: state.offered, local: state.side.local, version: UInt64(state.revision))
         return (sdp, state.revision, opens)
     }
 
     /// Parley's ICE credentials of a participant's subscribe connection (for opening it).
-    public func subscribeCredentials(_ userId: String) -> IceCredentials? { participant(userId)?.subscribe.side.credentials }
+    public func subscribeCredentials(_ userId: String) -> ICECredentials? { participant(userId)?.subscribe.side.credentials }
 }
 
 /// What became of a subscribe answer for the awaited revision (`CallRoom.subscribeAnswer`).

@@ -10,7 +10,7 @@ struct BandwidthEstimator {
 
     /// Bits per second.
     private(set) var estimate: Int
-    private var lastRemb: ContinuousClock.Instant?
+    private var lastREMB: ContinuousClock.Instant?
     private var lastIncrease: ContinuousClock.Instant?
 
     init(initial: Int = 2_500_000) { estimate = initial }
@@ -18,13 +18,13 @@ struct BandwidthEstimator {
     /// A REMB from the subscriber: its own estimate wins.
     mutating func remb(bitrate: UInt64, now: ContinuousClock.Instant) {
         estimate = Self.clamp(Int(min(bitrate, UInt64(Self.maximum))))
-        lastRemb = now
+        lastREMB = now
     }
 
     /// A receiver report's fraction lost (RFC 3550 §6.4.1, 8-bit fixed point). Ignored while
     /// REMB arrives (it already accounts for loss).
     mutating func receiverReport(fractionLost: UInt8, now: ContinuousClock.Instant) {
-        if let lastRemb, now - lastRemb < .seconds(3) { return }
+        if let lastREMB, now - lastREMB < .seconds(3) { return }
         let loss = Double(fractionLost) / 256
         if loss > 0.10 {
             estimate = Self.clamp(Int(Double(estimate) * (1 - 0.5 * loss)))

@@ -19,18 +19,18 @@ public struct PublishTrackConfig: Sendable {
 public struct DownTrackConfig: Sendable {
     public var track: TrackID
     public var ssrc: UInt32
-    public var rtxSsrc: UInt32?
+    public var rtxSSRC: UInt32?
     public var payloadType: UInt8
     public var rtxPayloadType: UInt8?
     public var absSendTimeId: UInt8
     public var audioLevelId: UInt8
     public var quality: SimulcastQuality
 
-    public init(track: TrackID, ssrc: UInt32, rtxSsrc: UInt32?, payloadType: UInt8, rtxPayloadType: UInt8?,
+    public init(track: TrackID, ssrc: UInt32, rtxSSRC: UInt32?, payloadType: UInt8, rtxPayloadType: UInt8?,
                 absSendTimeId: UInt8, audioLevelId: UInt8, quality: SimulcastQuality) {
         self.track = track
         self.ssrc = ssrc
-        self.rtxSsrc = rtxSsrc
+        self.rtxSSRC = rtxSSRC
         self.payloadType = payloadType
         self.rtxPayloadType = rtxPayloadType
         self.absSendTimeId = absSendTimeId

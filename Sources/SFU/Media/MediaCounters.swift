@@ -13,7 +13,7 @@ final class MediaCounters {
         case srtpErrors, dtlsFailures, transportsClosedByConsent, layerSwitches
         /// NACKed numbers not answered: over the subscriber's budget, or answered less than a round trip ago.
         case retransmissionsDropped, retransmissionsRepeated
-        /// Packets from an SSRC a transport had no room for (`PeerTransport.inboundSsrcLimit`).
+        /// Packets from an SSRC a transport had no room for (`PeerTransport.inboundSSRCLimit`).
         case ssrcsRefused
         /// Counted by the router, not the engine (`MediaRouterCounters.checkFailures`): the
         /// engine copies its total before each report.

@@ -17,7 +17,7 @@ extension MediaEngine: PeerTransportDelegate {
                 return
             }
             guard let plain = transport.unprotect(packet, into: receiveBuffer, rtcp: false) else { return }
-            guard let rtp = RtpPacketView(plain) else {
+            guard let rtp = RTPPacketView(plain) else {
                 counters.drop(bytes: packet.count)
                 return
             }
@@ -30,7 +30,7 @@ extension MediaEngine: PeerTransportDelegate {
         }
     }
 
-    func peerTransportClosed(_ transport: PeerTransport, reason: IceCloseReason) {
+    func peerTransportClosed(_ transport: PeerTransport, reason: ICECloseReason) {
         guard !transport.closed else { return }
         if reason == .consentExpired { counters.add(.transportsClosedByConsent) }
         transport.lostICE()

@@ -24,7 +24,7 @@ import SDP
 final class MediaEngine: @unchecked Sendable {
     /// Where transports are registered and every datagram leaves: given once, at construction.
     let router: MediaTransportRouter
-    let dtlsContext: DtlsContext
+    let dtlsContext: DTLSContext
     let events: @Sendable (MediaEvent) -> Void
     let published: MediaCounters
     let counters = LocalMediaCounters()
@@ -57,7 +57,7 @@ final class MediaEngine: @unchecked Sendable {
     var lastSelection: ContinuousClock.Instant
     var lastReports: ContinuousClock.Instant
 
-    init(router: MediaTransportRouter, dtlsContext: DtlsContext, counters published: MediaCounters,
+    init(router: MediaTransportRouter, dtlsContext: DTLSContext, counters published: MediaCounters,
          clock: @escaping () -> ContinuousClock.Instant = { .now }, events: @escaping @Sendable (MediaEvent) -> Void) {
         self.router = router
         self.dtlsContext = dtlsContext
@@ -78,12 +78,12 @@ final class MediaEngine: @unchecked Sendable {
 
     // MARK: configuration (from the call signaling, through MediaServer)
 
-    func openTransport(participant id: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
+    func openTransport(participant id: ParticipantID, callId: String, role: PeerRole, credentials: ICECredentials,
                        remote: RemoteTransport?) {
         let participant = participants[id] ?? MediaParticipant(id: id, callId: callId)
         participants[id] = participant
         if let old = participant.transport(role) { close(old) }
-        guard let dtls = try? DtlsSession(context: dtlsContext, role: .server, remoteFingerprints: remote?.fingerprints ?? []) else {
+        guard let dtls = try? DTLSSession(context: dtlsContext, role: .server, remoteFingerprints: remote?.fingerprints ?? []) else {
             counters.add(.dtlsFailures)
             events(.transportClosed(id, role, reason: "could not create a DTLS session"))
             return
@@ -117,13 +117,13 @@ final class MediaEngine: @unchecked Sendable {
             tracks[config.id] = track
             transport.tracks.append(track)
             if let ssrc = config.media.ssrc, track.layers.count == 1 {
-                transport.bind(ssrc, to: SsrcBinding(track: track, layer: 0, isRTX: false))
+                transport.bind(ssrc, to: SSRCBinding(track: track, layer: 0, isRTX: false))
                 track.layers[0].ssrc = ssrc
-                if transport.transportCCMediaSsrc == 0 { transport.transportCCMediaSsrc = ssrc }
+                if transport.transportCCMediaSSRC == 0 { transport.transportCCMediaSSRC = ssrc }
             }
-            if let rtx = config.media.rtxSsrc, track.layers.count == 1 {
-                transport.bind(rtx, to: SsrcBinding(track: track, layer: 0, isRTX: true))
-                track.layers[0].rtxSsrc = rtx
+            if let rtx = config.media.rtxSSRC, track.layers.count == 1 {
+                transport.bind(rtx, to: SSRCBinding(track: track, layer: 0, isRTX: true))
+                track.layers[0].rtxSSRC = rtx
             }
         }
         // With BUNDLE an extension id means the same in every section (RFC 8843 §9.2), but not
@@ -218,7 +218,7 @@ final class MediaEngine: @unchecked Sendable {
     /// The subscriber's SRTP streams for a down-track that went.
     private func stopSending(_ down: DownTrack) {
         down.subscriber.stoppedSending(down.config.ssrc)
-        if let rtx = down.config.rtxSsrc { down.subscriber.stoppedSending(rtx) }
+        if let rtx = down.config.rtxSSRC { down.subscriber.stoppedSending(rtx) }
     }
 
     /// Starts a down-track once its transport has keys: picks its layer and asks for a keyframe.
@@ -226,7 +226,7 @@ final class MediaEngine: @unchecked Sendable {
         guard !down.active else { return }
         down.active = true
         down.subscriber.willSend(down.config.ssrc)
-        if let rtx = down.config.rtxSsrc { down.subscriber.willSend(rtx) }
+        if let rtx = down.config.rtxSSRC { down.subscriber.willSend(rtx) }
         if down.track.isVideo {
             // Also for one encoding: a `call.quality` "off" sent before the answer holds it.
             select(down, estimate: down.subscriber.estimator.estimate / max(1, videoDownTrackCount(down.subscriber)))

@@ -7,7 +7,7 @@ import SDP
 /// change to the I/O thread and returns at once; nothing here blocks on the media path.
 public final class MediaServer: Sendable {
     public let configuration: MediaTransportConfiguration
-    public let certificate: DtlsCertificate
+    public let certificate: DTLSCertificate
     let io: MediaIOThread
     let engine: MediaEngine
 
@@ -16,8 +16,8 @@ public final class MediaServer: Sendable {
     public init(configuration: MediaTransportConfiguration, certificateDirectory: String,
                 events: @escaping @Sendable (MediaEvent) -> Void) throws {
         self.configuration = configuration
-        certificate = try DtlsCertificate.loadOrCreate(inDirectory: certificateDirectory)
-        let context = try DtlsContext(certificate: certificate)
+        certificate = try DTLSCertificate.loadOrCreate(inDirectory: certificateDirectory)
+        let context = try DTLSContext(certificate: certificate)
         io = try MediaIOThread(configuration: configuration)
         engine = MediaEngine(router: io.router, dtlsContext: context, counters: MediaCounters(), events: events)
         engine.releaseMemory = { MemoryRelease.request() }
@@ -40,13 +40,13 @@ public final class MediaServer: Sendable {
         let ip = configuration.announcedIP
         return LocalTransport(
             credentials: .random(), fingerprint: certificate.fingerprint,
-            candidates: IceCandidateLines.lines(announcedIP: ip, port: port, iceTCP: configuration.iceTCPEnabled),
+            candidates: ICECandidateLines.lines(announcedIP: ip, port: port, iceTCP: configuration.iceTCPEnabled),
             address: ip, sessionId: sessionId)
     }
 
     /// Opens `role`'s transport with Parley's `credentials`; `remote` is the peer's side when its
     /// SDP is already known (a publish offer), nil until its answer comes (a subscribe offer).
-    public func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
+    public func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: ICECredentials,
                               remote: RemoteTransport?) {
         let engine = self.engine
         io.execute { _ in

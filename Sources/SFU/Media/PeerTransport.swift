@@ -8,7 +8,7 @@ import RTCP
 protocol PeerTransportDelegate: AnyObject {
     func peerTransport(_ transport: PeerTransport, received packet: UnsafeRawBufferPointer, kind: MediaPacketKind,
                        from path: FiveTuple)
-    func peerTransportClosed(_ transport: PeerTransport, reason: IceCloseReason)
+    func peerTransportClosed(_ transport: PeerTransport, reason: ICECloseReason)
 }
 
 /// One of a participant's two peer connections: its ICE transport, its DTLS association and,
@@ -25,16 +25,16 @@ final class PeerTransport: MediaTransportHandler {
     let participant: ParticipantID
     let role: PeerRole
     let callId: String
-    private(set) var iceID: IceTransportID?
-    let dtls: DtlsSession
+    private(set) var iceID: ICETransportID?
+    let dtls: DTLSSession
     private(set) var dtlsDeadline: ContinuousClock.Instant?
-    private(set) var srtp: SrtpSession?
+    private(set) var srtp: SRTPSession?
     /// The 5-tuple ICE selected (kept here so a send needs no lookup in the agent), and the
     /// path the last DTLS record came from, for replies before ICE nominated one.
     private(set) var path: FiveTuple?
     private(set) var lastPath: FiveTuple?
     /// Parley's SSRC as the sender of this transport's RTCP.
-    let rtcpSsrc = UInt32.random(in: 1...UInt32.max)
+    let rtcpSSRC = UInt32.random(in: 1...UInt32.max)
     private(set) var closed = false
 
     /// SSRCs the peer's packets authenticated under (libsrtp made a stream for each), and the
@@ -49,14 +49,14 @@ final class PeerTransport: MediaTransportHandler {
     private(set) var layerCount = 0
     /// SSRC -> the track layer it carries, learned from the SDP or from mid/rid extensions.
     /// At most two per layer (media and RTX): a layer that moves to a new SSRC gives up its old one.
-    private(set) var bindings: [UInt32: SsrcBinding] = [:]
+    private(set) var bindings: [UInt32: SSRCBinding] = [:]
     var transportCC = TransportCCRecorder()
     var transportCCId: UInt8 = 0
     var midId: UInt8 = 0
     var ridId: UInt8 = 0
     var repairedRidId: UInt8 = 0
     /// The media SSRC named in transport-cc feedback (any SSRC of the transport will do).
-    var transportCCMediaSsrc: UInt32 = 0
+    var transportCCMediaSSRC: UInt32 = 0
 
     // MARK: subscribe side
     /// Parley's media SSRC of each of this subscriber's down-tracks (what its PLI, FIR, NACK and
@@ -71,7 +71,7 @@ final class PeerTransport: MediaTransportHandler {
     /// The subscriber's round-trip time, from its receiver reports' LSR/DLSR (RFC 3550 §6.4.1).
     var roundTrip: Duration?
 
-    init(participant: ParticipantID, role: PeerRole, callId: String, dtls: DtlsSession, live: LiveObjectCounter,
+    init(participant: ParticipantID, role: PeerRole, callId: String, dtls: DTLSSession, live: LiveObjectCounter,
          counters: LocalMediaCounters) {
         self.live = live
         self.counters = counters
@@ -97,13 +97,13 @@ final class PeerTransport: MediaTransportHandler {
     /// from), plus four for RTCP-only senders and a stream being replaced. Tracks per offer are
     /// capped (`CALL_MAX_TRACKS`, 3 encodings each), so with the default of 4 a publisher is held
     /// to 28 streams; a peer sending endless new SSRCs has the rest dropped unread.
-    var inboundSsrcLimit: Int { 2 * (role == .publish ? layerCount : downTracks.count) + 4 }
+    var inboundSSRCLimit: Int { 2 * (role == .publish ? layerCount : downTracks.count) + 4 }
 
     /// Whether libsrtp holds a stream for `ssrc` already.
     @inline(__always) func hasInbound(_ ssrc: UInt32) -> Bool { inboundSsrcs.contains(ssrc) }
 
     /// Whether a stream for one more SSRC may be made.
-    var hasRoomForInbound: Bool { inboundSsrcs.count < inboundSsrcLimit }
+    var hasRoomForInbound: Bool { inboundSsrcs.count < inboundSSRCLimit }
 
     /// A packet of a new `ssrc` authenticated: libsrtp made a stream for it.
     func authenticated(_ ssrc: UInt32) {
@@ -129,7 +129,7 @@ final class PeerTransport: MediaTransportHandler {
         live.counts.srtpStreams -= 1
     }
 
-    func bind(_ ssrc: UInt32, to binding: SsrcBinding) {
+    func bind(_ ssrc: UInt32, to binding: SSRCBinding) {
         if bindings.updateValue(binding, forKey: ssrc) == nil { live.counts.ssrcBindings += 1 }
     }
 
@@ -147,7 +147,7 @@ final class PeerTransport: MediaTransportHandler {
     // MARK: the transport's life
 
     /// The router took the transport under `id`.
-    func registered(as id: IceTransportID) { iceID = id }
+    func registered(as id: ICETransportID) { iceID = id }
 
     /// What the DTLS session's output means for the engine.
     enum DTLSChange {
@@ -160,7 +160,7 @@ final class PeerTransport: MediaTransportHandler {
     /// Applies what the DTLS session asked for: its datagrams go out (on the selected path, or
     /// back where the last record came from before ICE nominated one), its timer is kept, and
     /// on success the SRTP session is made from the exported keys.
-    func apply(_ output: DtlsOutput, router: MediaTransportRouter) -> DTLSChange? {
+    func apply(_ output: DTLSOutput, router: MediaTransportRouter) -> DTLSChange? {
         if let iceID {
             for datagram in output.datagrams {
                 datagram.withUnsafeBytes { bytes in
@@ -171,12 +171,12 @@ final class PeerTransport: MediaTransportHandler {
         dtlsDeadline = output.timerDeadline
         switch output.event {
         case .connected(let material)?:
-            guard let session = try? SrtpSession(keyingMaterial: material) else {
+            guard let session = try? SRTPSession(keyingMaterial: material) else {
                 return .failed(reason: "could not create SRTP contexts", handshakeError: false)
             }
             srtp = session
             // Parley's own RTCP (keyframe requests, receiver reports, feedback) goes out under this SSRC.
-            if role == .publish { willSend(rtcpSsrc) }
+            if role == .publish { willSend(rtcpSSRC) }
             return .connected
         case .failed(let error)?:
             return .failed(reason: "DTLS failed: \(error)", handshakeError: true)
@@ -219,7 +219,7 @@ final class PeerTransport: MediaTransportHandler {
 
     /// Copies an SRTP or SRTCP packet into `buffer` and unprotects it there (RFC 3711 §3.3,
     /// §3.4); nil (counted) if the transport has no keys yet, the packet does not fit, it comes
-    /// from an SSRC past `inboundSsrcLimit` (libsrtp would make a stream for it), or it fails
+    /// from an SSRC past `inboundSSRCLimit` (libsrtp would make a stream for it), or it fails
     /// authentication or replay protection.
     func unprotect(_ packet: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer, rtcp: Bool) -> UnsafeRawBufferPointer? {
         // The SSRC libsrtp files the packet under is in the clear: RTP's at byte 8 (RFC 3550
@@ -266,23 +266,23 @@ final class PeerTransport: MediaTransportHandler {
 
     // MARK: MediaTransportHandler
 
-    func mediaTransport(_ id: IceTransportID, received packet: UnsafeRawBufferPointer, kind: MediaPacketKind,
+    func mediaTransport(_ id: ICETransportID, received packet: UnsafeRawBufferPointer, kind: MediaPacketKind,
                         from path: FiveTuple, router: MediaTransportRouter) {
         guard !closed else { return }
         delegate?.peerTransport(self, received: packet, kind: kind, from: path)
     }
 
-    func mediaTransport(_ id: IceTransportID, selected path: FiveTuple, previous: FiveTuple?, router: MediaTransportRouter) {
+    func mediaTransport(_ id: ICETransportID, selected path: FiveTuple, previous: FiveTuple?, router: MediaTransportRouter) {
         self.path = path
     }
 
-    func mediaTransportClosed(_ id: IceTransportID, reason: IceCloseReason) {
+    func mediaTransportClosed(_ id: ICETransportID, reason: ICECloseReason) {
         delegate?.peerTransportClosed(self, reason: reason)
     }
 }
 
 /// What one incoming SSRC carries: a layer of a track, as media or as its RTX repair stream.
-struct SsrcBinding {
+struct SSRCBinding {
     unowned let track: PublishedTrack
     let layer: Int
     let isRTX: Bool

@@ -11,7 +11,7 @@ import SDP
 final class PublishedLayer {
     let rid: [UInt8]
     var ssrc: UInt32?
-    var rtxSsrc: UInt32?
+    var rtxSSRC: UInt32?
     let isVideo: Bool
     /// Video only, once media arrived: the packets NACKs are answered from.
     private(set) var cache: PacketCache?

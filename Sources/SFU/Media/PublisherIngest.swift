@@ -14,7 +14,7 @@ struct IngestedPacket {
     let isKeyframe: Bool
     /// VP8's payload descriptor, read once for the keyframe bit and the ids each subscriber's
     /// copy gets rewritten (RFC 7741 §4.2).
-    let vp8: Vp8Descriptor?
+    let vp8: VP8Descriptor?
     /// The ssrc-audio-level byte to pass on (RFC 6464), when the packet has one.
     let audioLevel: UInt8?
 }
@@ -33,7 +33,7 @@ struct PublisherIngest {
 
     /// The packet `rtp` (unprotected; `datagramSize` is its size on the wire) from `transport`:
     /// nil when it is not to be forwarded (dropped, or the track has no subscribers).
-    func accept(_ rtp: RtpPacketView, datagramSize: Int, on transport: PeerTransport, now: ContinuousClock.Instant) -> IngestedPacket? {
+    func accept(_ rtp: RTPPacketView, datagramSize: Int, on transport: PeerTransport, now: ContinuousClock.Instant) -> IngestedPacket? {
         counters.add(.packetsReceived)
         counters.add(.bytesReceived, rtp.bytes.count)
 
@@ -55,7 +55,7 @@ struct PublisherIngest {
         if binding.isRTX {
             // RFC 4588 §4: the original sequence number, then the original payload. RTX with
             // nothing after the OSN is bandwidth probing padding.
-            guard payload.count > 2, let original = RtxPacket.originalSequenceNumber(payload: payload) else {
+            guard payload.count > 2, let original = RTXPacket.originalSequenceNumber(payload: payload) else {
                 counters.drop(bytes: datagramSize)
                 return nil
             }
@@ -83,11 +83,11 @@ struct PublisherIngest {
         guard !track.downTracks.isEmpty else { return nil }
 
         let isKeyframe: Bool
-        var vp8: Vp8Descriptor?
+        var vp8: VP8Descriptor?
         switch track.media.codec.name {
         case .opus: isKeyframe = true
         case .vp8:
-            vp8 = Vp8Descriptor(payload)
+            vp8 = VP8Descriptor(payload)
             isKeyframe = vp8?.beginsKeyframe(in: payload) ?? false
         case .vp9: isKeyframe = KeyframeDetector.vp9(payload)
         case .h264: isKeyframe = KeyframeDetector.h264(payload)
@@ -101,7 +101,7 @@ struct PublisherIngest {
     /// (RFC 8843 §9.2, RFC 8852), or, for a transport whose tracks announced no SSRC and no
     /// extension says otherwise, from the payload type. Runs once per new SSRC, and on every
     /// packet of one that cannot be bound (a simulcast packet before any names its rid).
-    static func bind(_ rtp: RtpPacketView, on transport: PeerTransport) -> SsrcBinding? {
+    static func bind(_ rtp: RTPPacketView, on transport: PeerTransport) -> SSRCBinding? {
         var track: PublishedTrack?
         if transport.midId != 0, let mid = rtp.extensionElement(id: transport.midId) {
             track = transport.tracks.first { $0.mid.withUnsafeBytes { $0.elementsEqual(mid) } }
@@ -131,13 +131,13 @@ struct PublisherIngest {
                 return nil
             }
         }
-        let binding = SsrcBinding(track: track, layer: layer, isRTX: isRTX)
+        let binding = SSRCBinding(track: track, layer: layer, isRTX: isRTX)
         transport.bind(rtp.ssrc, to: binding)
         // A layer has one media and one RTX SSRC: the one replaced is unbound and its SRTP
         // stream freed, so a peer cycling through SSRCs holds no more state than one that does not.
         if isRTX {
-            if let old = track.layers[layer].rtxSsrc, old != rtp.ssrc { transport.unbind(old) }
-            track.layers[layer].rtxSsrc = rtp.ssrc
+            if let old = track.layers[layer].rtxSSRC, old != rtp.ssrc { transport.unbind(old) }
+            track.layers[layer].rtxSSRC = rtp.ssrc
         } else {
             // A new SSRC is a new stream (RFC 3550 §8.2): sequence numbers, jitter and the
             // sender-report pairing of the old one say nothing about it.
@@ -146,7 +146,7 @@ struct PublisherIngest {
                 track.layers[layer].statistics = ReceiveStatistics(clockRate: track.media.codec.clockRate)
             }
             track.layers[layer].ssrc = rtp.ssrc
-            if transport.transportCCMediaSsrc == 0 { transport.transportCCMediaSsrc = rtp.ssrc }
+            if transport.transportCCMediaSSRC == 0 { transport.transportCCMediaSSRC = rtp.ssrc }
         }
         return binding
     }

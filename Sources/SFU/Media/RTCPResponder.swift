@@ -33,7 +33,7 @@ final class RTCPResponder {
 
     /// One unprotected compound RTCP packet from `transport`.
     func receive(_ compound: UnsafeRawBufferPointer, on transport: PeerTransport, now: ContinuousClock.Instant) {
-        var packets = RtcpCompoundIterator(compound)
+        var packets = RTCPCompoundIterator(compound)
         while let rtcp = packets.next() {
             switch transport.role {
             case .subscribe: subscriberFeedback(rtcp, on: transport, now: now)
@@ -42,10 +42,10 @@ final class RTCPResponder {
         }
     }
 
-    private func subscriberFeedback(_ rtcp: RtcpPacketView, on transport: PeerTransport, now: ContinuousClock.Instant) {
+    private func subscriberFeedback(_ rtcp: RTCPPacketView, on transport: PeerTransport, now: ContinuousClock.Instant) {
         switch (rtcp.packetType, rtcp.format) {
         case (206, 1):  // PLI, RFC 4585 §6.3.1
-            guard let pli = PictureLossIndication(parsing: rtcp), let down = transport.downTracks[pli.mediaSsrc] else { return }
+            guard let pli = PictureLossIndication(parsing: rtcp), let down = transport.downTracks[pli.mediaSSRC] else { return }
             counters.add(.keyframeRequestsReceived)
             if let layer = down.targetLayer ?? down.currentLayer { requestKeyframe(down.track, layer: layer, now: now) }
         case (206, 4):  // FIR, RFC 5104 §4.3.1
@@ -53,10 +53,10 @@ final class RTCPResponder {
             counters.add(.keyframeRequestsReceived)
             if let layer = down.targetLayer ?? down.currentLayer { requestKeyframe(down.track, layer: layer, now: now) }
         case (206, 15):  // REMB
-            guard let remb = Remb(parsing: rtcp) else { return }
+            guard let remb = REMB(parsing: rtcp) else { return }
             transport.estimator.remb(bitrate: remb.bitrate, now: now)
         case (205, 1):  // Generic NACK, RFC 4585 §6.2.1
-            guard let nack = GenericNack(parsing: rtcp), let down = transport.downTracks[nack.mediaSsrc] else { return }
+            guard let nack = GenericNACK(parsing: rtcp), let down = transport.downTracks[nack.mediaSSRC] else { return }
             counters.add(.nacksReceived, nack.lostCount)
             // Nothing in it can be answered (audio has no cache; a spent budget answers nothing):
             // counted per entry, so a flood of them costs no work per number.
@@ -84,7 +84,7 @@ final class RTCPResponder {
         }
     }
 
-    private func publisherReport(_ rtcp: RtcpPacketView, on transport: PeerTransport, now: ContinuousClock.Instant) {
+    private func publisherReport(_ rtcp: RTCPPacketView, on transport: PeerTransport, now: ContinuousClock.Instant) {
         guard rtcp.packetType == 200, let report = SenderReport(parsing: rtcp), let binding = transport.bindings[report.ssrc],
               !binding.isRTX else { return }
         let layer = binding.track.layers[binding.layer]
@@ -154,17 +154,17 @@ final class RTCPResponder {
             counters.add(.retransmissionsDropped)
             return
         }
-        let vp8 = down.track.media.codec.name == .vp8 ? Vp8Descriptor(entry.payload) : nil
+        let vp8 = down.track.media.codec.name == .vp8 ? VP8Descriptor(entry.payload) : nil
         var packet = RTPSender.Packet(
             marker: entry.marker, payloadType: down.config.payloadType, sequence: lost,
             timestamp: rewriter.timestamp(for: entry.timestamp), ssrc: down.config.ssrc, vp8: vp8,
             pictureId: vp8?.pictureId.map { rewriter.pictureId(for: $0) }, tl0: vp8?.tl0PicIdx.map { rewriter.tl0(for: $0) },
             absSendTime: AbsSendTime.value(microsecondsSinceStart: UInt64(microseconds(since: epoch, now))))
         let sent: Bool
-        if let rtxSsrc = down.config.rtxSsrc, let rtxPayloadType = down.config.rtxPayloadType {
+        if let rtxSSRC = down.config.rtxSSRC, let rtxPayloadType = down.config.rtxPayloadType {
             packet.payloadType = rtxPayloadType
             packet.sequence = down.rtxSequence
-            packet.ssrc = rtxSsrc
+            packet.ssrc = rtxSSRC
             packet.originalSequence = lost
             sent = sender.send(entry.payload, packet, to: down, retransmission: true)
             if sent { down.rtxSequence &+= 1 }
@@ -190,7 +190,7 @@ final class RTCPResponder {
             layer.keyframeRequests.defer()
             return
         }
-        let length = PictureLossIndication.write(into: buffer, senderSsrc: publisher.rtcpSsrc, mediaSsrc: ssrc)
+        let length = PictureLossIndication.write(into: buffer, senderSSRC: publisher.rtcpSSRC, mediaSSRC: ssrc)
         if publisher.sendRTCP(buffer, length: length, router: router) { counters.add(.keyframeRequestsSent) }
     }
 
@@ -202,8 +202,8 @@ final class RTCPResponder {
         guard transport.isConnected, transport.path != nil else { return }
         for _ in 0..<4 {
             let length = transport.transportCC.writeFeedback(
-                into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<1200]), senderSsrc: transport.rtcpSsrc,
-                mediaSsrc: transport.transportCCMediaSsrc)
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<1200]), senderSSRC: transport.rtcpSSRC,
+                mediaSSRC: transport.transportCCMediaSSRC)
             guard transport.sendRTCP(buffer, length: length, router: router) else { return }
         }
     }
@@ -222,7 +222,7 @@ final class RTCPResponder {
             }
         }
         guard !blocks.isEmpty else { return }
-        let length = blocks.withUnsafeBufferPointer { ReceiverReport.write(into: buffer, senderSsrc: transport.rtcpSsrc, blocks: $0) }
+        let length = blocks.withUnsafeBufferPointer { ReceiverReport.write(into: buffer, senderSSRC: transport.rtcpSSRC, blocks: $0) }
         transport.sendRTCP(buffer, length: length, router: router)
     }
 
@@ -250,7 +250,7 @@ final class RTCPResponder {
                                             packetCount: down.packetsSent, octetCount: down.octetsSent)
             guard length > 0 else { continue }
             length += down.track.cname.withUnsafeBytes { cname in
-                Sdes.writeCname(into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]), ssrc: ssrc, cname: cname)
+                SDES.writeCname(into: UnsafeMutableRawBufferPointer(rebasing: buffer[length...]), ssrc: ssrc, cname: cname)
             }
             transport.sendRTCP(buffer, length: length, router: router)
         }

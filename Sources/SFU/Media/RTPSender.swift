@@ -30,7 +30,7 @@ final class RTPSender {
         /// Set for an RTX packet: the sequence number it repairs.
         var originalSequence: UInt16? = nil
         /// The payload's VP8 descriptor and the ids to write into it.
-        var vp8: Vp8Descriptor? = nil
+        var vp8: VP8Descriptor? = nil
         var pictureId: UInt16? = nil
         var tl0: UInt8? = nil
         var audioLevel: UInt8? = nil
@@ -43,7 +43,7 @@ final class RTPSender {
     func send(_ payload: UnsafeRawBufferPointer, _ packet: Packet, to down: DownTrack, retransmission: Bool = false) -> Bool {
         let subscriber = down.subscriber
         guard let srtp = subscriber.srtp, let path = subscriber.path, let base = buffer.baseAddress else { return false }
-        let headerLength = RtpHeaderWriter.write(
+        let headerLength = RTPHeaderWriter.write(
             into: buffer, marker: packet.marker, payloadType: packet.payloadType, sequenceNumber: packet.sequence,
             timestamp: packet.timestamp, ssrc: packet.ssrc,
             absSendTime: (down.config.absSendTimeId, packet.absSendTime),

@@ -3,7 +3,7 @@ import SFU
 
 /// The payloads of the call frames Parley sends (docs/protocol.md "Calls").
 enum CallFrames {
-    struct Config: Encodable { var conversationId: String; var callId: String; var iceServers: [IceServerConfiguration.Server] }
+    struct Config: Encodable { var conversationId: String; var callId: String; var iceServers: [ICEServerConfiguration.Server] }
     struct Participant: Encodable { var userId: String; var displayName: String; var tracks: [TrackDTO] }
     struct Participants: Encodable { var conversationId: String; var participants: [Participant] }
     struct ParticipantRef: Encodable { var conversationId: String; var userId: String }

@@ -22,7 +22,7 @@ public final class CallSignaling: Sendable {
     let outbox: any FrameOutbox
     let conversations: ConversationService
     let users: UserStore
-    let iceServers: IceServerConfiguration
+    let iceServers: ICEServerConfiguration
     let maxParticipants: Int
     /// How many calls one user may be in at once, across its connections on this instance; nil: no limit.
     let maxCallsPerUser: Int?
@@ -43,8 +43,8 @@ public final class CallSignaling: Sendable {
     ///   - services: the membership check on every frame, and the caller's display name.
     ///   - maxCallsPerUser: `CALL_MAX_PER_USER`; nil for no limit.
     public init(directory: CallDirectory, media: any MediaPlane, events: AsyncStream<MediaEvent>, outbox: any FrameOutbox,
-                services: ChatServices, iceServers: IceServerConfiguration, maxParticipants: Int, maxCallsPerUser: Int? = 2,
-                maxTracks: Int = SdpLimits.defaultMaxPublishTracks, ringTimeout: Duration = .seconds(45), clock: WallClock = .system,
+                services: ChatServices, iceServers: ICEServerConfiguration, maxParticipants: Int, maxCallsPerUser: Int? = 2,
+                maxTracks: Int = SDPLimits.defaultMaxPublishTracks, ringTimeout: Duration = .seconds(45), clock: WallClock = .system,
                 logger: Logger) {
         self.directory = directory
         self.events = events

@@ -10,7 +10,7 @@ import SFU
 public protocol MediaPlane: Sendable {
     func localTransport(sessionId: UInt64) -> LocalTransport
     /// `remote` is nil for a subscribe transport, whose peer side comes with its answer.
-    func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
+    func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: ICECredentials,
                        remote: RemoteTransport?)
     func updateRemote(participant: ParticipantID, role: PeerRole, remote: RemoteTransport)
     func setPublishedTracks(participant: ParticipantID, _ tracks: [PublishTrackConfig])

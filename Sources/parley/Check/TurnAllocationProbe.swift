@@ -22,8 +22,8 @@ struct TurnAllocationProbe {
     }
 
     // RFC 8656 §18 and §17: the methods and attributes a probe needs beyond Binding.
-    static let allocate = StunMethod(rawValue: 0x003)
-    static let refresh = StunMethod(rawValue: 0x004)
+    static let allocate = STUNMethod(rawValue: 0x003)
+    static let refresh = STUNMethod(rawValue: 0x004)
     static let lifetime: UInt16 = 0x000D
     static let xorRelayedAddress: UInt16 = 0x0016
     static let requestedTransport: UInt16 = 0x0019
@@ -38,7 +38,7 @@ struct TurnAllocationProbe {
         }
         defer { connection.close() }
         do {
-            let first = try connection.exchange(StunMessage(
+            let first = try connection.exchange(STUNMessage(
                 type: .init(method: Self.allocate, class: .request),
                 attributes: [.other(type: Self.requestedTransport, value: Self.udpTransport)]))
             guard case .errorCode(401, _)? = first.attribute(.errorCode),
@@ -51,7 +51,7 @@ struct TurnAllocationProbe {
             // RFC 8489 §9.2.2: key = MD5(username ":" realm ":" password).
             let key = SymmetricKey(data: Insecure.MD5.hash(data: Data("\(username):\(realm):\(password)".utf8)))
             for attempt in 0..<2 {
-                let answer = try connection.exchange(StunMessage(
+                let answer = try connection.exchange(STUNMessage(
                     type: .init(method: Self.allocate, class: .request),
                     attributes: [.other(type: Self.requestedTransport, value: Self.udpTransport),
                                  .username(username), .realm(realm), .nonce(nonce)]), key: key)
@@ -60,7 +60,7 @@ struct TurnAllocationProbe {
                         guard case .other(Self.xorRelayedAddress, let value) = attribute else { return nil }
                         return Self.decodeXORAddress(value, transactionID: answer.transactionID)
                     }.first ?? "?"
-                    _ = try? connection.exchange(StunMessage(
+                    _ = try? connection.exchange(STUNMessage(
                         type: .init(method: Self.refresh, class: .request),
                         attributes: [.other(type: Self.lifetime, value: [0, 0, 0, 0]),
                                      .username(username), .realm(realm), .nonce(nonce)]), key: key)
@@ -81,13 +81,13 @@ struct TurnAllocationProbe {
         }
     }
 
-    static func describe(_ message: StunMessage) -> String {
+    static func describe(_ message: STUNMessage) -> String {
         if case .errorCode(let code, let reason)? = message.attribute(.errorCode) { return "error \(code) \(reason)" }
         return "message type 0x\(String(message.type.rawValue, radix: 16))"
     }
 
     /// XOR-RELAYED-ADDRESS is encoded as XOR-MAPPED-ADDRESS is (RFC 8656 §18.5, RFC 8489 §14.2).
-    static func decodeXORAddress(_ value: [UInt8], transactionID: StunTransactionID) -> String? {
+    static func decodeXORAddress(_ value: [UInt8], transactionID: STUNTransactionID) -> String? {
         guard value.count >= 8 else { return nil }
         let port = (UInt16(value[2]) << 8 | UInt16(value[3])) ^ 0x2112
         let mask = [0x21, 0x12, 0xA4, 0x42] + transactionID.bytes
@@ -142,7 +142,7 @@ struct TurnAllocationProbe {
         func close() { Glibc.close(fd) }
 
         /// Sends a request and returns the response with its transaction ID.
-        func exchange(_ request: StunMessage, key: SymmetricKey? = nil) throws -> StunMessage {
+        func exchange(_ request: STUNMessage, key: SymmetricKey? = nil) throws -> STUNMessage {
             let bytes = try request.serialized(integrityKey: key, fingerprint: true)
             let tries = transport == .udp ? 3 : 1
             for _ in 0..<tries {
@@ -157,17 +157,17 @@ struct TurnAllocationProbe {
         }
 
         /// One message, or nil on timeout (UDP: the caller sends again).
-        private func receive() throws -> StunMessage? {
+        private func receive() throws -> STUNMessage? {
             if transport == .udp {
                 var buffer = [UInt8](repeating: 0, count: 1500)
                 let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 guard count > 0 else { return nil }
-                return try StunMessage(parsing: Array(buffer[..<count]))
+                return try STUNMessage(parsing: Array(buffer[..<count]))
             }
             guard let header = try read(20) else { throw Failure(description: "no answer within \(timeout)") }
             let length = Int(header[2]) << 8 | Int(header[3])
             guard let body = try read(length) else { throw Failure(description: "the answer stopped half way") }
-            return try StunMessage(parsing: header + body)
+            return try STUNMessage(parsing: header + body)
         }
 
         private func read(_ count: Int) throws -> [UInt8]? {

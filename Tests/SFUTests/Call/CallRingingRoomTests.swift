@@ -7,8 +7,8 @@ import Testing
 /// The ringing rules of `CallRoom` alone: effects out, no frames, no clock but the one given.
 @Suite struct CallRingingRoomTests {
     let local = LocalTransport(
-        credentials: IceCredentials(ufrag: "srvufrag", password: "0123456789abcdefghijklmn"),
-        fingerprint: DtlsFingerprint(algorithm: .sha256, digest: Array(repeating: 0xAB, count: 32)),
+        credentials: ICECredentials(ufrag: "srvufrag", password: "0123456789abcdefghijklmn"),
+        fingerprint: DTLSFingerprint(algorithm: .sha256, digest: Array(repeating: 0xAB, count: 32)),
         candidates: ["a=candidate:1 1 udp 2130706431 127.0.0.1 7882 typ host"], address: "127.0.0.1", sessionId: 1)
 
     func ringing(direct: Bool) -> CallRoom {

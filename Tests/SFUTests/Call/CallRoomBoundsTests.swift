@@ -59,14 +59,14 @@ import Testing
             _ = try room.publish(userId: "ada", offer: Self.publishOffer(sections: 1, encodings: 4), sources: [:],
                                  local: helper.local)
         }
-        let error = SdpError.tooManySimulcastEncodings(mid: "0", found: 4, limit: 3)
+        let error = SDPError.tooManySimulcastEncodings(mid: "0", found: 4, limit: 3)
         #expect(error.description.contains("at most 3"))
         #expect(CallError.sdp(error).description.contains("at most 3"))
     }
 
     /// Bob stays; 300 others come, publish audio and video, and go, one after another. Bob's
     /// subscribe offer reuses the sections of gone tracks, so it never has more than the two
-    /// sections of one guest's tracks; without reuse it would pass `SdpLimits.maxMediaSections`
+    /// sections of one guest's tracks; without reuse it would pass `SDPLimits.maxMediaSections`
     /// (256) after 128 guests, and Bob's answers would stop parsing.
     @Test func subscribeSectionsOfGoneTracksAreReusedOverALongCall() throws {
         var room = helper.room(["bob"])

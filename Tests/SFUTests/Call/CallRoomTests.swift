@@ -9,8 +9,8 @@ import Testing
 /// The call signaling state machine: who is told what, and the subscribe offer/answer rule.
 @Suite struct CallRoomTests {
     let local = LocalTransport(
-        credentials: IceCredentials(ufrag: "srvufrag", password: "0123456789abcdefghijklmn"),
-        fingerprint: DtlsFingerprint(algorithm: .sha256, digest: Array(repeating: 0xAB, count: 32)),
+        credentials: ICECredentials(ufrag: "srvufrag", password: "0123456789abcdefghijklmn"),
+        fingerprint: DTLSFingerprint(algorithm: .sha256, digest: Array(repeating: 0xAB, count: 32)),
         candidates: ["a=candidate:1 1 udp 2130706431 127.0.0.1 7882 typ host"], address: "127.0.0.1", sessionId: 1)
 
     func room(_ users: [String]) -> CallRoom {

@@ -137,7 +137,7 @@ import Testing
         #expect(estimator.estimate == BandwidthEstimator.maximum)
     }
 
-    @Test func heavyLossLowersAndLowLossRaisesWithoutRemb() {
+    @Test func heavyLossLowersAndLowLossRaisesWithoutREMB() {
         var estimator = BandwidthEstimator(initial: 1_000_000)
         estimator.receiverReport(fractionLost: 64, now: start)  // 25 % lost
         #expect(estimator.estimate == 875_000)
@@ -147,7 +147,7 @@ import Testing
         #expect(estimator.estimate == 946_000)  // at most one increase per ~second
     }
 
-    @Test func lossReportsAreIgnoredWhileRembArrives() {
+    @Test func lossReportsAreIgnoredWhileREMBArrives() {
         var estimator = BandwidthEstimator()
         estimator.remb(bitrate: 2_000_000, now: start)
         estimator.receiverReport(fractionLost: 200, now: start + .seconds(1))

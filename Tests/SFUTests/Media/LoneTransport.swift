@@ -11,20 +11,20 @@ final class LoneTransport: PeerTransportDelegate {
     let counters = LocalMediaCounters()
     let live = LiveObjectCounter()
     let transport: PeerTransport
-    let credentials = IceCredentials.random()
-    let peerCertificate: DtlsCertificate
-    let serverCertificate: DtlsCertificate
+    let credentials = ICECredentials.random()
+    let peerCertificate: DTLSCertificate
+    let serverCertificate: DTLSCertificate
     var changes: [String] = []
     var media: [(kind: MediaPacketKind, bytes: [UInt8])] = []
-    var closedReasons: [IceCloseReason] = []
+    var closedReasons: [ICECloseReason] = []
 
     /// `beside` shares another lone transport's router and sink (two peers of one media port).
     init(role: PeerRole, beside other: LoneTransport? = nil) throws {
         sink = other?.sink ?? RecordingSink()
         router = other?.router ?? MediaTransportRouter(sink: sink)
-        serverCertificate = try DtlsCertificate.generate()
-        peerCertificate = try DtlsCertificate.generate()
-        let dtls = try DtlsSession(context: try DtlsContext(certificate: serverCertificate), role: .server,
+        serverCertificate = try DTLSCertificate.generate()
+        peerCertificate = try DTLSCertificate.generate()
+        let dtls = try DTLSSession(context: try DTLSContext(certificate: serverCertificate), role: .server,
                                    remoteFingerprints: [peerCertificate.fingerprint])
         transport = PeerTransport(participant: ParticipantID(rawValue: 1), role: role, callId: "call", dtls: dtls, live: live,
                                   counters: counters)
@@ -44,28 +44,28 @@ final class LoneTransport: PeerTransportDelegate {
         }
     }
 
-    func peerTransportClosed(_ transport: PeerTransport, reason: IceCloseReason) { closedReasons.append(reason) }
+    func peerTransportClosed(_ transport: PeerTransport, reason: ICECloseReason) { closedReasons.append(reason) }
 
     /// Registers the transport, nominates a path with an ICE check and completes DTLS as the
     /// client with `peerCertificate` (or `certificate`, to be refused).
-    func connect(port: UInt16 = 41000, certificate: DtlsCertificate? = nil) throws -> TestPeer {
+    func connect(port: UInt16 = 41000, certificate: DTLSCertificate? = nil) throws -> TestPeer {
         guard let iceID = router.addTransport(local: credentials, remoteUfrag: "peer", handler: transport) else {
             throw EngineHarness.HarnessError.handshakeFailed
         }
         transport.registered(as: iceID)
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: port)!, local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
-        let check = try StunMessage(type: .bindingRequest, attributes: [
+        let check = try STUNMessage(type: .bindingRequest, attributes: [
             .username("\(credentials.ufrag):peer"), .priority(0x6e00_01ff), .iceControlling(tieBreaker: 7), .useCandidate,
         ]).serialized(integrityKey: credentials.key, fingerprint: true)
         deliver(check, from: path)
         _ = sink.take(to: path)
-        let client = try DtlsSession(context: try DtlsContext(certificate: certificate ?? peerCertificate), role: .client,
+        let client = try DTLSSession(context: try DTLSContext(certificate: certificate ?? peerCertificate), role: .client,
                                      remoteFingerprints: [serverCertificate.fingerprint])
         var output = client.start(now: .now)
-        var keys: SrtpKeyingMaterial?
+        var keys: SRTPKeyingMaterial?
         for _ in 0..<10 {
             for datagram in output.datagrams { deliver(datagram, from: path) }
-            output = DtlsOutput()
+            output = DTLSOutput()
             for reply in sink.take(to: path) {
                 let step = client.receive(datagram: reply, now: .now)
                 output.datagrams += step.datagrams
@@ -75,7 +75,7 @@ final class LoneTransport: PeerTransportDelegate {
         }
         for datagram in output.datagrams { deliver(datagram, from: path) }
         guard let keys else { throw EngineHarness.HarnessError.handshakeFailed }
-        return TestPeer(path: path, srtp: try SrtpSession(keyingMaterial: keys))
+        return TestPeer(path: path, srtp: try SRTPSession(keyingMaterial: keys))
     }
 
     func deliver(_ bytes: [UInt8], from path: FiveTuple) {

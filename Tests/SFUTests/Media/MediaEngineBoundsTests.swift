@@ -15,14 +15,14 @@ import Testing
         extensions.rid = 2
         return PublishedMedia(
             mid: mid, kind: .video,
-            codec: RtpCodec(name: .vp8, payloadType: 100, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: 101,
+            codec: RTPCodec(name: .vp8, payloadType: 100, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: 101,
                             feedback: ["nack", "nack pli"]),
             extensions: extensions, simulcastRids: simulcast, ssrc: ssrc)
     }
 
     static func audio(mid: String = "0", ssrc: UInt32) -> PublishedMedia {
         PublishedMedia(mid: mid, kind: .audio,
-                       codec: RtpCodec(name: .opus, payloadType: 111, clockRate: 48000, channels: 2, fmtp: "", rtxPayloadType: nil,
+                       codec: RTPCodec(name: .opus, payloadType: 111, clockRate: 48000, channels: 2, fmtp: "", rtxPayloadType: nil,
                                        feedback: []),
                        extensions: HeaderExtensionMap(), simulcastRids: [], ssrc: ssrc)
     }
@@ -61,7 +61,7 @@ import Testing
 
     /// A publisher whose layer keeps changing SSRC holds one binding and one SRTP stream for it,
     /// and SSRCs that bind to nothing stop being read once the transport's limit is reached.
-    @Test func ssrcBindingsAndSrtpStreamsPerTransportAreCapped() throws {
+    @Test func ssrcBindingsAndSRTPStreamsPerTransportAreCapped() throws {
         let harness = try EngineHarness()
         let publisherId = ParticipantID(rawValue: 1)
         let publisher = try harness.connect(publisherId, role: .publish)
@@ -78,7 +78,7 @@ import Testing
         #expect(harness.engine.counters.values[MediaCounters.Name.packetsReceived.rawValue] == 200)
 
         // SSRCs naming a rid the track does not have: authenticated, never bound, and past the limit unread.
-        let limit = transport.inboundSsrcLimit
+        let limit = transport.inboundSSRCLimit
         #expect(limit == 2 * 3 + 4)
         for n in 0..<200 {
             try harness.sendRTP(Self.simulcastPacket(rid: "zz", ssrc: 50_000 + UInt32(n), sequence: UInt16(n)), from: publisher)
@@ -97,7 +97,7 @@ import Testing
     /// holds, and once that one leaves too, nothing.
     @Test func aThousandJoinPublishLeaveCyclesLeaveNothingBehind() throws {
         let harness = try EngineHarness()
-        let certificate = try DtlsCertificate.generate()
+        let certificate = try DTLSCertificate.generate()
         let stayId = ParticipantID(rawValue: 1)
         let stayTrack = TrackID(rawValue: 1)
         let stayPublisher = try harness.connect(stayId, role: .publish, peerCertificate: certificate)
@@ -122,18 +122,18 @@ import Testing
             ])
             // The one who stays receives the guest's video; the guest receives the stayer's.
             harness.engine.setDownTracks(participant: stayId, [
-                DownTrackConfig(track: videoTrack, ssrc: 5000 + UInt32(cycle), rtxSsrc: 6000 + UInt32(cycle), payloadType: 96,
+                DownTrackConfig(track: videoTrack, ssrc: 5000 + UInt32(cycle), rtxSSRC: 6000 + UInt32(cycle), payloadType: 96,
                                 rtxPayloadType: 97, absSendTimeId: 2, audioLevelId: 0, quality: .high),
             ])
             harness.engine.setDownTracks(participant: id, [
-                DownTrackConfig(track: stayTrack, ssrc: 9000, rtxSsrc: 9001, payloadType: 96, rtxPayloadType: 97,
+                DownTrackConfig(track: stayTrack, ssrc: 9000, rtxSSRC: 9001, payloadType: 96, rtxPayloadType: 97,
                                 absSendTimeId: 2, audioLevelId: 0, quality: .high),
             ])
             try harness.sendRTP(rtpPacket(payloadType: 111, sequence: 1, timestamp: 1, ssrc: 7000, payload: [1, 2, 3]), from: publisher)
             for (n, rid) in ["h", "m", "l"].enumerated() {
                 try harness.sendRTP(Self.simulcastPacket(rid: rid, ssrc: 8000 + UInt32(n), sequence: 1), from: publisher)
             }
-            try harness.sendRTCP(nack(mediaSsrc: 9000, entries: [(1, 0xFFFF)]), from: subscriber)
+            try harness.sendRTCP(nack(mediaSSRC: 9000, entries: [(1, 0xFFFF)]), from: subscriber)
             if cycle == 0 { peak = harness.engine.liveObjects }
             harness.engine.removeParticipant(id)
             harness.sink.sent.removeAll()
@@ -165,11 +165,11 @@ import Testing
 }
 
 /// A Generic NACK (RFC 4585 §6.2.1) with these PID/BLP entries as written, duplicates and all.
-func nack(mediaSsrc: UInt32, entries: [(UInt16, UInt16)], senderSsrc: UInt32 = 9) -> [UInt8] {
+func nack(mediaSSRC: UInt32, entries: [(UInt16, UInt16)], senderSSRC: UInt32 = 9) -> [UInt8] {
     let words = 2 + entries.count  // sender SSRC, media SSRC, one word per entry
     var bytes: [UInt8] = [0x80 | 1, 205, UInt8(words >> 8), UInt8(words & 0xFF)]
-    bytes += withUnsafeBytes(of: senderSsrc.bigEndian, Array.init)
-    bytes += withUnsafeBytes(of: mediaSsrc.bigEndian, Array.init)
+    bytes += withUnsafeBytes(of: senderSSRC.bigEndian, Array.init)
+    bytes += withUnsafeBytes(of: mediaSSRC.bigEndian, Array.init)
     for (pid, blp) in entries { bytes += [UInt8(pid >> 8), UInt8(pid & 0xFF), UInt8(blp >> 8), UInt8(blp & 0xFF)] }
     return bytes
 }

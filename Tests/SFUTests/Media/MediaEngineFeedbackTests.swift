@@ -18,7 +18,7 @@ import Testing
         extensions.transportWideCC = 3
         return PublishedMedia(
             mid: "0", kind: .video,
-            codec: RtpCodec(name: .vp8, payloadType: 96, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: nil,
+            codec: RTPCodec(name: .vp8, payloadType: 96, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: nil,
                             feedback: ["transport-cc"]),
             extensions: extensions, simulcastRids: simulcast, ssrc: simulcast.isEmpty ? 4242 : nil)
     }
@@ -36,7 +36,7 @@ import Testing
         var statuses: [(UInt16, Bool)] = []
         for bytes in try harness.received(by: publisher).rtcp {
             bytes.withUnsafeBytes { raw in
-                var iterator = RtcpCompoundIterator(raw)
+                var iterator = RTCPCompoundIterator(raw)
                 while let packet = iterator.next() {
                     TransportCCFeedback(parsing: packet)?.forEachPacket { sequence, arrival in statuses.append((sequence, arrival != nil)) }
                 }
@@ -46,12 +46,12 @@ import Testing
         #expect(statuses.map(\.1) == [true, true, false, true, true])
     }
 
-    @Test func aLowRembMovesASubscriberToALowerLayer() throws {
+    @Test func aLowREMBMovesASubscriberToALowerLayer() throws {
         let harness = try EngineHarness()
         let (publisher, subscriber) = try harness.publisherAndSubscriber(publisherId, subscriberId, track: track,
                                                                          media: media(simulcast: ["h", "m", "l"]), cname: "p")
         harness.engine.setDownTracks(participant: subscriberId, [DownTrackConfig(
-            track: track, ssrc: 77, rtxSsrc: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
+            track: track, ssrc: 77, rtxSSRC: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
             quality: .high)])
         // One second of traffic on each layer: h 1.2 Mbit/s, m 400 kbit/s, l 100 kbit/s.
         let start = ContinuousClock.now
@@ -66,7 +66,7 @@ import Testing
         #expect(harness.engine.tracks[track]?.layers.map { $0.bitrate > 0 } == [true, true, true])
         var remb = [UInt8](repeating: 0, count: 64)
         let length = remb.withUnsafeMutableBytes { out in
-            [UInt32(77)].withUnsafeBufferPointer { Remb.write(into: out, senderSsrc: 9, bitrate: 300_000, ssrcs: $0) }
+            [UInt32(77)].withUnsafeBufferPointer { REMB.write(into: out, senderSSRC: 9, bitrate: 300_000, ssrcs: $0) }
         }
         try harness.sendRTCP(Array(remb[0..<length]), from: subscriber)
         harness.tick(at: start + .seconds(1) + .milliseconds(600))
@@ -105,16 +105,16 @@ import Testing
         #expect(harness.engine.counters.values[MediaCounters.Name.bytesDropped.rawValue] == unbound.count + fromSubscriber.count)
     }
 
-    @Test func failedConnectivityChecksAreCountedAsIceFailures() throws {
+    @Test func failedConnectivityChecksAreCountedAsICEFailures() throws {
         let harness = try EngineHarness()
-        let credentials = IceCredentials(ufrag: "srvA", password: "0123456789abcdefghijklmn")
+        let credentials = ICECredentials(ufrag: "srvA", password: "0123456789abcdefghijklmn")
         harness.engine.openTransport(participant: publisherId, callId: "call", role: .publish, credentials: credentials,
-                                     remote: RemoteTransport(credentials: IceCredentials(ufrag: "peer", password: "peer-password-not-checked"),
+                                     remote: RemoteTransport(credentials: ICECredentials(ufrag: "peer", password: "peer-password-not-checked"),
                                                              fingerprints: []))
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: 41000)!, local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
-        let wrongKey = IceCredentials(ufrag: "srvA", password: "not-the-password-at-all!")
-        func check(_ username: String, key: IceCredentials?, type: StunMessageType = .bindingRequest) throws {
-            let message = StunMessage(type: type, attributes: [.username(username), .priority(0x6e00_01ff), .iceControlling(tieBreaker: 1)])
+        let wrongKey = ICECredentials(ufrag: "srvA", password: "not-the-password-at-all!")
+        func check(_ username: String, key: ICECredentials?, type: STUNMessageType = .bindingRequest) throws {
+            let message = STUNMessage(type: type, attributes: [.username(username), .priority(0x6e00_01ff), .iceControlling(tieBreaker: 1)])
             harness.deliver(try message.serialized(integrityKey: key?.key, fingerprint: true), from: path)
         }
         try check("nobody:peer", key: credentials)                    // unknown ufrag: dropped
@@ -139,7 +139,7 @@ import Testing
         audioExtensions.mid = 1
         audioExtensions.audioLevel = 4
         let audio = PublishedMedia(mid: "9", kind: .audio,
-                                   codec: RtpCodec(name: .opus, payloadType: 111, clockRate: 48000, channels: 2, fmtp: "",
+                                   codec: RTPCodec(name: .opus, payloadType: 111, clockRate: 48000, channels: 2, fmtp: "",
                                                    rtxPayloadType: nil, feedback: []),
                                    extensions: audioExtensions, ssrc: 9)
         harness.engine.setPublishedTracks(participant: publisherId, [
@@ -149,7 +149,7 @@ import Testing
         // The wish comes before the answer that creates the down-track: it is kept.
         harness.engine.setQuality(participant: subscriberId, track: track, quality: .low)
         harness.engine.setDownTracks(participant: subscriberId, [DownTrackConfig(
-            track: track, ssrc: 77, rtxSsrc: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
+            track: track, ssrc: 77, rtxSSRC: nil, payloadType: 96, rtxPayloadType: nil, absSendTimeId: 0, audioLevelId: 0,
             quality: .high)])
         for (rid, ssrc) in [("h", UInt32(1)), ("m", UInt32(2)), ("l", UInt32(3))] {
             try harness.sendRTP(rtpPacket(payloadType: 96, sequence: 1, timestamp: 0, ssrc: ssrc,

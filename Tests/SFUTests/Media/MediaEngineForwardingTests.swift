@@ -19,13 +19,13 @@ import Testing
         extensions.rid = 2
         return PublishedMedia(
             mid: "1", kind: .video,
-            codec: RtpCodec(name: .vp8, payloadType: 100, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: 101,
+            codec: RTPCodec(name: .vp8, payloadType: 100, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: 101,
                             feedback: ["nack", "nack pli"]),
             extensions: extensions, simulcastRids: simulcast, ssrc: simulcast.isEmpty ? ssrc : nil)
     }
 
     func downTrack(quality: SimulcastQuality = .high) -> DownTrackConfig {
-        DownTrackConfig(track: track, ssrc: 5555, rtxSsrc: 5556, payloadType: 96, rtxPayloadType: 97,
+        DownTrackConfig(track: track, ssrc: 5555, rtxSSRC: 5556, payloadType: 96, rtxPayloadType: 97,
                         absSendTimeId: 2, audioLevelId: 0, quality: quality)
     }
 
@@ -40,22 +40,22 @@ import Testing
     func pliTargets(_ rtcp: [[UInt8]]) -> [UInt32] {
         rtcp.compactMap { bytes in
             bytes.withUnsafeBytes { raw -> UInt32? in
-                var iterator = RtcpCompoundIterator(raw)
+                var iterator = RTCPCompoundIterator(raw)
                 while let packet = iterator.next() {
-                    if let pli = PictureLossIndication(parsing: packet) { return pli.mediaSsrc }
+                    if let pli = PictureLossIndication(parsing: packet) { return pli.mediaSSRC }
                 }
                 return nil
             }
         }
     }
 
-    @Test func forwardsWithTheSubscribersSsrcPayloadTypeAndContinuousNumbers() throws {
+    @Test func forwardsWithTheSubscribersSSRCPayloadTypeAndContinuousNumbers() throws {
         let (harness, publisher, subscriber) = try setUp(vp8Media())
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1000, timestamp: 9000, ssrc: 1111,
                                       payload: vp8Payload(pictureId: 300, start: true, keyframe: true)), from: publisher)
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1001, timestamp: 9000, ssrc: 1111, marker: true,
                                       payload: vp8Payload(pictureId: 300, start: false, keyframe: false)), from: publisher)
-        let received = try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse)
+        let received = try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse)
         try #require(received.count == 2)
         #expect(received.allSatisfy { $0.payloadType == 96 && $0.ssrc == 5555 })
         #expect(received[1].sequence == received[0].sequence &+ 1)
@@ -78,21 +78,21 @@ import Testing
         #expect(pliTargets(try harness.received(by: publisher).rtcp) == [1111])
     }
 
-    @Test func nackIsAnsweredFromTheCacheAsRtx() throws {
+    @Test func nackIsAnsweredFromTheCacheAsRTX() throws {
         let (harness, publisher, subscriber) = try setUp(vp8Media())
         for (index, sequence) in (2000...2004).enumerated() {
             try harness.sendRTP(rtpPacket(payloadType: 100, sequence: UInt16(sequence), timestamp: 3000, ssrc: 1111,
                                           payload: vp8Payload(pictureId: 9, start: index == 0, keyframe: index == 0)), from: publisher)
         }
-        let sent = try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse)
+        let sent = try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse)
         try #require(sent.count == 5)
         let lost = sent[2].sequence
         var nack = [UInt8](repeating: 0, count: 64)
         let length = nack.withUnsafeMutableBytes { out in
-            [lost].withUnsafeBufferPointer { GenericNack.write(into: out, senderSsrc: 9, mediaSsrc: 5555, lost: $0) }
+            [lost].withUnsafeBufferPointer { GenericNACK.write(into: out, senderSSRC: 9, mediaSSRC: 5555, lost: $0) }
         }
         try harness.sendRTCP(Array(nack[0..<length]), from: subscriber)
-        let repaired = try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse)
+        let repaired = try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse)
         try #require(repaired.count == 1)
         #expect(repaired[0].payloadType == 97)
         #expect(repaired[0].ssrc == 5556)
@@ -101,14 +101,14 @@ import Testing
         #expect(harness.engine.counters.values[MediaCounters.Name.retransmissions.rawValue] == 1)
     }
 
-    @Test func aNackForAPacketNoLongerHeldIsCountedAsMissed() throws {
+    @Test func aNACKForAPacketNoLongerHeldIsCountedAsMissed() throws {
         let (harness, publisher, subscriber) = try setUp(vp8Media())
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 10, timestamp: 1, ssrc: 1111,
                                       payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: publisher)
-        let first = try #require(try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse).first)
+        let first = try #require(try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse).first)
         var nack = [UInt8](repeating: 0, count: 64)
         let length = nack.withUnsafeMutableBytes { out in
-            [first.sequence &- 5].withUnsafeBufferPointer { GenericNack.write(into: out, senderSsrc: 9, mediaSsrc: 5555, lost: $0) }
+            [first.sequence &- 5].withUnsafeBufferPointer { GenericNACK.write(into: out, senderSSRC: 9, mediaSSRC: 5555, lost: $0) }
         }
         try harness.sendRTCP(Array(nack[0..<length]), from: subscriber)
         #expect(try harness.received(by: subscriber).rtp.isEmpty)
@@ -119,7 +119,7 @@ import Testing
         let (harness, publisher, subscriber) = try setUp(vp8Media())
         _ = try harness.received(by: publisher)  // the PLI sent when the subscriber joined
         var pli = [UInt8](repeating: 0, count: 32)
-        let length = pli.withUnsafeMutableBytes { PictureLossIndication.write(into: $0, senderSsrc: 9, mediaSsrc: 5555) }
+        let length = pli.withUnsafeMutableBytes { PictureLossIndication.write(into: $0, senderSSRC: 9, mediaSSRC: 5555) }
         try harness.sendRTCP(Array(pli[0..<length]), from: subscriber)
         // Within 500 ms of the last request: held back...
         #expect(pliTargets(try harness.received(by: publisher).rtcp).isEmpty)
@@ -152,7 +152,7 @@ import Testing
         try send("l", keyframe: true, picture: 2)
         try send("h", keyframe: false, picture: 2)
         try send("l", keyframe: false, picture: 3)
-        var got = try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse)
+        var got = try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse)
         #expect(got.count == 2)  // both from l, h is not forwarded
         let lastLow = try #require(got.last)
 
@@ -161,11 +161,11 @@ import Testing
         #expect(pliTargets(try harness.received(by: publisher).rtcp) == [10])
         try send("h", keyframe: false, picture: 4)
         try send("l", keyframe: false, picture: 4)
-        got = try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse)
+        got = try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse)
         #expect(got.count == 1 && got[0].sequence == lastLow.sequence &+ 1)
         try send("h", keyframe: true, picture: 5)
         try send("l", keyframe: false, picture: 5)
-        got = try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse)
+        got = try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse)
         try #require(got.count == 1)  // the h keyframe; l is no longer forwarded
         #expect(got[0].sequence == lastLow.sequence &+ 2)
         #expect(got[0].ssrc == 5555)
@@ -182,7 +182,7 @@ import Testing
             sequence &+= 1
         }
         try send(keyframe: true, picture: 1)
-        let before = try #require(try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse).last)
+        let before = try #require(try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse).last)
         _ = try harness.received(by: publisher)  // the PLI sent when the subscriber joined
 
         // "off": nothing more is forwarded, keyframes included.
@@ -200,7 +200,7 @@ import Testing
         try send(keyframe: false, picture: 4)
         #expect(try harness.received(by: subscriber).rtp.isEmpty)
         try send(keyframe: true, picture: 5)
-        let resumed = try harness.received(by: subscriber).rtp.compactMap(RtpPacketView.parse)
+        let resumed = try harness.received(by: subscriber).rtp.compactMap(RTPPacketView.parse)
         try #require(resumed.count == 1)
         #expect(resumed[0].sequence == before.sequence &+ 1)
         #expect(resumed[0].ssrc == 5555)
@@ -237,7 +237,7 @@ import Testing
         let (harness, publisher, subscriber) = try setUp(vp8Media())
         try harness.sendRTP(rtpPacket(payloadType: 100, sequence: 1, timestamp: 1, ssrc: 1111,
                                       payload: vp8Payload(pictureId: 1, start: true, keyframe: true)), from: publisher)
-        let forwarded = try #require(try harness.received(by: subscriber).rtp.first.flatMap(RtpPacketView.parse))
+        let forwarded = try #require(try harness.received(by: subscriber).rtp.first.flatMap(RTPPacketView.parse))
         // The publisher says: as its SR left, its media clock read half a second past that packet.
         var report = [UInt8](repeating: 0, count: 28)
         let length = report.withUnsafeMutableBytes {

@@ -22,7 +22,7 @@ final class EngineHarness {
     let sink = RecordingSink()
     let router: MediaTransportRouter
     let engine: MediaEngine
-    let serverCertificate: DtlsCertificate
+    let serverCertificate: DTLSCertificate
     var events: [MediaEvent] { eventBox.events }
     private let eventBox = EventBox()
     private var nextPort: UInt16 = 40000
@@ -39,8 +39,8 @@ final class EngineHarness {
 
     /// With `clock`, the engine handles packets at `clock.now` instead of the process's clock.
     init(clock: ManualClock? = nil) throws {
-        serverCertificate = try DtlsCertificate.generate()
-        let context = try DtlsContext(certificate: serverCertificate)
+        serverCertificate = try DTLSCertificate.generate()
+        let context = try DTLSContext(certificate: serverCertificate)
         router = MediaTransportRouter(sink: sink)
         let box = eventBox
         if let clock {
@@ -64,30 +64,30 @@ final class EngineHarness {
     /// USE-CANDIDATE, DTLS handshake as client), returning the peer with its SRTP session.
     /// `peerCertificate` defaults to a fresh one; tests that connect thousands of peers pass one.
     func connect(_ participant: ParticipantID, role: PeerRole, callId: String = "call",
-                 peerCertificate: DtlsCertificate? = nil) throws -> TestPeer {
-        let credentials = IceCredentials.random()
-        let peerCertificate = try peerCertificate ?? DtlsCertificate.generate()
+                 peerCertificate: DTLSCertificate? = nil) throws -> TestPeer {
+        let credentials = ICECredentials.random()
+        let peerCertificate = try peerCertificate ?? DTLSCertificate.generate()
         let peerUfrag = "peer\(nextPort)"
         engine.openTransport(participant: participant, callId: callId, role: role, credentials: credentials,
-                             remote: RemoteTransport(credentials: IceCredentials(ufrag: peerUfrag, password: "peer-password-not-checked"),
+                             remote: RemoteTransport(credentials: ICECredentials(ufrag: peerUfrag, password: "peer-password-not-checked"),
                                                      fingerprints: [peerCertificate.fingerprint]))
         nextPort += 1
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: nextPort)!,
                              local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
-        let check = try StunMessage(type: .bindingRequest, attributes: [
+        let check = try STUNMessage(type: .bindingRequest, attributes: [
             .username("\(credentials.ufrag):\(peerUfrag)"), .priority(0x6e00_01ff),
             .iceControlling(tieBreaker: 42), .useCandidate,
         ]).serialized(integrityKey: credentials.key, fingerprint: true)
         deliver(check, from: path)
         _ = sink.take(to: path)  // the binding response
 
-        let client = try DtlsSession(context: try DtlsContext(certificate: peerCertificate), role: .client,
+        let client = try DTLSSession(context: try DTLSContext(certificate: peerCertificate), role: .client,
                                      remoteFingerprints: [serverCertificate.fingerprint])
         var output = client.start(now: .now)
-        var keys: SrtpKeyingMaterial?
+        var keys: SRTPKeyingMaterial?
         for _ in 0..<10 {
             for datagram in output.datagrams { deliver(datagram, from: path) }
-            output = DtlsOutput()
+            output = DTLSOutput()
             for reply in sink.take(to: path) {
                 let step = client.receive(datagram: reply, now: .now)
                 output.datagrams += step.datagrams
@@ -97,7 +97,7 @@ final class EngineHarness {
         }
         for datagram in output.datagrams { deliver(datagram, from: path) }
         guard let keys else { throw HarnessError.handshakeFailed }
-        return TestPeer(path: path, srtp: try SrtpSession(keyingMaterial: keys))
+        return TestPeer(path: path, srtp: try SRTPSession(keyingMaterial: keys))
     }
 
     func deliver(_ bytes: [UInt8], from path: FiveTuple) {
@@ -135,7 +135,7 @@ final class EngineHarness {
 /// The far side of one transport in tests.
 struct TestPeer {
     let path: FiveTuple
-    let srtp: SrtpSession
+    let srtp: SRTPSession
 
     func protect(_ packet: [UInt8], rtcp: Bool) throws -> [UInt8] {
         var buffer = packet + [UInt8](repeating: 0, count: 64)
@@ -183,11 +183,11 @@ func vp8Payload(pictureId: UInt16, start: Bool, keyframe: Bool, size: Int = 40) 
     return bytes
 }
 
-extension RtpPacketView {
+extension RTPPacketView {
     /// Reads a packet held in an array (tests only).
     static func parse(_ bytes: [UInt8]) -> (payloadType: UInt8, sequence: UInt16, timestamp: UInt32, ssrc: UInt32, payload: [UInt8])? {
         bytes.withUnsafeBytes { raw in
-            guard let view = RtpPacketView(raw) else { return nil }
+            guard let view = RTPPacketView(raw) else { return nil }
             return (view.payloadType, view.sequenceNumber, view.timestamp, view.ssrc, Array(view.payload))
         }
     }

@@ -13,7 +13,7 @@ import Testing
     let track = TrackID(rawValue: 77)
 
     func downTrack(ssrc: UInt32) -> DownTrackConfig {
-        DownTrackConfig(track: track, ssrc: ssrc, rtxSsrc: ssrc + 1, payloadType: 96, rtxPayloadType: 97,
+        DownTrackConfig(track: track, ssrc: ssrc, rtxSSRC: ssrc + 1, payloadType: 96, rtxPayloadType: 97,
                         absSendTimeId: 2, audioLevelId: 0, quality: .high)
     }
 
@@ -37,24 +37,24 @@ import Testing
                                           payload: vp8Payload(pictureId: UInt16(n / 6), start: n % 6 == 0, keyframe: n == 0, size: size)),
                                 from: publisher)
         }
-        return try subscribers.map { try harness.received(by: $0).rtp.compactMap(RtpPacketView.parse).map(\.sequence) }
+        return try subscribers.map { try harness.received(by: $0).rtp.compactMap(RTPPacketView.parse).map(\.sequence) }
     }
 
     func value(_ harness: EngineHarness, _ name: MediaCounters.Name) -> Int { harness.engine.counters.values[name.rawValue] }
 
     func retransmissions(to peer: TestPeer, harness: EngineHarness) throws -> [UInt16] {
-        try harness.received(by: peer).rtp.compactMap(RtpPacketView.parse).filter { $0.payloadType == 97 }
+        try harness.received(by: peer).rtp.compactMap(RTPPacketView.parse).filter { $0.payloadType == 97 }
             .map { UInt16($0.payload[0]) << 8 | UInt16($0.payload[1]) }
     }
 
-    @Test func aNumberListedSeveralTimesInOneNackIsAnsweredOnce() throws {
+    @Test func aNumberListedSeveralTimesInOneNACKIsAnsweredOnce() throws {
         let clock = EngineHarness.ManualClock()
         let (harness, publisher, subscriber, other) = try setUp(clock: clock)
         let seen = try publish(10, harness: harness, publisher: publisher, subscribers: [subscriber, other])[0]
         try #require(seen.count == 10)
         let lost = seen[4]
         // PID lost, PID lost again, and lost once more as bit 0 of the entry before it.
-        try harness.sendRTCP(nack(mediaSsrc: 5555, entries: [(lost, 0), (lost, 0), (lost &- 1, 1)]), from: subscriber)
+        try harness.sendRTCP(nack(mediaSSRC: 5555, entries: [(lost, 0), (lost, 0), (lost &- 1, 1)]), from: subscriber)
         #expect(seen[3] == lost &- 1)
         #expect(try retransmissions(to: subscriber, harness: harness) == [lost, lost &- 1])  // each once
         #expect(value(harness, .retransmissions) == 2)
@@ -68,19 +68,19 @@ import Testing
         let both = try publish(10, harness: harness, publisher: publisher, subscribers: [subscriber, other])
         let seen = both[0]
         let lost = seen[6]
-        try harness.sendRTCP(nack(mediaSsrc: 5555, entries: [(lost, 0)]), from: subscriber)
+        try harness.sendRTCP(nack(mediaSSRC: 5555, entries: [(lost, 0)]), from: subscriber)
         #expect(try retransmissions(to: subscriber, harness: harness) == [lost])
         // No receiver report yet, so the round trip is taken as 50 ms.
         clock.advance(by: .milliseconds(30))
-        try harness.sendRTCP(nack(mediaSsrc: 5555, entries: [(lost, 0)]), from: subscriber)
+        try harness.sendRTCP(nack(mediaSSRC: 5555, entries: [(lost, 0)]), from: subscriber)
         #expect(try retransmissions(to: subscriber, harness: harness).isEmpty)
         #expect(value(harness, .retransmissionsRepeated) == 1)
         clock.advance(by: .milliseconds(25))
-        try harness.sendRTCP(nack(mediaSsrc: 5555, entries: [(lost, 0)]), from: subscriber)
+        try harness.sendRTCP(nack(mediaSSRC: 5555, entries: [(lost, 0)]), from: subscriber)
         #expect(try retransmissions(to: subscriber, harness: harness) == [lost])
         #expect(value(harness, .retransmissions) == 2)
         // Another subscriber asking for the same packet is not held back by the first one's copy.
-        try harness.sendRTCP(nack(mediaSsrc: 6666, entries: [(both[1][6], 0)]), from: other)
+        try harness.sendRTCP(nack(mediaSSRC: 6666, entries: [(both[1][6], 0)]), from: other)
         #expect(try retransmissions(to: other, harness: harness) == [both[1][6]])
         #expect(value(harness, .retransmissions) == 3)
     }
@@ -103,7 +103,7 @@ import Testing
     /// A subscriber NACKing everything gets at most its budget (a fifth of what it was sent,
     /// plus the burst); the rest is dropped and counted, and the other subscriber's NACK is
     /// still answered and its stream still flows.
-    @Test func aNackFloodIsHeldToTheSubscribersBudgetAndOthersAreUnaffected() throws {
+    @Test func aNACKFloodIsHeldToTheSubscribersBudgetAndOthersAreUnaffected() throws {
         let clock = EngineHarness.ManualClock()
         let (harness, publisher, subscriber, other) = try setUp(clock: clock)
         let size = 1000
@@ -114,7 +114,7 @@ import Testing
         for _ in 0..<25 {
             for start in stride(from: 0, to: 400, by: 17 * 20) {
                 let entries = stride(from: start, to: min(start + 17 * 20, 400), by: 17).map { (seen[0][$0], UInt16(0xFFFF)) }
-                try harness.sendRTCP(nack(mediaSsrc: 5555, entries: entries), from: subscriber)
+                try harness.sendRTCP(nack(mediaSSRC: 5555, entries: entries), from: subscriber)
             }
             clock.advance(by: .milliseconds(60))  // past the repeat interval each round
         }
@@ -133,7 +133,7 @@ import Testing
         #expect(value(harness, .retransmissions) == repaired.count)
 
         // The other subscriber: its NACK is answered, and forwarding to it goes on.
-        try harness.sendRTCP(nack(mediaSsrc: 6666, entries: [(seen[1][399], 0)]), from: other)
+        try harness.sendRTCP(nack(mediaSSRC: 6666, entries: [(seen[1][399], 0)]), from: other)
         #expect(try retransmissions(to: other, harness: harness) == [seen[1][399]])
         let more = try publish(6, size: size, from: 1400, harness: harness, publisher: publisher, subscribers: [other])
         #expect(more[0].count == 6)
@@ -142,7 +142,7 @@ import Testing
         _ = try publish(50, size: size, from: 1406, harness: harness, publisher: publisher, subscribers: [subscriber])
         clock.advance(by: .milliseconds(60))
         let before = value(harness, .retransmissions)
-        try harness.sendRTCP(nack(mediaSsrc: 5555, entries: [(seen[0][399], 0)]), from: subscriber)
+        try harness.sendRTCP(nack(mediaSSRC: 5555, entries: [(seen[0][399], 0)]), from: subscriber)
         #expect(value(harness, .retransmissions) == before + 1)
     }
 

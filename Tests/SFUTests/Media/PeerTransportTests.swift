@@ -15,7 +15,7 @@ import Testing
         // RTCP Parley sends reaches the peer and unprotects there.
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256, alignment: 16)
         defer { buffer.deallocate() }
-        let length = PictureLossIndication.write(into: buffer, senderSsrc: 9, mediaSsrc: 10)
+        let length = PictureLossIndication.write(into: buffer, senderSSRC: 9, mediaSSRC: 10)
         let written = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
         #expect(lone.transport.sendRTCP(buffer, length: length, router: lone.router))
         let sent = lone.sink.take(to: peer.path)
@@ -25,7 +25,7 @@ import Testing
 
     @Test func aPeerWithAnotherCertificateIsRefused() throws {
         let lone = try LoneTransport(role: .publish)
-        #expect(throws: (any Error).self) { _ = try lone.connect(certificate: try DtlsCertificate.generate()) }
+        #expect(throws: (any Error).self) { _ = try lone.connect(certificate: try DTLSCertificate.generate()) }
         #expect(!lone.transport.isConnected)
         #expect(lone.changes.contains { $0.hasPrefix("failed: DTLS failed") })
     }
@@ -53,7 +53,7 @@ import Testing
             let protected = try peer.protect(rr, rtcp: true)
             if protected.withUnsafeBytes({ lone.transport.unprotect($0, into: buffer, rtcp: true) }) != nil { accepted += 1 }
         }
-        #expect(accepted == lone.transport.inboundSsrcLimit && accepted == 4)
+        #expect(accepted == lone.transport.inboundSSRCLimit && accepted == 4)
         #expect(lone.counters[.ssrcsRefused] == 6)
         #expect(lone.live.counts.srtpStreams == 4)
         // A tampered packet from a known SSRC fails authentication and is counted.
@@ -66,7 +66,7 @@ import Testing
     @Test func closingUnbindsAndLeavesTheRouter() throws {
         let lone = try LoneTransport(role: .publish)
         let peer = try lone.connect()
-        lone.transport.bind(42, to: SsrcBinding(track: PublisherIngestTests.track(on: lone.transport), layer: 0, isRTX: false))
+        lone.transport.bind(42, to: SSRCBinding(track: PublisherIngestTests.track(on: lone.transport), layer: 0, isRTX: false))
         #expect(lone.live.counts.ssrcBindings == 1)
         lone.transport.close(router: lone.router)
         lone.transport.close(router: lone.router)  // once only

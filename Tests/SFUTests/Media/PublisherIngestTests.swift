@@ -14,7 +14,7 @@ import Testing
         extensions.repairedRid = 3
         return PublishedMedia(
             mid: "v", kind: .video,
-            codec: RtpCodec(name: .vp8, payloadType: 100, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: 101,
+            codec: RTPCodec(name: .vp8, payloadType: 100, clockRate: 90000, channels: 1, fmtp: "", rtxPayloadType: 101,
                             feedback: ["nack", "nack pli"]),
             extensions: extensions, simulcastRids: simulcast, ssrc: ssrc)
     }
@@ -42,14 +42,14 @@ import Testing
 
     func subscribe(_ track: PublishedTrack) {
         let down = DownTrack(track: track, subscriber: lone.transport,
-                             config: DownTrackConfig(track: track.id, ssrc: 9, rtxSsrc: nil, payloadType: 96, rtxPayloadType: nil,
+                             config: DownTrackConfig(track: track.id, ssrc: 9, rtxSSRC: nil, payloadType: 96, rtxPayloadType: nil,
                                                      absSendTimeId: 0, audioLevelId: 0, quality: .high), live: lone.live)
         track.downTracks.append(down)
     }
 
     func accept(_ bytes: [UInt8]) -> IngestedPacket? {
         bytes.withUnsafeBytes { raw in
-            guard let rtp = RtpPacketView(raw) else { return nil }
+            guard let rtp = RTPPacketView(raw) else { return nil }
             return ingest.accept(rtp, datagramSize: raw.count, on: lone.transport, now: now)
         }
     }
@@ -65,7 +65,7 @@ import Testing
         let rtx = accept(rtpPacket(payloadType: 101, sequence: 900, timestamp: 2, ssrc: 301,
                                    extensions: [(1, Array("v".utf8)), (3, Array("h".utf8))], payload: [0x00, 0x05] + vp8Payload(pictureId: 2, start: true, keyframe: false)))
         #expect(rtx?.layer == 0 && rtx?.sequence == 5)
-        #expect(track.layers[0].rtxSsrc == 301)
+        #expect(track.layers[0].rtxSSRC == 301)
         // A later packet of the bound SSRC needs no extension.
         #expect(accept(rtpPacket(payloadType: 100, sequence: 8, timestamp: 1, ssrc: 300, payload: vp8Payload(pictureId: 1, start: false, keyframe: false)))?.layer == 1)
     }
@@ -90,7 +90,7 @@ import Testing
 
     @Test func statisticsAndTheCacheAreKeptEvenWithoutSubscribers() throws {
         let track = Self.track(on: lone.transport, media: Self.media(ssrc: 1111))
-        lone.transport.bind(1111, to: SsrcBinding(track: track, layer: 0, isRTX: false))
+        lone.transport.bind(1111, to: SSRCBinding(track: track, layer: 0, isRTX: false))
         for sequence in UInt16(10)..<15 {
             // Nobody receives the track: nothing is handed on, but the packet is cached for NACKs.
             #expect(accept(rtpPacket(payloadType: 100, sequence: sequence, timestamp: 3000, ssrc: 1111,

@@ -24,7 +24,7 @@ import Testing
     func track() -> PublishedTrack {
         let track = PublisherIngestTests.track(on: publisher.transport, media: PublisherIngestTests.media(ssrc: 1111), live: publisher.live)
         track.layers[0].ssrc = 1111
-        publisher.transport.bind(1111, to: SsrcBinding(track: track, layer: 0, isRTX: false))
+        publisher.transport.bind(1111, to: SSRCBinding(track: track, layer: 0, isRTX: false))
         return track
     }
 
@@ -40,7 +40,7 @@ import Testing
         let sent = try rtcp(sentTo: peer)
         #expect(sent.count == 1)
         let pli = try #require(sent.first.flatMap { firstRTCP($0) { PictureLossIndication(parsing: $0) } })
-        #expect(pli.mediaSsrc == 1111 && pli.senderSsrc == publisher.transport.rtcpSsrc)
+        #expect(pli.mediaSSRC == 1111 && pli.senderSSRC == publisher.transport.rtcpSSRC)
         #expect(!track.layers[0].keyframeRequests.due(now: start + .milliseconds(200)))
         #expect(track.layers[0].keyframeRequests.due(now: start + .milliseconds(600)))
         // A keyframe arriving first settles the deferred request.
@@ -49,11 +49,11 @@ import Testing
         #expect(publisher.counters[.keyframeRequestsSent] == 1)
     }
 
-    @Test func aNackIsAnsweredAsRTXFromTheCacheOncePerRoundTrip() throws {
+    @Test func aNACKIsAnsweredAsRTXFromTheCacheOncePerRoundTrip() throws {
         let peer = try subscriber.connect(port: 42000)
         let track = track()
         let down = DownTrack(track: track, subscriber: subscriber.transport,
-                             config: DownTrackConfig(track: track.id, ssrc: 5555, rtxSsrc: 5556, payloadType: 96, rtxPayloadType: 97,
+                             config: DownTrackConfig(track: track.id, ssrc: 5555, rtxSSRC: 5556, payloadType: 96, rtxPayloadType: 97,
                                                      absSendTimeId: 0, audioLevelId: 0, quality: .high), live: publisher.live)
         track.downTracks.append(down)
         subscriber.transport.downTracks[5555] = down
@@ -63,7 +63,7 @@ import Testing
             let bytes = rtpPacket(payloadType: 100, sequence: sequence, timestamp: 90 * UInt32(sequence), ssrc: 1111,
                                   payload: vp8Payload(pictureId: sequence, start: true, keyframe: sequence == 10))
             let packet = try #require(bytes.withUnsafeBytes { raw in
-                ingest.accept(RtpPacketView(raw)!, datagramSize: raw.count, on: publisher.transport, now: start)
+                ingest.accept(RTPPacketView(raw)!, datagramSize: raw.count, on: publisher.transport, now: start)
             })
             let decision = down.forwarding.forward(
                 layer: packet.layer, isKeyframe: packet.isKeyframe, sequence: packet.sequence, timestamp: packet.timestamp,
@@ -76,14 +76,14 @@ import Testing
         func nack(_ numbers: [UInt16]) -> [UInt8] {
             var out = [UInt8](repeating: 0, count: 64)
             let length = out.withUnsafeMutableBytes { raw in
-                numbers.withUnsafeBufferPointer { GenericNack.write(into: raw, senderSsrc: 1, mediaSsrc: 5555, lost: $0) }
+                numbers.withUnsafeBufferPointer { GenericNACK.write(into: raw, senderSSRC: 1, mediaSSRC: 5555, lost: $0) }
             }
             return Array(out[0..<length])
         }
         nack([lost]).withUnsafeBytes { responder.receive($0, on: subscriber.transport, now: start + .milliseconds(1)) }
         let sent = publisher.sink.take(to: peer.path)
         #expect(sent.count == 1)
-        let rtx = try #require(RtpPacketView.parse(try peer.unprotect(sent[0], rtcp: false)))
+        let rtx = try #require(RTPPacketView.parse(try peer.unprotect(sent[0], rtcp: false)))
         #expect(rtx.ssrc == 5556 && rtx.payloadType == 97)
         #expect(UInt16(rtx.payload[0]) << 8 | UInt16(rtx.payload[1]) == lost)  // the original sequence number
         // Again within the round trip: not repeated. A number never sent: missed. Both counted.
@@ -99,7 +99,7 @@ import Testing
         let ingest = PublisherIngest(counters: publisher.counters, epoch: start)
         for sequence in [UInt16(1), 2, 4] {  // 3 is lost
             let bytes = rtpPacket(payloadType: 100, sequence: sequence, timestamp: 0, ssrc: 1111, payload: [0x10, 1, 2])
-            _ = bytes.withUnsafeBytes { ingest.accept(RtpPacketView($0)!, datagramSize: $0.count, on: publisher.transport, now: start) }
+            _ = bytes.withUnsafeBytes { ingest.accept(RTPPacketView($0)!, datagramSize: $0.count, on: publisher.transport, now: start) }
         }
         responder.sendReceiverReports(publisher.transport, now: start + .seconds(1))
         let sent = try rtcp(sentTo: peer)
@@ -110,9 +110,9 @@ import Testing
 }
 
 /// The first packet of a compound RTCP packet, parsed by `parse`.
-func firstRTCP<T>(_ bytes: [UInt8], _ parse: (RtcpPacketView) -> T?) -> T? {
+func firstRTCP<T>(_ bytes: [UInt8], _ parse: (RTCPPacketView) -> T?) -> T? {
     bytes.withUnsafeBytes { raw in
-        var packets = RtcpCompoundIterator(raw)
+        var packets = RTCPCompoundIterator(raw)
         return packets.next().flatMap(parse)
     }
 }

@@ -79,7 +79,7 @@ func withCallSignaling(maxParticipants: Int = 16, maxCallsPerUser: Int? = 2, rin
         logger.logLevel = .warning
         let (events, _) = AsyncStream<MediaEvent>.makeStream()
         let calls = CallSignaling(directory: directory, media: media, events: events, outbox: outbox, services: services,
-                                  iceServers: IceServerConfiguration(), maxParticipants: maxParticipants,
+                                  iceServers: ICEServerConfiguration(), maxParticipants: maxParticipants,
                                   maxCallsPerUser: maxCallsPerUser, ringTimeout: ringTimeout, clock: clock, logger: logger)
         try await body(CallSignalingFixture(services: services, outbox: outbox, media: media, calls: calls, conversation: conversation,
                                             ada: ada, bob: bob, cy: cy, eve: eve))

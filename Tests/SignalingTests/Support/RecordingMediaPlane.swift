@@ -9,7 +9,7 @@ import Synchronization
 /// fingerprint and fresh ICE credentials for each local transport, as the real one has.
 final class RecordingMediaPlane: MediaPlane {
     enum Request: Equatable {
-        case open(ParticipantID, PeerRole, credentials: IceCredentials, remote: RemoteTransport?)
+        case open(ParticipantID, PeerRole, credentials: ICECredentials, remote: RemoteTransport?)
         case updateRemote(ParticipantID, PeerRole, RemoteTransport)
         case publishedTracks(ParticipantID, count: Int)
         case downTracks(ParticipantID, count: Int)
@@ -17,7 +17,7 @@ final class RecordingMediaPlane: MediaPlane {
         case remove(ParticipantID)
     }
 
-    static let fingerprint = DtlsFingerprint(algorithm: .sha256, digest: Array(repeating: 0x5A, count: 32))
+    static let fingerprint = DTLSFingerprint(algorithm: .sha256, digest: Array(repeating: 0x5A, count: 32))
     private let requests = Mutex<[Request]>([])
 
     /// What was asked since the last call, in order; it is forgotten.
@@ -34,7 +34,7 @@ final class RecordingMediaPlane: MediaPlane {
                        sessionId: sessionId)
     }
 
-    func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: IceCredentials,
+    func openTransport(participant: ParticipantID, callId: String, role: PeerRole, credentials: ICECredentials,
                        remote: RemoteTransport?) {
         record(.open(participant, role, credentials: credentials, remote: remote))
     }

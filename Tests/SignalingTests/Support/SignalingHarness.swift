@@ -77,7 +77,7 @@ private func makeCalls(_ limit: CallLimit?, directory calls: CallDirectory, serv
     media.start()
     let signaling = CallSignaling(
         directory: calls, media: media, events: events, outbox: SignalingOutbox(bus: bus, services: services, logger: logger),
-        services: services, iceServers: IceServerConfiguration(), maxParticipants: 16, maxCallsPerUser: limit.perUser,
+        services: services, iceServers: ICEServerConfiguration(), maxParticipants: 16, maxCallsPerUser: limit.perUser,
         logger: logger)
     return (signaling, media, sink)
 }
