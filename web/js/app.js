@@ -6,6 +6,9 @@ import { Socket } from "./socket.js?v=dev";
 import { Store } from "./store.js?v=dev";
 import { ChatView } from "./chat.js?v=dev";
 import { CallController } from "./call.js?v=dev";
+import { Notifier } from "./notifications.js?v=dev";
+import { Ringer } from "./ringing.js?v=dev";
+import { ProfileSettings } from "./profile.js?v=dev";
 import { $, showAlert, clearAlerts } from "./dom.js?v=dev";
 
 const api = new Api();
@@ -13,12 +16,16 @@ const store = new Store();
 const socket = new Socket(api);
 const calls = new CallController({ api, socket, store });
 const chat = new ChatView({ api, socket, store, calls });
+const notifier = new Notifier({ socket, store, open: (id) => chat.open(id) });
+const ringer = new Ringer({ socket, store, calls, notifier });
+new ProfileSettings({ api, store, notifier });
 
 // A small read-only hook for diagnostics and the browser tests.
 window.parleyDebug = Object.freeze({
   inboundStats: () => calls.inboundStats(),
   outboundStats: () => calls.outboundStats(),
   call: () => calls.snapshot(),
+  ringing: () => ringer.snapshot(),
   socketOnline: () => socket.online,
   frames: () => socket.trace.map((entry) => ({ ...entry })),
   messageIds: (conversationId) => [...(store.threads.get(conversationId ?? store.activeId)?.messages.keys() ?? [])].sort(),
@@ -42,16 +49,27 @@ async function enterApp(user) {
   chat.showEmpty();
   socket.start();
   await chat.sync();
+  chat.followRoute(); // the conversation the address names (a reload, Back, a link)
+  // Focus never stays on a control that went away with the sign-in form.
+  if (!store.activeId && (!document.activeElement || document.activeElement === document.body)) $("user-search").focus();
 }
 
 async function signOut({ message = null, serverSide = true } = {}) {
+  if (serverSide) {
+    // Logging out on purpose: this person's drafts and address leave the browser with them.
+    chat.composer.forgetAllDrafts();
+    history.replaceState(null, "", location.pathname);
+  }
+  $("skip-link").hidden = true;
   await calls.leave();
+  ringer.stopAll();
   socket.stop();
   store.clearTyping();
   store.reset();
   chat.threadView.messageNodes.clear();
   $("conversation-list").replaceChildren();
   $("message-list").replaceChildren();
+  notifier.updateTitle();
   if (serverSide) await api.logout();
   clearAlerts();
   if (message) showAlert(message, { timeoutMs: 0 });

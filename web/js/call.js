@@ -755,6 +755,7 @@ export class CallController extends EventTarget {
       lastOffer: this.lastOffer ?? null,
       appliedOffer: this.subscribePc?.remoteDescription?.sdp ?? null,
       sending: this.sending.map(({ transceiver, source }) => ({ mid: transceiver.mid, source })),
+      focusedKey: this.focusedKey,
     };
   }
 }

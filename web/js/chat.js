@@ -22,6 +22,7 @@ export class ChatView {
     this.calls = calls;
     this.syncing = null;
     this.disconnects = 0;          // counts drops, so a fetch can tell one happened while it ran
+    this.leaving = new Set();      // groups this person is leaving: their removal needs no explaining
 
     this.conversationList = new ConversationList({ store, open: (id) => this.open(id) });
     this.composer = new Composer({
@@ -31,14 +32,17 @@ export class ChatView {
     });
     this.threadView = new ThreadView({
       api, socket, store, calls, composer: this.composer,
-      onUnreadCleared: () => this.conversationList.render(),
+      onUnreadCleared: () => { this.conversationList.render(); this.store.changed("unread"); },
     });
     $("back-button").addEventListener("click", () => this.showEmpty());
+    // Each conversation has an address (#/c/<id>): reload, Back and links open it. A hash, since
+    // the server answers only its own files and "/" with the client.
+    addEventListener("hashchange", () => this.followRoute());
     const open = (id) => this.open(id);
     new PeopleSearch({ api, store, open, focusComposer: () => this.composer.focus() });
     new NewGroupDialog({ api, store, open });
     new GroupSettingsDialog({
-      api, store, calls,
+      api, store, calls, leaving: this.leaving,
       refreshConversation: (id) => this.#refreshConversation(id),
       showEmpty: () => this.showEmpty(),
     });
@@ -91,8 +95,38 @@ export class ChatView {
     }
   }
 
-  /** The connection dropped: every loaded thread remembers where its unbroken history ends. */
+  /** The address's conversation, once the list is known: opened if it is one's own, the list
+   * shown for an address without one. */
+  followRoute() {
+    if (!this.store.me) return;
+    const match = /^#\/c\/([^/?#]+)$/.exec(location.hash);
+    const id = match ? decodeURIComponent(match[1]) : null;
+    if (id && this.store.conversations.has(id)) {
+      if (id !== this.store.activeId) this.open(id, { fromRoute: true });
+    } else if (id) {
+      history.replaceState(null, "", location.pathname + location.search);
+      showAlert("That conversation is not one of yours, or no longer exists.", { kind: "info", timeoutMs: 6_000 });
+      if (this.store.activeId) this.showEmpty({ fromRoute: true });
+    } else if (this.store.activeId) {
+      this.showEmpty({ fromRoute: true });
+    }
+  }
+
+  #setRoute(id, { replace = false } = {}) {
+    const want = id ? `#/c/${encodeURIComponent(id)}` : "";
+    if (location.hash === want || (!id && !location.hash)) return;
+    const url = id ? want : location.pathname + location.search;
+    if (replace) history.replaceState(null, "", url);
+    else history.pushState(null, "", url);
+  }
+
+  /** The connection dropped: every loaded thread remembers where its unbroken history ends, and
+   * who is online is unknown until it is back (the list is fetched afresh then). */
   markDisconnected() {
+    if (this.store.presence.size) {
+      this.store.presence.clear();
+      this.store.changed("presence");
+    }
     this.disconnects += 1;
     for (const thread of this.store.threads.values()) {
       // "" marks a thread that was empty: it is loaded afresh, whatever arrived live since.
@@ -159,10 +193,9 @@ export class ChatView {
       if (thread.resumeAfter === null || thread.resumeAfter === "") thread.resumeAfter = newest ?? "";
     }
     this.store.addMessages(conversationId, page.messages);
-    this.threadView.scrollToBottom();
   }
 
-  async open(conversationId) {
+  async open(conversationId, { fromRoute = false } = {}) {
     const store = this.store;
     const composer = this.composer;
     if (store.activeId && store.activeId !== conversationId) {
@@ -173,8 +206,13 @@ export class ChatView {
     }
     if (store.activeId !== conversationId) composer.showDraft(conversationId);
     store.activeId = conversationId;
+    if (!fromRoute) this.#setRoute(conversationId);
+    store.changed("opened", conversationId); // for parts outside the chat view (notifications.js)
     $("app-view").classList.add("conversation-open");
+    $("skip-link").hidden = false;
+    const unread = store.conversations.get(conversationId)?.unreadCount ?? 0;
     this.threadView.clear();
+    this.threadView.beginOpen();
     this.conversationList.render();
     this.threadView.renderHeader();
     this.threadView.renderMessages();
@@ -190,13 +228,17 @@ export class ChatView {
     } catch (error) {
       showAlert(`Could not load messages: ${describeError(error)}`);
     }
-    this.threadView.scrollToBottom();
-    this.threadView.maybeMarkRead();
+    if (store.activeId !== conversationId) return;
+    try {
+      await this.threadView.openAt(conversationId, unread);
+    } catch (error) {
+      showAlert(`Could not load messages: ${describeError(error)}`);
+    }
   }
 
   /** No conversation open (the list alone at phone width): leaves the open one's room, so the
    * server stops counting this person as looking at it, and keeps keyboard focus on the list. */
-  showEmpty() {
+  showEmpty({ fromRoute = false } = {}) {
     const composer = this.composer;
     // (Not for a conversation one was removed from: its room is gone already.)
     if (this.store.activeId && this.store.conversations.has(this.store.activeId)) {
@@ -210,6 +252,9 @@ export class ChatView {
     composer.clear();
     const wasOpen = this.store.activeId;
     this.store.activeId = null;
+    if (wasOpen && !fromRoute) this.#setRoute(null, { replace: !this.store.conversations.has(wasOpen) });
+    $("skip-link").hidden = true;
+    $("jump-latest").hidden = true;
     $("conversation-view").hidden = true;
     $("empty-view").hidden = false;
     $("app-view").classList.remove("conversation-open");
@@ -243,6 +288,11 @@ export class ChatView {
     s.on("member.removed", ({ data }) => {
       if (data.userId === store.me?.id) {
         const wasOpen = store.activeId === data.conversationId;
+        const conversation = store.conversations.get(data.conversationId);
+        if (conversation && !this.leaving.delete(data.conversationId)) {
+          // Removed by someone else: said in words, not just a group that vanishes.
+          showAlert(`You were removed from the group \u201c${store.title(conversation)}\u201d.`, { kind: "info", timeoutMs: 0 });
+        }
         this.composer.forgetDraft(data.conversationId);
         store.removeConversation(data.conversationId);
         if (wasOpen) this.showEmpty();
@@ -266,7 +316,8 @@ export class ChatView {
     }
     const thread = store.threads.get(message.conversationId);
     const fresh = !thread?.messages.has(message.id);
-    const watching = store.activeId === message.conversationId && document.visibilityState === "visible";
+    // Watching: the conversation is open on a visible page with its newest messages in view.
+    const watching = store.activeId === message.conversationId && document.visibilityState === "visible" && this.threadView.pinned;
     if (fresh && message.sender.id !== store.me?.id && !watching) conversation.unreadCount = (conversation.unreadCount ?? 0) + 1;
     if (message.sender.id !== store.me?.id) store.setTyping(message.conversationId, message.sender.id, false);
     if (thread?.loaded) {

@@ -4,10 +4,15 @@
 
 import { describeError } from "./api.js?v=dev";
 import { $, showAlert, newClientMsgId } from "./dom.js?v=dev";
+import { MAX_MESSAGE_CHARS, characterCount } from "./format.js?v=dev";
 
 /** A typing.start goes out at most this often while typing goes on (the server ends it by itself
  * after a pause, so it is repeated, not held). */
 const TYPING_REPEAT_MS = 3_000;
+/** The counter shows from this many characters on. */
+const COUNTER_FROM = MAX_MESSAGE_CHARS - 500;
+/** Drafts are kept in localStorage under this prefix and the user's id, so a reload keeps them. */
+const DRAFTS_KEY = "parley.drafts.";
 
 export class Composer {
   /** `redraw()` redraws the open thread (an edit starting or ending marks its message);
@@ -22,7 +27,10 @@ export class Composer {
     // Unsent text per conversation: the box holds only the open conversation's own, so text
     // typed in one conversation is never sent to another by the next Enter.
     this.drafts = new Map();       // conversationId -> text
+    this.draftsUser = null;        // whose drafts `drafts` holds
+    this.saveTimer = null;
     this.lastTypingSent = 0;
+    addEventListener("pagehide", () => this.#saveDrafts());
     this.#bindControls();
   }
 
@@ -34,11 +42,69 @@ export class Composer {
 
   /** Puts a conversation's own draft (or nothing) in the box. */
   showDraft(conversationId) {
+    this.#loadDrafts();
     $("composer-input").value = this.drafts.get(conversationId) ?? "";
+    this.#updateCounter();
   }
 
   clear() {
     $("composer-input").value = "";
+    this.#updateCounter();
+  }
+
+  /** The signed-in person's drafts, read from localStorage once per user. */
+  #loadDrafts() {
+    const user = this.store.me?.id ?? null;
+    if (this.draftsUser === user) return;
+    this.draftsUser = user;
+    this.drafts.clear();
+    if (!user) return;
+    try {
+      const saved = JSON.parse(localStorage.getItem(DRAFTS_KEY + user) ?? "{}");
+      for (const [id, text] of Object.entries(saved)) if (typeof text === "string" && text) this.drafts.set(id, text);
+    } catch {
+      // Storage unavailable or damaged: drafts then last as long as the page.
+    }
+  }
+
+  #saveDrafts() {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    const user = this.store.me?.id;
+    if (!user || this.draftsUser !== user) return;
+    try {
+      if (this.drafts.size) localStorage.setItem(DRAFTS_KEY + user, JSON.stringify(Object.fromEntries(this.drafts)));
+      else localStorage.removeItem(DRAFTS_KEY + user);
+    } catch {
+      // Full or unavailable storage: the drafts stay in memory.
+    }
+  }
+
+  #saveSoon() {
+    if (!this.saveTimer) this.saveTimer = setTimeout(() => this.#saveDrafts(), 300);
+  }
+
+  /** Signing out on purpose: the person's drafts leave this browser too. */
+  forgetAllDrafts() {
+    const user = this.store.me?.id ?? this.draftsUser;
+    this.drafts.clear();
+    try { if (user) localStorage.removeItem(DRAFTS_KEY + user); } catch { /* nothing kept */ }
+  }
+
+  /** The length counter near the limit, and the box flagged when over it. */
+  #updateCounter() {
+    const input = $("composer-input");
+    const counter = $("char-counter");
+    const count = input.value.length >= COUNTER_FROM ? characterCount(input.value) : 0;
+    const over = count > MAX_MESSAGE_CHARS;
+    let text = "";
+    if (over) text = `${(count - MAX_MESSAGE_CHARS).toLocaleString()} characters over the ${MAX_MESSAGE_CHARS.toLocaleString()} limit`;
+    else if (count >= COUNTER_FROM) text = `${(MAX_MESSAGE_CHARS - count).toLocaleString()} characters left`;
+    if (counter.textContent !== text) counter.textContent = text;
+    counter.classList.toggle("over", over);
+    if (over) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+    return { count, over };
   }
 
   /** Files the box's text as the open conversation's draft (not while editing: that text is the
@@ -46,14 +112,17 @@ export class Composer {
   keepDraft() {
     const id = this.store.activeId;
     if (!id || this.editing) return;
+    this.#loadDrafts();
     const text = $("composer-input").value;
     if (text) this.drafts.set(id, text);
     else this.drafts.delete(id);
+    this.#saveSoon();
   }
 
   /** A conversation one was removed from: its draft is never shown again. */
   forgetDraft(conversationId) {
     this.drafts.delete(conversationId);
+    this.#saveSoon();
   }
 
   // MARK: sending
@@ -87,7 +156,9 @@ export class Composer {
     } catch (error) {
       const unreachable = error.status === 0 || error.status >= 500 || ["closed", "offline", "timeout"].includes(error.code);
       store.setPendingState(conversationId, clientMsgId, "failed", describeError(error), unreachable);
-      showAlert(`Your message was not sent: ${describeError(error)}`);
+      // For want of a connection it goes by itself after the reconnect (the message says so);
+      // other refusals need the person.
+      if (!unreachable) showAlert(`Your message was not sent: ${describeError(error)}`);
     }
   }
 
@@ -115,7 +186,9 @@ export class Composer {
     const input = $("composer-input");
     input.value = message.content;
     input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
     $("send-button").textContent = "Save";
+    this.#updateCounter();
     this.redraw();
   }
 
@@ -126,6 +199,7 @@ export class Composer {
     $("edit-banner").hidden = true;
     $("composer-input").value = draft ?? ""; // the unsent text the edit had set aside
     $("send-button").textContent = "Send";
+    this.#updateCounter();
     this.redraw();
   }
 
@@ -167,6 +241,18 @@ export class Composer {
     }
   }
 
+  /** The newest message of one's own in the open conversation that can still be edited. */
+  #lastOwnMessage() {
+    const thread = this.store.threads.get(this.store.activeId);
+    if (!thread) return null;
+    const messages = thread.ordered();
+    for (let i = messages.length - 1; i >= 0; i -= 1) {
+      const message = messages[i];
+      if (message.sender?.id === this.store.me?.id && !message.deletedAt) return message;
+    }
+    return null;
+  }
+
   // MARK: typing
 
   #typed() {
@@ -202,12 +288,22 @@ export class Composer {
         showAlert("A message cannot be empty.", { kind: "info", timeoutMs: 4_000 });
         return;
       }
+      const { count, over } = this.#updateCounter();
+      if (over) {
+        // Refused whole, never cut: the text stays in the box to be shortened or split.
+        showAlert(`This message is ${(count - MAX_MESSAGE_CHARS).toLocaleString()} characters over the ${MAX_MESSAGE_CHARS.toLocaleString()} limit. Shorten it or split it into several messages.`,
+          { timeoutMs: 8_000 });
+        input.focus();
+        return;
+      }
       if (this.editing) {
         this.#saveEdit(content);
         return;
       }
       input.value = "";
       this.drafts.delete(this.store.activeId);
+      this.#saveSoon();
+      this.#updateCounter();
       this.lastTypingSent = 0; // the server ends typing on send
       this.send(content);
     });
@@ -217,9 +313,25 @@ export class Composer {
         $("composer").requestSubmit();
       } else if (event.key === "Escape" && this.editing) {
         this.cancelEdit();
+      } else if (event.key === "ArrowUp" && !input.value && !this.editing && !event.altKey && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+        const last = this.#lastOwnMessage();
+        if (last) {
+          event.preventDefault();
+          this.startEdit(last);
+        }
       }
     });
-    input.addEventListener("input", () => this.#typed());
+    input.addEventListener("input", () => {
+      this.#updateCounter();
+      const id = this.store.activeId;
+      if (id && !this.editing) {
+        this.#loadDrafts();
+        if (input.value) this.drafts.set(id, input.value);
+        else this.drafts.delete(id);
+        this.#saveSoon();
+      }
+      this.#typed();
+    });
     input.addEventListener("blur", () => this.stopTyping());
     $("cancel-edit").addEventListener("click", () => this.cancelEdit());
   }

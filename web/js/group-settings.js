@@ -35,6 +35,13 @@ export class NewGroupDialog {
       $("group-title").focus();
     });
     $("group-cancel").addEventListener("click", () => $("group-dialog").close());
+    // Enter in the name goes on to adding people; it never creates a group of oneself alone.
+    $("group-title").addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.isComposing) {
+        event.preventDefault();
+        $("group-member-search").focus();
+      }
+    });
     userSearch(this, $("group-member-search"), $("group-member-results"), (user) => `Add ${user.displayName}`, (user) => {
       chosen.set(user.id, user);
       this.#renderChosen();
@@ -67,7 +74,8 @@ export class NewGroupDialog {
 export class GroupSettingsDialog {
   /** `refreshConversation(id)` fetches a conversation afresh (its members after a removal);
    * `showEmpty()` closes the conversation view once one has left the group. */
-  constructor({ api, store, calls, refreshConversation, showEmpty }) {
+  constructor({ api, store, calls, leaving = new Set(), refreshConversation, showEmpty }) {
+    this.leaving = leaving;
     this.api = api;
     this.store = store;
     this.calls = calls;
@@ -81,6 +89,7 @@ export class GroupSettingsDialog {
       const conversation = this.store.conversations.get(this.store.activeId);
       if (!conversation) return;
       $("rename-input").value = conversation.title ?? "";
+      disarm(leave, "Leave group");
       this.render();
       $("settings-dialog").showModal();
     });
@@ -106,8 +115,12 @@ export class GroupSettingsDialog {
         showAlert(`Could not add ${user.displayName}: ${describeError(error)}`);
       }
     }, () => new Set((this.store.conversations.get(this.store.activeId)?.members ?? []).map((m) => m.user.id)));
-    $("leave-group").addEventListener("click", async () => {
+    const leave = $("leave-group");
+    leave.addEventListener("click", async () => {
       const id = this.store.activeId;
+      // Two steps: the first click asks, the second (within a few seconds) leaves.
+      if (!armed(leave, "Confirm leaving the group", "Leave group")) return;
+      this.leaving.add(id);
       try {
         await this.api.removeMember(id, this.store.me.id);
         $("settings-dialog").close();
@@ -115,6 +128,7 @@ export class GroupSettingsDialog {
         this.store.removeConversation(id);
         this.showEmpty();
       } catch (error) {
+        this.leaving.delete(id);
         showAlert(`Could not leave the group: ${describeError(error)}`);
       }
     });
@@ -140,7 +154,9 @@ export class GroupSettingsDialog {
         h("span", { class: "member-name" }, isMe ? `${member.user.displayName} (you)` : member.user.displayName),
         h("span", { class: "member-role" }, member.role),
         removable ? h("button", { type: "button", class: "small", "aria-label": `Remove ${member.user.displayName} from the group`,
-          onclick: async () => {
+          onclick: async (event) => {
+            const button = event.currentTarget;
+            if (!armed(button, `Confirm removing ${member.user.displayName}`, "Remove", `Remove ${member.user.displayName} from the group`)) return;
             try {
               await this.api.removeMember(conversation.id, member.user.id);
               await this.refreshConversation(conversation.id);
@@ -150,4 +166,28 @@ export class GroupSettingsDialog {
           } }, "Remove") : null);
     }));
   }
+}
+
+/** A button that acts on its second click: the first turns it into "Confirm …" (and focus stays
+ * on it) for a few seconds. True when this click is the confirming one. */
+function armed(button, confirmText, text, label = null) {
+  if (button.dataset.armed) {
+    disarm(button, text, label);
+    return true;
+  }
+  button.dataset.armed = "1";
+  button.classList.add("armed");
+  button.textContent = confirmText;
+  button.removeAttribute("aria-label");
+  clearTimeout(button.disarmTimer);
+  button.disarmTimer = setTimeout(() => disarm(button, text, label), 6_000);
+  return false;
+}
+
+function disarm(button, text, label = null) {
+  clearTimeout(button.disarmTimer);
+  delete button.dataset.armed;
+  button.classList.remove("armed");
+  button.textContent = text;
+  if (label) button.setAttribute("aria-label", label);
 }

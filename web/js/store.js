@@ -51,6 +51,7 @@ export class Store extends EventTarget {
     this.presenceEvents = 0;          // live presence events so far
     this.presenceEventSeq = new Map(); // userId -> number of the last live event about them
     this.threads = new Map();
+    this.knownNames = new Map();      // userId -> display name, kept for people who have left
     this.typing = new Map();
     this.reads = new Map();
     this.activeId = null;
@@ -100,6 +101,7 @@ export class Store extends EventTarget {
   #learnPresence(conversation, { replaceUnless = null } = {}) {
     for (const member of conversation.members ?? []) {
       const id = member.user?.id;
+      if (id && member.user.displayName) this.knownNames.set(id, member.user.displayName);
       const take = !this.presence.has(id) || (replaceUnless !== null && !replaceUnless(id));
       if (member.user && typeof member.user.online === "boolean" && take) {
         this.presence.set(member.user.id, member.user.online);
@@ -131,7 +133,12 @@ export class Store extends EventTarget {
       const found = conversation.members?.find((m) => m.user?.id === userId);
       if (found) return found.user.displayName;
     }
-    return "Someone";
+    // A former member: the name they had here, or on a message of theirs.
+    if (this.knownNames.has(userId)) return this.knownNames.get(userId);
+    for (const message of this.threads.get(conversationId)?.messages.values() ?? []) {
+      if (message.sender?.id === userId && message.sender.displayName) return message.sender.displayName;
+    }
+    return "A former member";
   }
 
   myRole(conversation) {

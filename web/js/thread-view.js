@@ -3,10 +3,19 @@
 // reporting what this person has read.
 
 import { describeError } from "./api.js?v=dev";
-import { $, h, reconcile, showAlert, formatTime } from "./dom.js?v=dev";
+import { $, h, reconcile, showAlert, formatTime, formatFullDate, formatDay } from "./dom.js?v=dev";
+import { formatMessage } from "./format.js?v=dev";
 
 /** Messages per history page, for the newest page of a thread and every older one. */
 export const PAGE_SIZE = 50;
+/** How far from the bottom still counts as "at the newest messages". */
+const NEAR_BOTTOM_PX = 60;
+/** Messages from one sender this close together are drawn as one group (one name, one time). */
+const GROUP_GAP_MS = 5 * 60_000;
+/** Pages of older history loaded at most to reach the first unread message when opening. */
+const UNREAD_PAGES = 8;
+/** The share of a message (or of the list's height, for a tall one) that must show for it to count as read. */
+const SEEN_SHARE = 0.6;
 
 export class ThreadView {
   /** `composer` owns the edit in progress and the message actions (retry, edit, delete) the list
@@ -24,14 +33,82 @@ export class ThreadView {
     // while older history goes in above; `stickToBottom` follows a send to the bottom.
     this.keepFromBottom = undefined;
     this.stickToBottom = false;
+    // Whether the reader is at the newest messages: a layout change (a call starting, the window
+    // or keyboard resizing) keeps them there. Updated by the reader's own scrolling only.
+    this.pinned = true;
+    this.height = 0;
+    // While a conversation opens, nothing scrolls by itself and nothing counts as read until it
+    // stands at its first unread message (or the newest).
+    this.positioning = false;
+    // The "New messages" divider: above the first message unread when the conversation opened.
+    this.unreadAnchor = null;      // {conversationId, messageId}
+    this.focusKey = null;          // the message that is the list's one Tab stop
+    this.markQueued = false;
+    this.observer = typeof IntersectionObserver === "function"
+      ? new IntersectionObserver(() => this.#queueMarkRead(), { root: $("message-scroller"), threshold: [0, SEEN_SHARE, 1] })
+      : null;
     this.#bindControls();
   }
 
   #bindControls() {
+    const scroller = $("message-scroller");
     $("load-older").addEventListener("click", () => this.loadOlder());
-    $("message-scroller").addEventListener("scroll", () => {
-      if ($("message-scroller").scrollTop < 80) this.loadOlder();
+    scroller.addEventListener("scroll", () => {
+      // A scroll that comes with a change of size is the layout's, not the reader's: the resize
+      // observer below decides where that leaves the list.
+      if (scroller.clientHeight === 0 || scroller.clientHeight !== this.height) return;
+      if (!this.positioning) this.pinned = this.#distanceFromBottom() < NEAR_BOTTOM_PX;
+      if (scroller.scrollTop < 80) this.loadOlder();
+      this.#updateJump();
+      this.#queueMarkRead();
     }, { passive: true });
+    if (typeof ResizeObserver === "function") {
+      new ResizeObserver(() => {
+        const height = scroller.clientHeight;
+        const changed = height !== this.height;
+        this.height = height;
+        if (!changed || height === 0 || this.positioning) return;
+        if (this.pinned) this.scrollToBottom();
+        this.#updateJump();
+        this.#queueMarkRead();
+      }).observe(scroller);
+    }
+    $("jump-latest").addEventListener("click", () => {
+      this.scrollToBottom();
+      const last = [...$("message-list").querySelectorAll("li.message")].pop();
+      if (last) this.#focusMessage(last);
+      else $("composer-input").focus();
+    });
+    // The list is one Tab stop (the current message); arrows, Home and End move between messages,
+    // and a message's own buttons join the Tab order only while it has focus.
+    const list = $("message-list");
+    list.addEventListener("keydown", (event) => {
+      const item = event.target.closest?.("li.message");
+      if (!item || event.target !== item) return;
+      const items = [...list.querySelectorAll("li.message")];
+      const index = items.indexOf(item);
+      const target = { ArrowUp: index - 1, ArrowDown: index + 1, Home: 0, End: items.length - 1 }[event.key];
+      if (target === undefined) return;
+      event.preventDefault();
+      if (target < 0) {
+        this.loadOlder();
+        return;
+      }
+      if (items[target]) this.#focusMessage(items[target]);
+    });
+    list.addEventListener("focusin", (event) => {
+      const item = event.target.closest?.("li.message");
+      if (!item) return;
+      this.focusKey = item.dataset.key;
+      for (const other of list.querySelectorAll("li.message[tabindex='0']")) if (other !== item) other.tabIndex = -1;
+      item.tabIndex = 0;
+      for (const button of item.querySelectorAll("button")) button.tabIndex = 0;
+    });
+    list.addEventListener("focusout", (event) => {
+      const item = event.target.closest?.("li.message");
+      if (!item || item.contains(event.relatedTarget)) return;
+      for (const button of item.querySelectorAll("button")) button.tabIndex = -1;
+    });
     $("call-button").addEventListener("click", () => {
       if (this.store.activeId) this.calls.join(this.store.activeId);
     });
@@ -40,7 +117,62 @@ export class ThreadView {
   /** Forgets the drawn messages (another conversation is opened, or the person signs out). */
   clear() {
     this.messageNodes.clear();
+    this.observer?.disconnect();
+    this.focusKey = null;
     $("message-list").replaceChildren();
+  }
+
+  /** A conversation starts opening: it is drawn, but not scrolled or read, until `openAt`. */
+  beginOpen() {
+    this.positioning = true;
+    this.unreadAnchor = null;
+    this.pinned = true;
+    $("jump-latest").hidden = true;
+  }
+
+  /** Shows the open conversation at its first unread message, under a "New messages" divider
+   * (loading older pages to reach it), or at the newest when nothing is unread. `unread` is the
+   * conversation's unread count when it was opened. */
+  async openAt(conversationId, unread) {
+    const store = this.store;
+    this.positioning = true;
+    try {
+      const thread = store.thread(conversationId);
+      let anchor = unread > 0 ? this.#firstUnread(thread, unread) : null;
+      for (let page = 0; unread > 0 && !anchor && thread.hasOlder && page < UNREAD_PAGES; page += 1) {
+        await this.loadOlder();
+        if (store.activeId !== conversationId) return;
+        anchor = this.#firstUnread(thread, unread);
+      }
+      if (store.activeId !== conversationId) return;
+      if (unread > 0) anchor ??= thread.oldestId;
+      this.unreadAnchor = anchor ? { conversationId, messageId: anchor } : null;
+      this.renderMessages();
+      const scroller = $("message-scroller");
+      const divider = $("message-list").querySelector(".unread-divider");
+      if (divider) {
+        scroller.scrollTop += divider.getBoundingClientRect().top - scroller.getBoundingClientRect().top - 8;
+      } else {
+        this.scrollToBottom();
+      }
+    } finally {
+      if (store.activeId === conversationId) this.positioning = false;
+    }
+    this.pinned = this.#distanceFromBottom() < NEAR_BOTTOM_PX;
+    this.#updateJump();
+    this.maybeMarkRead();
+  }
+
+  /** The oldest of the `unread` newest messages from the others, if loaded. */
+  #firstUnread(thread, unread) {
+    const me = this.store.me?.id;
+    let count = 0;
+    const messages = thread.ordered();
+    for (let i = messages.length - 1; i >= 0; i -= 1) {
+      if (messages[i].sender?.id !== me) count += 1;
+      if (count >= unread) return messages[i].id;
+    }
+    return null;
   }
 
   // MARK: history
@@ -79,7 +211,8 @@ export class ThreadView {
       subtitle = other && store.presence.get(other.id) ? "Online" : "Offline";
     } else {
       const onlineCount = others.filter((m) => store.presence.get(m.user.id)).length;
-      subtitle = `${conversation.members.length} members, ${onlineCount} other${onlineCount === 1 ? "" : "s"} online`;
+      const count = conversation.members.length;
+      subtitle = `${count} member${count === 1 ? "" : "s"}, ${onlineCount} other${onlineCount === 1 ? "" : "s"} online`;
     }
     const call = conversation.call;
     if (call?.active) subtitle += ` \u00b7 call in progress (${call.participants.length})`;
@@ -93,14 +226,14 @@ export class ThreadView {
   }
 
   /** Redraws the open thread, rebuilding only the messages whose content, state or markers
-   * changed (see `#messageNode`), and keeps the reader at the bottom if they were there. */
+   * changed (see `#messageNode`), with a heading for each day, the "New messages" divider, and
+   * runs of one sender's messages grouped; keeps the reader at the bottom if they were there. */
   renderMessages() {
     const store = this.store;
     const conversationId = store.activeId;
     if (!conversationId) return;
     const thread = store.thread(conversationId);
     const scroller = $("message-scroller");
-    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
     const messages = thread.ordered();
     // Read markers of the other members: each shows under the newest loaded message at or before it.
     const readersAt = new Map();
@@ -112,67 +245,122 @@ export class ThreadView {
       if (!readersAt.has(at)) readersAt.set(at, []);
       readersAt.get(at).push(store.displayName(conversationId, userId));
     }
+    const anchor = this.unreadAnchor?.conversationId === conversationId ? this.unreadAnchor.messageId : null;
     const nodes = [];
     const keep = new Set();
-    for (const message of messages) {
-      const readers = readersAt.get(message.id) ?? [];
-      nodes.push(this.#messageNode(`m:${message.id}`, message, null, readers, keep));
-    }
+    let previous = null;
+    const add = (key, message, pending, readers) => {
+      const day = new Date(message.createdAt).toDateString();
+      const newDay = !previous || new Date(previous.createdAt).toDateString() !== day;
+      if (newDay) nodes.push(this.#separator(`d:${day}`, "date-separator", formatDay(message.createdAt), keep));
+      const divider = anchor && message.id === anchor;
+      if (divider) nodes.push(this.#separator("unread", "unread-divider", "New messages", keep));
+      const grouped = Boolean(previous) && !newDay && !divider && !previous.deletedAt && !message.deletedAt
+        && previous.sender?.id === message.sender?.id
+        && new Date(message.createdAt) - new Date(previous.createdAt) < GROUP_GAP_MS;
+      nodes.push(this.#messageNode(key, message, pending, readers, grouped, keep));
+      previous = message;
+    };
+    for (const message of messages) add(`m:${message.id}`, message, null, readersAt.get(message.id) ?? []);
     for (const pending of thread.pending.values()) {
       const shadow = { id: null, content: pending.content, sender: store.me, createdAt: pending.createdAt, editedAt: null, deletedAt: null };
-      nodes.push(this.#messageNode(`p:${pending.clientMsgId}`, shadow, pending, [], keep));
+      add(`p:${pending.clientMsgId}`, shadow, pending, []);
     }
-    for (const key of [...this.messageNodes.keys()]) if (!keep.has(key)) this.messageNodes.delete(key);
+    for (const key of [...this.messageNodes.keys()]) {
+      if (keep.has(key)) continue;
+      this.observer?.unobserve(this.messageNodes.get(key).node);
+      this.messageNodes.delete(key);
+    }
     reconcile($("message-list"), nodes);
+    if (this.refocus) {
+      const node = this.refocus;
+      this.refocus = null;
+      if (node.isConnected) this.#focusMessage(node);
+    }
+    this.#rovingStop();
     const older = $("load-older");
     older.hidden = !thread.hasOlder;
     older.disabled = thread.loadingOlder;
     if (this.keepFromBottom !== undefined) {
       scroller.scrollTop = scroller.scrollHeight - this.keepFromBottom;
       this.keepFromBottom = undefined;
-    } else if (nearBottom || this.stickToBottom) {
+    } else if (!this.positioning && (this.pinned || this.stickToBottom)) {
       this.stickToBottom = false;
       this.scrollToBottom();
     }
+    this.#updateJump();
     this.maybeMarkRead();
   }
 
   /** Redraws the thread scrolled to the bottom, wherever the reader was: a send of one's own shows there. */
   revealNewest() {
     this.stickToBottom = true;
+    this.pinned = true;
     this.renderMessages();
+  }
+
+  #separator(key, kind, text, keep) {
+    keep.add(key);
+    const signature = text;
+    const cached = this.messageNodes.get(key);
+    if (cached && cached.signature === signature) return cached.node;
+    const node = h("li", { class: kind, dataset: { key } }, h("h3", { class: `${kind}-text` }, text));
+    this.messageNodes.set(key, { node, signature });
+    return node;
+  }
+
+  /** Exactly one message is in the Tab order: the one last focused, or else the newest. */
+  #rovingStop() {
+    const items = [...$("message-list").querySelectorAll("li.message")];
+    const current = items.find((item) => item.dataset.key === this.focusKey) ?? items[items.length - 1];
+    for (const item of items) {
+      const stop = item === current;
+      if ((item.tabIndex === 0) !== stop) item.tabIndex = stop ? 0 : -1;
+    }
+  }
+
+  #focusMessage(item) {
+    item.focus();
+    item.scrollIntoView({ block: "nearest" });
   }
 
   /** One message's node, reused while its signature (what it shows) is unchanged, so focus on
    * its buttons and an armed "Confirm delete" survive redraws caused by other messages. */
-  #messageNode(key, message, pending, readers, keep) {
+  #messageNode(key, message, pending, readers, grouped, keep) {
     keep.add(key);
     const composer = this.composer;
     const mine = message.sender?.id === this.store.me?.id;
-    const signature = JSON.stringify([message.content, message.editedAt, message.deletedAt, pending?.state, pending?.error, readers,
-      composer.editing?.messageId === message.id]);
+    const waiting = pending?.state === "failed" && pending.retryable;
+    const signature = JSON.stringify([message.content, message.editedAt, message.deletedAt, pending?.state, pending?.error, waiting,
+      readers, grouped, message.sender?.displayName, composer.editing?.messageId === message.id, new Date().toDateString()]);
     const cached = this.messageNodes.get(key);
     if (cached && cached.signature === signature) return cached.node;
     const deleted = Boolean(message.deletedAt);
-    const who = mine ? "You" : message.sender?.displayName ?? "Someone";
-    const body = deleted ? h("p", { class: "message-body deleted" }, "This message was deleted.")
-      : h("p", { class: "message-body" }, message.content);
+    const who = mine ? "You" : message.sender?.displayName ?? this.store.displayName(message.conversationId, message.sender?.id);
+    const body = deleted ? h("div", { class: "message-body deleted" }, "This message was deleted.")
+      : h("div", { class: "message-body" }, formatMessage(message.content ?? ""));
+    const full = formatFullDate(message.createdAt);
     const meta = h("span", { class: "message-meta" },
-      h("time", { datetime: message.createdAt }, formatTime(message.createdAt)),
+      h("time", { datetime: message.createdAt, title: full }, formatTime(message.createdAt)),
       message.editedAt && !deleted ? h("span", { class: "edited" }, " (edited)") : null);
     const actions = [];
     if (pending?.state === "sending") actions.push(h("span", { class: "message-status" }, "Sending\u2026"));
-    if (pending?.state === "failed") {
+    if (waiting) {
+      // Sent again by itself once the connection is back: not a failure the person must act on.
+      actions.push(h("span", { class: "message-status waiting", role: "status" }, "Waiting for the connection; will send automatically"));
+    } else if (pending?.state === "failed") {
       actions.push(h("span", { class: "message-status failed", role: "status" }, `Not sent: ${pending.error ?? "error"}`));
-      actions.push(h("button", { type: "button", class: "small", onclick: () => composer.retry(pending.clientMsgId) }, "Retry"));
-      actions.push(h("button", { type: "button", class: "small", "aria-label": "Discard unsent message",
-        onclick: () => { this.store.thread(this.store.activeId).pending.delete(pending.clientMsgId); this.store.changed("messages", this.store.activeId); } },
+    }
+    if (pending?.state === "failed") {
+      actions.push(h("button", { type: "button", class: "small", tabindex: "-1", onclick: () => composer.retry(pending.clientMsgId) }, "Retry"));
+      actions.push(h("button", { type: "button", class: "small", tabindex: "-1", "aria-label": "Discard unsent message",
+        onclick: () => { this.store.thread(this.store.activeId).pending.delete(pending.clientMsgId); this.store.changed("messages", this.store.activeId); $("composer-input").focus(); } },
       "Discard"));
     }
     if (mine && !pending && !deleted) {
-      actions.push(h("button", { type: "button", class: "small ghost", "aria-label": `Edit message: ${excerpt(message.content)}`,
+      actions.push(h("button", { type: "button", class: "small ghost", tabindex: "-1", "aria-label": `Edit message: ${excerpt(message.content)}`,
         onclick: () => composer.startEdit(message) }, "Edit"));
-      const remove = h("button", { type: "button", class: "small ghost", "aria-label": `Delete message: ${excerpt(message.content)}`,
+      const remove = h("button", { type: "button", class: "small ghost", tabindex: "-1", "aria-label": `Delete message: ${excerpt(message.content)}`,
         onclick: () => {
           if (remove.dataset.armed) {
             composer.deleteMessage(message);
@@ -186,13 +374,17 @@ export class ThreadView {
       actions.push(remove);
     }
     const node = h("li", {
-      class: `message${mine ? " mine" : ""}${pending ? ` pending ${pending.state}` : ""}${composer.editing?.messageId === message.id ? " being-edited" : ""}`,
-      dataset: { messageId: message.id ?? "", clientMsgId: pending?.clientMsgId ?? message.clientMsgId ?? "" },
+      class: `message${mine ? " mine" : ""}${grouped ? " grouped" : ""}${pending ? ` pending ${pending.state}` : ""}${waiting ? " waiting" : ""}${composer.editing?.messageId === message.id ? " being-edited" : ""}`,
+      tabindex: "-1", title: full,
+      dataset: { key, messageId: message.id ?? "", clientMsgId: pending?.clientMsgId ?? message.clientMsgId ?? "" },
     },
-    h("div", { class: "message-head" }, h("span", { class: "sender" }, who), meta),
+    h("div", { class: `message-head${grouped ? " visually-hidden" : ""}` }, h("span", { class: "sender" }, who), meta),
     body,
     actions.length ? h("div", { class: "message-actions" }, actions) : null,
     readers.length ? h("p", { class: "read-marker" }, `Seen by ${readers.join(", ")}`) : null);
+    // The message had focus (on its Delete, say): focus stays on the message, not the page.
+    if (cached?.node.contains(document.activeElement)) this.refocus = node;
+    this.observer?.observe(node);
     this.messageNodes.set(key, { node, signature });
     return node;
   }
@@ -211,31 +403,95 @@ export class ThreadView {
   scrollToBottom() {
     const scroller = $("message-scroller");
     scroller.scrollTop = scroller.scrollHeight;
+    this.pinned = true;
+    this.#updateJump();
+  }
+
+  #distanceFromBottom() {
+    const scroller = $("message-scroller");
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight;
+  }
+
+  /** The "Jump to latest" button: shown while the reader is away from the newest messages, with
+   * the number of messages from the others that came since they last saw the bottom. */
+  #updateJump() {
+    const button = $("jump-latest");
+    const id = this.store.activeId;
+    const away = Boolean(id) && !this.positioning && $("message-scroller").clientHeight > 0 && this.#distanceFromBottom() > NEAR_BOTTOM_PX * 2;
+    if (!away) {
+      if (!button.hidden) button.hidden = true;
+      return;
+    }
+    const seen = this.#readFloor(id);
+    const me = this.store.me?.id;
+    let fresh = 0;
+    for (const message of this.store.thread(id).messages.values()) if (message.sender?.id !== me && (!seen || message.id > seen)) fresh += 1;
+    const text = fresh ? `Jump to latest (${fresh} new)` : "Jump to latest";
+    if (button.textContent !== text) button.textContent = text;
+    button.hidden = false;
   }
 
   // MARK: reading
 
-  /** Reports the open thread's newest message as read, once, while the page is visible and
-   * something from the others is new (over the socket, or over REST when it is down). */
+  #queueMarkRead() {
+    if (this.markQueued) return;
+    this.markQueued = true;
+    requestAnimationFrame(() => {
+      this.markQueued = false;
+      this.maybeMarkRead();
+      this.#updateJump();
+    });
+  }
+
+  /** The newest message this person has read (reported or known from the server). */
+  #readFloor(id) {
+    const myRead = this.store.reads.get(id)?.get(this.store.me?.id) ?? null;
+    const sent = this.readSent.get(id) ?? null;
+    return myRead && (!sent || myRead > sent) ? myRead : sent;
+  }
+
+  /** The newest message showing in the list now (at least SEEN_SHARE of it, or of the list's height). */
+  newestVisible() {
+    const scroller = $("message-scroller");
+    const box = scroller.getBoundingClientRect();
+    if (box.height === 0) return null;
+    const items = $("message-list").querySelectorAll("li.message");
+    for (let i = items.length - 1; i >= 0; i -= 1) {
+      const item = items[i];
+      const rect = item.getBoundingClientRect();
+      if (rect.top >= box.bottom) continue;
+      if (rect.bottom <= box.top) return null;
+      const shown = Math.min(rect.bottom, box.bottom) - Math.max(rect.top, box.top);
+      if (item.dataset.messageId && shown >= Math.min(rect.height, box.height) * SEEN_SHARE) return item.dataset.messageId;
+    }
+    return null;
+  }
+
+  /** Reports as read the newest message the person has actually had on screen (the page visible,
+   * the conversation shown, the message in view), once, and only when something from the others
+   * is new (over the socket, or over REST when it is down). */
   maybeMarkRead() {
     const store = this.store;
     const id = store.activeId;
-    if (!id || document.visibilityState !== "visible") return;
+    if (!id || this.positioning || document.visibilityState !== "visible") return;
     const thread = store.threads.get(id);
-    const newest = thread?.newestId;
-    if (!newest) return;
+    if (!thread?.messages.size) return;
+    const seen = this.newestVisible();
+    if (!seen || !thread.messages.has(seen)) return;
     const conversation = store.conversations.get(id);
-    const myRead = store.reads.get(id)?.get(store.me?.id);
-    const already = this.readSent.get(id);
-    if ((already && already >= newest) || (myRead && myRead >= newest)) return;
-    const message = thread.messages.get(newest);
-    if (message.sender?.id === store.me?.id && !(conversation?.unreadCount > 0)) return; // nothing new from others
-    this.readSent.set(id, newest);
-    if (!this.socket.send("read", { conversationId: id, messageId: newest })) {
-      this.api.markRead(id, newest).catch(() => this.readSent.delete(id));
+    const floor = this.#readFloor(id);
+    if (floor && floor >= seen) return;
+    const me = store.me?.id;
+    const fromOthers = [...thread.messages.values()].some((m) => m.sender?.id !== me && m.id <= seen && (!floor || m.id > floor));
+    if (!fromOthers && !(conversation?.unreadCount > 0)) return; // nothing new from others
+    this.readSent.set(id, seen);
+    if (!this.socket.send("read", { conversationId: id, messageId: seen })) {
+      this.api.markRead(id, seen).catch(() => this.readSent.delete(id));
     }
     if (conversation) {
-      conversation.unreadCount = 0;
+      let left = 0;
+      for (const message of thread.messages.values()) if (message.sender?.id !== me && message.id > seen) left += 1;
+      conversation.unreadCount = left;
       this.onUnreadCleared();
     }
   }
