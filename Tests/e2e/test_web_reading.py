@@ -532,6 +532,12 @@ def test_formatting_links_and_dates(server, browsers):
       const done = arguments[arguments.length - 1];
       import('/js/dom.js?v=dev').then((m) => done(m.formatTime('2019-03-04T10:00:00Z'))).catch((e) => done(String(e)));""")
     assert "2019" in old, old
+    # The list's one-line preview shows the text as read, not the marks typed.
+    bob.say(dm, "**done** with `the fix`, see > _notes_")
+    preview = lambda: browser.driver.execute_script(
+        "return document.querySelector('#conversation-list .conversation-last')?.textContent")
+    browser.wait("the preview of the new message", lambda: "done" in (preview() or ""))
+    assert preview() == f"{bob.name}: done with the fix, see > notes", preview()
     assert not significant_errors(browser.page_errors())
 
 

@@ -3,6 +3,7 @@
 // screen reader hears the button and not the dots and badges beside its title.
 
 import { $, h } from "./dom.js?v=dev";
+import { plainText } from "./format.js?v=dev";
 
 export class ConversationList {
   /** `open(conversationId)` opens the conversation an entry stands for. */
@@ -24,7 +25,7 @@ export class ConversationList {
       const last = conversation.lastMessage;
       const lastText = !last ? "No messages yet"
         : last.deletedAt ? "Message deleted"
-          : `${last.sender?.id === store.me?.id ? "You" : last.sender?.displayName}: ${last.content}`;
+          : `${last.sender?.id === store.me?.id ? "You" : last.sender?.displayName}: ${plainText(last.content)}`;
       const label = [title, online ? (conversation.kind === "dm" ? "online" : "someone online") : null,
         inCall ? "call in progress" : null, unread ? `${unread} unread` : null, `last message: ${lastText}`].filter(Boolean).join(", ");
       return h("li", {},

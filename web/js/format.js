@@ -129,3 +129,12 @@ export function formatMessage(text) {
   if (last < text.length) nodes.push(...textBlocks(text.slice(last)));
   return nodes;
 }
+
+/** The text a reader sees, without the formatting marks: for one-line previews (the conversation
+ * list, notifications) where `**bold**` or a quote's `>` would otherwise show as typed. */
+export function plainText(text) {
+  const lines = text.replace(/```/g, "").split("\n").map((line) => line.replace(/^>\s?/, ""));
+  const holder = document.createElement("span");
+  holder.append(...inlineNodes(lines.join(" ")));
+  return holder.textContent.replace(/\s+/g, " ").trim();
+}
