@@ -8,9 +8,8 @@ headless Chromium with fake media devices.
 - A shared screen's tile can be shown large (click or keyboard) and back (Escape).
 - Unread count in the tab title, browser notifications for messages, a per-conversation mute.
 - Profile: display name and avatar URL (PATCH /users/me).
-- Tests marked `# needs server call.decline` need the server's decline / unanswered / alone
-  behaviour (docs/protocol.md "Calls"): `call.declined`, `call.left` `declined` and `unanswered`
-  (after CALL_RING_TIMEOUT seconds).
+- The server's ringing rules seen in the client (docs/protocol.md "Calls"): `call.declined`,
+  `call.left` `declined` and `unanswered` (after CALL_RING_TIMEOUT seconds).
 
 Screenshots for the record go to $PARLEY_ARTIFACTS/screens/<SCREENS_LABEL>-*.png (label "after" by
 default; run with SCREENS_LABEL=before and WEB_ROOT at an older client to compare).
@@ -434,9 +433,8 @@ def test_profile_display_name_and_avatar(server, browsers):
     browser.wait("the name after a reload", lambda: browser.driver.find_element(By.ID, "me-name").text == new_name)
 
 
-# MARK: needs the server's call.decline, unanswered and alone
+# MARK: the server's ringing rules: call.decline, unanswered, alone
 
-# needs server call.decline
 def test_declined_dm_call_ends_for_the_caller(server, browsers):
     ada, bob = people(server, "Ada", "Bob")
     dm(server, ada, bob)
@@ -449,7 +447,6 @@ def test_declined_dm_call_ends_for_the_caller(server, browsers):
     assert f"{bob.name} declined the call." in ada.browser.alerts(), ada.browser.alerts()
 
 
-# needs server call.decline
 def test_declining_a_group_call_tells_the_participants(server, browsers):
     ada, bob = people(server, "Ada", "Bob")
     title = f"Crew{uuid.uuid4().hex[:4]}"
@@ -463,7 +460,6 @@ def test_declining_a_group_call_tells_the_participants(server, browsers):
     assert in_call(ada.browser), "a group call goes on after one member declines"
 
 
-# needs server call.decline (CALL_RING_TIMEOUT, call.left unanswered)
 def test_unanswered_dm_call_ends_for_the_caller(browsers):
     quick = Server("web-calls-unanswered", free_port(), {**ENV, "CALL_RING_TIMEOUT": "3"})
     try:

@@ -54,28 +54,11 @@ final class LoneTransport: PeerTransportDelegate {
         }
         transport.registered(as: iceID)
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: port)!, local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
-        let check = try STUNMessage(type: .bindingRequest, attributes: [
-            .username("\(credentials.ufrag):peer"), .priority(0x6e00_01ff), .iceControlling(tieBreaker: 7), .useCandidate,
-        ]).serialized(integrityKey: credentials.key, fingerprint: true)
-        deliver(check, from: path)
-        _ = sink.take(to: path)
         let client = try DTLSSession(context: try DTLSContext(certificate: certificate ?? peerCertificate), role: .client,
                                      remoteFingerprints: [serverCertificate.fingerprint])
-        var output = client.start(now: .now)
-        var keys: SRTPKeyingMaterial?
-        for _ in 0..<10 {
-            for datagram in output.datagrams { deliver(datagram, from: path) }
-            output = DTLSOutput()
-            for reply in sink.take(to: path) {
-                let step = client.receive(datagram: reply, now: .now)
-                output.datagrams += step.datagrams
-                if case .connected(let material)? = step.event { keys = material }
-            }
-            if keys != nil && output.datagrams.isEmpty { break }
+        return try connectTestPeer(credentials: credentials, peerUfrag: "peer", path: path, client: client, sink: sink) {
+            deliver($0, from: $1)
         }
-        for datagram in output.datagrams { deliver(datagram, from: path) }
-        guard let keys else { throw EngineHarness.HarnessError.handshakeFailed }
-        return TestPeer(path: path, srtp: try SRTPSession(keyingMaterial: keys))
     }
 
     func deliver(_ bytes: [UInt8], from path: FiveTuple) {

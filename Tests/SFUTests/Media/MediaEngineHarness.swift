@@ -74,30 +74,11 @@ final class EngineHarness {
         nextPort += 1
         let path = FiveTuple(remote: TransportAddress(ip: "127.0.0.1", port: nextPort)!,
                              local: TransportAddress(ip: "127.0.0.1", port: 7882)!)
-        let check = try STUNMessage(type: .bindingRequest, attributes: [
-            .username("\(credentials.ufrag):\(peerUfrag)"), .priority(0x6e00_01ff),
-            .iceControlling(tieBreaker: 42), .useCandidate,
-        ]).serialized(integrityKey: credentials.key, fingerprint: true)
-        deliver(check, from: path)
-        _ = sink.take(to: path)  // the binding response
-
         let client = try DTLSSession(context: try DTLSContext(certificate: peerCertificate), role: .client,
                                      remoteFingerprints: [serverCertificate.fingerprint])
-        var output = client.start(now: .now)
-        var keys: SRTPKeyingMaterial?
-        for _ in 0..<10 {
-            for datagram in output.datagrams { deliver(datagram, from: path) }
-            output = DTLSOutput()
-            for reply in sink.take(to: path) {
-                let step = client.receive(datagram: reply, now: .now)
-                output.datagrams += step.datagrams
-                if case .connected(let material)? = step.event { keys = material }
-            }
-            if keys != nil && output.datagrams.isEmpty { break }
+        return try connectTestPeer(credentials: credentials, peerUfrag: peerUfrag, path: path, client: client, sink: sink) {
+            deliver($0, from: $1)
         }
-        for datagram in output.datagrams { deliver(datagram, from: path) }
-        guard let keys else { throw HarnessError.handshakeFailed }
-        return TestPeer(path: path, srtp: try SRTPSession(keyingMaterial: keys))
     }
 
     func deliver(_ bytes: [UInt8], from path: FiveTuple) {
@@ -130,6 +111,33 @@ final class EngineHarness {
     func tick(at now: ContinuousClock.Instant = .now) { engine.tick(now: now) }
 
     enum HarnessError: Error { case handshakeFailed }
+}
+
+/// Connects a test peer to the transport with Parley's `credentials` over `path`: an ICE check
+/// with USE-CANDIDATE, then `client`'s DTLS handshake, the peer's datagrams in through `deliver`
+/// and Parley's answers taken from `sink`. Returns the peer with its SRTP session.
+func connectTestPeer(credentials: ICECredentials, peerUfrag: String, path: FiveTuple, client: DTLSSession, sink: RecordingSink,
+                     deliver: ([UInt8], FiveTuple) -> Void) throws -> TestPeer {
+    let check = try STUNMessage(type: .bindingRequest, attributes: [
+        .username("\(credentials.ufrag):\(peerUfrag)"), .priority(0x6e00_01ff), .iceControlling(tieBreaker: 42), .useCandidate,
+    ]).serialized(integrityKey: credentials.key, fingerprint: true)
+    deliver(check, path)
+    _ = sink.take(to: path)  // the binding response
+    var output = client.start(now: .now)
+    var keys: SRTPKeyingMaterial?
+    for _ in 0..<10 {
+        for datagram in output.datagrams { deliver(datagram, path) }
+        output = DTLSOutput()
+        for reply in sink.take(to: path) {
+            let step = client.receive(datagram: reply, now: .now)
+            output.datagrams += step.datagrams
+            if case .connected(let material)? = step.event { keys = material }
+        }
+        if keys != nil && output.datagrams.isEmpty { break }
+    }
+    for datagram in output.datagrams { deliver(datagram, path) }
+    guard let keys else { throw EngineHarness.HarnessError.handshakeFailed }
+    return TestPeer(path: path, srtp: try SRTPSession(keyingMaterial: keys))
 }
 
 /// The far side of one transport in tests.
