@@ -146,9 +146,10 @@ public enum Migrations {
         },
     ]
 
-    /// Brings the schema up to date and returns the versions it applied.
+    /// Brings the schema up to date (or up to `version`, for the tests of an upgrade) and
+    /// returns the versions it applied.
     @discardableResult
-    public static func run(on database: Database, logger: Logger) async throws -> [Int] {
+    public static func run(on database: Database, logger: Logger, through version: Int = .max) async throws -> [Int] {
         let isPostgres = database.isPostgres
         return try await database.transaction { sql in
             if isPostgres {
@@ -162,7 +163,7 @@ public enum Migrations {
                 try $0.decode(column: "version", as: Int.self)
             })
             var applied: [Int] = []
-            for migration in all where !done.contains(migration.version) {
+            for migration in all where !done.contains(migration.version) && migration.version <= version {
                 for statement in migration.statements(isPostgres) {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }
