@@ -27,6 +27,11 @@ struct Admin: AsyncParsableCommand {
                     print("url: <your server's address>\(AdminRoutes.signupURL(origin: "", code: code))  (set PUBLIC_URL for a whole link)")
                 }
                 print("uses: \(invite.maxUses), expires: \(invite.expiresAt.rfc3339)")
+                if configuration.registration != .invite {
+                    // Made anyway: the policy may change before the code is used.
+                    FileHandle.standardError.write(Data(
+                        "note: REGISTRATION is \(configuration.registration.rawValue); invitation codes matter only with invite\n".utf8))
+                }
             }
         }
     }
