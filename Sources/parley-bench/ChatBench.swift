@@ -10,7 +10,7 @@ import Synchronization
 /// `parley-bench chat`: load a running server the way a busy team would. Signs up N users,
 /// puts them in groups of a chosen size, holds one authenticated WebSocket per user, sends
 /// messages at a chosen rate from random members, and measures delivery to every member.
-/// Run it against a server started with its limits off (AUTH_RATE_LIMIT, RATE_MESSAGES,
+/// Run it against a server started with REGISTRATION=open and its limits off (AUTH_RATE_LIMIT, RATE_MESSAGES,
 /// RATE_CONVERSATIONS, WS_MAX_PER_ADDRESS: every connection comes from one address) and a low
 /// BCRYPT_COST so the sign-ups are quick. Sign-ups refused 429 while the server's bounded
 /// password-hashing queue is full are retried after their Retry-After.

@@ -46,7 +46,7 @@ final class SFUBenchServer: @unchecked Sendable {  // fields are set once, befor
         let udpPort = try freePort(type: SOCK_DGRAM)
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in [
-            "DATA_DIR": directory, "AUTH_RATE_LIMIT": "off", "BCRYPT_COST": "4", "RTC_PUBLIC_IP": "127.0.0.1",
+            "DATA_DIR": directory, "AUTH_RATE_LIMIT": "off", "REGISTRATION": "open", "BCRYPT_COST": "4", "RTC_PUBLIC_IP": "127.0.0.1",
             "RTC_UDP_PORT": "\(udpPort)", "RTC_ICE_TCP": "off", "PORT": "\(httpPort)", "HOST": "127.0.0.1",
             "LOG_LEVEL": "warning", "CALL_MAX_PARTICIPANTS": "\(maxParticipants)",
             "RATE_CONVERSATIONS": "off", "RATE_MEMBERS": "off", "WS_MAX_PER_ADDRESS": "off",

@@ -34,6 +34,10 @@ struct Configuration: Sendable {
     var wsMaxPerUser: Int?
     var wsMaxPerAddress: Int?
     var metricsToken: String?
+    /// REGISTRATION: who may create an account after the first (who becomes the administrator).
+    var registration: RegistrationPolicy
+    /// PUBLIC_URL: the origin of the links the server hands out (invitations, webhooks).
+    var publicURL: String?
 
     enum LogFormat: String, Sendable { case logfmt, json }
 
@@ -160,6 +164,20 @@ struct Configuration: Sendable {
         metricsToken = value("METRICS_TOKEN")
         if let token = metricsToken, token.utf8.count < 16 {
             throw Error(variable: "METRICS_TOKEN", problem: "must be at least 16 characters (it is \(token.utf8.count))")
+        }
+        let registrationValue = value("REGISTRATION")?.lowercased() ?? "invite"
+        guard let policy = RegistrationPolicy(rawValue: registrationValue) else {
+            throw Error(variable: "REGISTRATION", problem: "'\(registrationValue)' must be invite, open or closed")
+        }
+        registration = policy
+        publicURL = value("PUBLIC_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        if let url = publicURL {
+            let rest = url.drop(while: { $0 != ":" }).dropFirst(3)
+            guard url.hasPrefix("http://") || url.hasPrefix("https://"), !rest.isEmpty, !rest.contains("/"), !rest.contains("?"),
+                  !rest.contains("#"), !rest.contains(where: \.isWhitespace)
+            else {
+                throw Error(variable: "PUBLIC_URL", problem: "'\(url)' must be an origin like https://chat.example.com (no path)")
+            }
         }
         bcryptCost = UInt8(try integer("BCRYPT_COST", default: 12, 4...31))
         allowedOrigins = list("ALLOWED_ORIGINS")

@@ -5,6 +5,6 @@ struct Parley: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "parley",
         abstract: "Team chat and group calls in one server.",
-        subcommands: [Serve.self, Migrate.self, Check.self],
+        subcommands: [Serve.self, Migrate.self, Check.self, Admin.self, SeedDemo.self],
         defaultSubcommand: Serve.self)
 }

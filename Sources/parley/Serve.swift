@@ -51,7 +51,7 @@ struct Serve: AsyncParsableCommand {
             services = await ChatServices(
                 database: database, jwtSecret: try configuration.resolvedJWTKey(), bcryptCost: configuration.bcryptCost,
                 presence: hub.presenceLookup, calls: callDirectory.lookup, events: bus.eventSink(),
-                limits: configuration.chatLimits)
+                limits: configuration.chatLimits, registration: configuration.registration)
         } catch {
             try? await database.shutdown()
             throw error
@@ -74,7 +74,7 @@ struct Serve: AsyncParsableCommand {
         let router = ChatRouter.make(services: services, options: ChatHTTPOptions(
             authRateLimit: configuration.authRateLimit,
             trustedProxies: TrustedProxies(configuration.trustedProxies),
-            origins: OriginPolicy(allowed: configuration.allowedOrigins)))
+            origins: OriginPolicy(allowed: configuration.allowedOrigins), publicURL: configuration.publicURL))
         router.add(middleware: SecurityHeadersMiddleware())
         // Innermost: only what no API route answered falls through to the files.
         router.add(middleware: WebClientMiddleware(files: webClient.files))

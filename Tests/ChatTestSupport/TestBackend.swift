@@ -22,14 +22,15 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
         return logger
     }()
 
-    /// A fresh, migrated, empty database: a new SQLite file, or a new PostgreSQL schema.
-    public func makeDatabase() async throws -> Database {
+    /// A fresh, migrated, empty database: a new SQLite file, or a new PostgreSQL schema;
+    /// migrated only up to `version` when given (tests of an upgrade).
+    public func makeDatabase(migratedThrough version: Int = .max) async throws -> Database {
         switch self {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory
                 .appendingPathComponent("parley-test-\(UUID().uuidString)/parley.db").path
             let database = try await Database.open(.sqlite(path: path), logger: Self.logger)
-            try await Migrations.run(on: database, logger: Self.logger)
+            try await Migrations.run(on: database, logger: Self.logger, through: version)
             return database
         case .postgres:
             guard let url = ProcessInfo.processInfo.environment["PARLEY_TEST_POSTGRES_URL"] else {
@@ -41,7 +42,7 @@ public enum TestBackend: String, CaseIterable, Sendable, CustomTestStringConvert
             try await admin.sql.raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
             try await admin.shutdown()
             let database = try await Database.open(.postgres(url: url), postgresSearchPath: [schema], logger: Self.logger)
-            try await Migrations.run(on: database, logger: Self.logger)
+            try await Migrations.run(on: database, logger: Self.logger, through: version)
             return database
         }
     }

@@ -26,6 +26,17 @@ struct ConfigurationTests {
         #expect(configuration.wsMaxPerUser == 20)
         #expect(configuration.wsMaxPerAddress == 200)
         #expect(configuration.metricsToken == nil)
+        #expect(configuration.registration == .invite)
+        #expect(configuration.publicURL == nil)
+    }
+
+    @Test("REGISTRATION takes invite, open or closed in any letter case; PUBLIC_URL an origin, its trailing slash dropped")
+    func registrationAndPublicURL() throws {
+        for (value, policy) in [("open", RegistrationPolicy.open), ("Closed", .closed), ("INVITE", .invite)] {
+            #expect(try Configuration(environment: ["REGISTRATION": value]).registration == policy)
+        }
+        #expect(try Configuration(environment: ["PUBLIC_URL": "https://chat.example.com/"]).publicURL == "https://chat.example.com")
+        #expect(try Configuration(environment: ["PUBLIC_URL": "http://10.0.0.5:8080"]).publicURL == "http://10.0.0.5:8080")
     }
 
     @Test("every limit and cap can be raised or set to off")
@@ -101,6 +112,12 @@ struct ConfigurationTests {
         ("CALL_MAX_TRACKS", "0"),
         ("CALL_MAX_TRACKS", "off"),
         ("CALL_MAX_TRACKS", "33"),
+        ("REGISTRATION", "sometimes"),
+        ("REGISTRATION", "invite-only"),
+        ("PUBLIC_URL", "chat.example.com"),
+        ("PUBLIC_URL", "https://chat.example.com/parley"),
+        ("PUBLIC_URL", "https://"),
+        ("PUBLIC_URL", "https://chat.example.com/#x"),
     ])
     func refused(_ variable: String, _ value: String) {
         #expect {

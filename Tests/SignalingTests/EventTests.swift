@@ -179,14 +179,24 @@ struct EventTests {
                 let added = try await client.next("member.added")
                 #expect(added.data["userId"] as? String == cy.id)
             }
+            // While a member Bob also got the system messages of the rename and the addition.
+            for event in ["title_changed", "member_added"] {
+                let system = try await bobClient.next("message.new")
+                #expect(((system.data["message"] as? [String: Any])?["system"] as? [String: Any])?["event"] as? String == event)
+            }
             try await env.request(.delete, "/conversations/\(group)/members/\(bob.id)", token: ada.token)
             for client in [adaClient, bobClient, cyClient] {
                 let removed = try await client.next("member.removed")
                 #expect(removed.data["userId"] as? String == bob.id)
             }
-            // The removed member no longer gets the conversation's events.
+            // The removed member no longer gets the conversation's events (its removal's system
+            // message included).
             _ = try await env.request(.post, "/conversations/\(group)/messages", token: ada.token, json: ["content": "after"])
-            _ = try await cyClient.next("message.new")
+            var contents: [String] = []
+            while contents.last != "after" {
+                contents.append((try await cyClient.next("message.new").data["message"] as? [String: Any])?["content"] as? String ?? "")
+            }
+            #expect(contents == ["Ada added Cy", "Ada removed Bob", "after"])
             try await bobClient.expectNone("message.new")
             for client in [adaClient, bobClient, cyClient] { await client.close() }
         }

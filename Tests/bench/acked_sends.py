@@ -74,7 +74,7 @@ def main():
     shutil.rmtree(options.data, ignore_errors=True)
     os.makedirs(options.data)
     env = dict(os.environ, HOST="127.0.0.1", PORT=str(options.port), DATA_DIR=options.data, RTC_UDP_PORT="0",
-               AUTH_RATE_LIMIT="off", BCRYPT_COST="4", LOG_LEVEL="warning", RATE_MESSAGES="off",
+               AUTH_RATE_LIMIT="off", BCRYPT_COST="4", LOG_LEVEL="warning", REGISTRATION="open", RATE_MESSAGES="off",
                WS_MAX_PER_ADDRESS="off")
     if options.database != "sqlite":
         env["DATABASE_URL"] = options.database

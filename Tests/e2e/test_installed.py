@@ -17,7 +17,7 @@ import pytest
 from parley_server import HIDDEN, ROOT, Server, run_shipped
 from ws_client import Client
 
-FIXTURE = os.path.join(ROOT, "Tests", "SFUTests", "Fixtures", "chromium-publish.sdp")
+FIXTURE = os.path.join(ROOT, "Tests", "CodecTestSupport", "Fixtures", "chromium-publish.sdp")
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 /// A user as other people see them (docs/protocol.md "Conventions"); `email` only on the caller's
-/// own, and in search results for people who share a conversation with the caller.
+/// own, and in search results for people who share a conversation with the caller; `role`
+/// always (a client marks bots and administrators); `deactivatedAt` only on the caller's own and
+/// to administrators, so nobody else learns that an account was switched off.
 public struct UserDTO: Codable, Sendable, Equatable {
     public var id: String
     public var displayName: String
@@ -7,6 +9,35 @@ public struct UserDTO: Codable, Sendable, Equatable {
     public var online: Bool
     public var lastSeenAt: Timestamp?
     public var email: String?
+    public var role: AccountRole = .member
+    /// Absent (not shown to this viewer), null (active) or the time of deactivation.
+    public var deactivatedAt: Timestamp?? = .none
+
+    enum CodingKeys: String, CodingKey { case id, displayName, avatarUrl, online, lastSeenAt, email, role, deactivatedAt }
+
+    public init(id: String, displayName: String, avatarUrl: String?, online: Bool, lastSeenAt: Timestamp?, email: String?,
+                role: AccountRole = .member, deactivatedAt: Timestamp?? = .none) {
+        self.id = id
+        self.displayName = displayName
+        self.avatarUrl = avatarUrl
+        self.online = online
+        self.lastSeenAt = lastSeenAt
+        self.email = email
+        self.role = role
+        self.deactivatedAt = deactivatedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        displayName = try c.decode(String.self, forKey: .displayName)
+        avatarUrl = try c.decodeIfPresent(String.self, forKey: .avatarUrl)
+        online = try c.decode(Bool.self, forKey: .online)
+        lastSeenAt = try c.decodeIfPresent(Timestamp.self, forKey: .lastSeenAt)
+        email = try c.decodeIfPresent(String.self, forKey: .email)
+        role = try c.decodeIfPresent(AccountRole.self, forKey: .role) ?? .member
+        deactivatedAt = c.contains(.deactivatedAt) ? .some(try c.decodeIfPresent(Timestamp.self, forKey: .deactivatedAt)) : .none
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -16,15 +47,45 @@ public struct UserDTO: Codable, Sendable, Equatable {
         try c.encode(online, forKey: .online)
         try c.encode(lastSeenAt, forKey: .lastSeenAt)
         try c.encodeIfPresent(email, forKey: .email)
+        try c.encode(role, forKey: .role)
+        if case .some(let time) = deactivatedAt { try c.encode(time, forKey: .deactivatedAt) }
     }
 }
 
+/// What an account is: `admin` runs the server (the `/admin` routes), `member` chats, `bot`
+/// chats with an API token and never signs in with a password nor joins calls.
+public enum AccountRole: String, Codable, Sendable, CaseIterable {
+    case admin, member, bot
+}
+
 /// A stored message. Deleted messages keep id and order, with empty content.
+///
+/// `kind` is `user` for what someone (a person, a bot or a webhook) wrote and `system` for what
+/// the server records (a member added, a call ended: `system` says which); a system message's
+/// `sender` is the user it is recorded under (`system.actorId` when there is one).
 public struct MessageDTO: Codable, Sendable, Equatable {
     public struct Sender: Codable, Sendable, Equatable {
         public var id: String
         public var displayName: String
+        /// `user` (a person or a bot) or `webhook` (an incoming webhook; `id` is the webhook's).
+        public var kind: SenderKind = .user
+
+        public init(id: String, displayName: String, kind: SenderKind = .user) {
+            self.id = id
+            self.displayName = displayName
+            self.kind = kind
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(String.self, forKey: .id)
+            displayName = try c.decode(String.self, forKey: .displayName)
+            kind = try c.decodeIfPresent(SenderKind.self, forKey: .kind) ?? .user
+        }
     }
+    public enum SenderKind: String, Codable, Sendable { case user, webhook }
+    public enum Kind: String, Codable, Sendable { case user, system }
+
     public var id: String
     public var conversationId: String
     public var sender: Sender
@@ -33,13 +94,50 @@ public struct MessageDTO: Codable, Sendable, Equatable {
     public var createdAt: Timestamp
     public var editedAt: Timestamp?
     public var deletedAt: Timestamp?
+    public var kind: Kind = .user
+    /// What a system message records; nil on every other.
+    public var system: SystemEvent?
+
+    public init(id: String, conversationId: String, sender: Sender, content: String, clientMsgId: String?,
+                createdAt: Timestamp, editedAt: Timestamp?, deletedAt: Timestamp?, kind: Kind = .user, system: SystemEvent? = nil) {
+        self.id = id
+        self.conversationId = conversationId
+        self.sender = sender
+        self.content = content
+        self.clientMsgId = clientMsgId
+        self.createdAt = createdAt
+        self.editedAt = editedAt
+        self.deletedAt = deletedAt
+        self.kind = kind
+        self.system = system
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, conversationId, sender, content, clientMsgId, createdAt, editedAt, deletedAt, kind, system
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        conversationId = try c.decode(String.self, forKey: .conversationId)
+        sender = try c.decode(Sender.self, forKey: .sender)
+        content = try c.decode(String.self, forKey: .content)
+        clientMsgId = try c.decodeIfPresent(String.self, forKey: .clientMsgId)
+        createdAt = try c.decode(Timestamp.self, forKey: .createdAt)
+        editedAt = try c.decodeIfPresent(Timestamp.self, forKey: .editedAt)
+        deletedAt = try c.decodeIfPresent(Timestamp.self, forKey: .deletedAt)
+        kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .user
+        system = try c.decodeIfPresent(SystemEvent.self, forKey: .system)
+    }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(conversationId, forKey: .conversationId)
+        try c.encode(kind, forKey: .kind)
         try c.encode(sender, forKey: .sender)
         try c.encode(content, forKey: .content)
+        try c.encodeIfPresent(system, forKey: .system)
         try c.encode(clientMsgId, forKey: .clientMsgId)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(editedAt, forKey: .editedAt)

@@ -7,7 +7,9 @@ import NIOCore
 /// logged as `hb.request.id`), the method, the path, the final status and the time taken.
 ///
 /// The path is logged without its query: `/ws?token=` puts an access token there, and nothing
-/// that could be a credential may reach a log. Headers and bodies are never logged.
+/// that could be a credential may reach a log. For the same reason the secrets that live in
+/// paths are masked: a webhook's URL secret and an invitation code. Headers and bodies are
+/// never logged.
 public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
 
@@ -30,9 +32,18 @@ public struct AccessLogMiddleware<Context: RequestContext>: RouterMiddleware {
         let milliseconds = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
         context.logger.info("request", metadata: [
             "method": .string(request.method.rawValue),
-            "path": .string(request.uri.path),
+            "path": .string(Self.loggablePath(request.uri.path)),
             "status": .stringConvertible(status),
             "duration_ms": .string(String(format: "%.2f", milliseconds)),
         ])
+    }
+
+    /// The path with the secrets some paths hold masked: `/hooks/{id}/{secret}` and
+    /// `/admin/invites/{code}` (which may be a code).
+    static func loggablePath(_ path: String) -> String {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 4, parts[1] == "hooks" { return "/hooks/\(parts[2])/***" }
+        if parts.count >= 4, parts[1] == "admin", parts[2] == "invites" { return "/admin/invites/***" }
+        return path
     }
 }

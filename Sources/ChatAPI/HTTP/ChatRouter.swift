@@ -5,12 +5,17 @@ public struct ChatHTTPOptions: Sendable {
     public var authRateLimit: RateLimiter.Rule?
     public var trustedProxies: TrustedProxies
     public var origins: OriginPolicy
+    /// PUBLIC_URL: the origin of the links the server hands out (invitations, webhooks); nil:
+    /// the origin each request came from.
+    public var publicURL: String?
 
     public init(authRateLimit: RateLimiter.Rule? = .init(limit: 10, windowMilliseconds: 30_000),
-                trustedProxies: TrustedProxies = .loopback, origins: OriginPolicy = OriginPolicy(allowed: [])) {
+                trustedProxies: TrustedProxies = .loopback, origins: OriginPolicy = OriginPolicy(allowed: []),
+                publicURL: String? = nil) {
         self.authRateLimit = authRateLimit
         self.trustedProxies = trustedProxies
         self.origins = origins
+        self.publicURL = publicURL
     }
 }
 
@@ -32,13 +37,18 @@ public enum ChatRouter {
         let rateLimit = options.authRateLimit.map {
             RateLimitMiddleware(limiter: RateLimiter(rule: $0, clock: services.clock), proxies: options.trustedProxies)
         }
-        AuthRoutes(auth: services.auth).add(to: router.group("auth"), rateLimit: rateLimit)
-
         let authenticated = AuthMiddleware(auth: services.auth)
-        UserRoutes(users: services.users, presence: services.presence, rates: services.rateLimits)
+        AuthRoutes(auth: services.auth).add(to: router.group("auth"), rateLimit: rateLimit, authenticated: authenticated)
+        UserRoutes(users: services.users, auth: services.auth, presence: services.presence, rates: services.rateLimits)
             .add(to: router.group("users").add(middleware: authenticated))
+        let conversationGroup = router.group("conversations").add(middleware: authenticated)
         ConversationRoutes(conversations: services.conversations, messages: services.messages, calls: services.calls)
-            .add(to: router.group("conversations").add(middleware: authenticated))
+            .add(to: conversationGroup)
+        let webhookRoutes = WebhookRoutes(webhooks: services.webhooks, publicURL: options.publicURL)
+        webhookRoutes.addManagement(to: conversationGroup)
+        webhookRoutes.addIncoming(to: router.group("hooks"))
+        AdminRoutes(admin: services.admin, presence: services.presence, publicURL: options.publicURL)
+            .add(to: router.group("admin").add(middleware: authenticated))
         return router
     }
 }

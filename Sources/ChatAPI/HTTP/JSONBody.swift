@@ -61,13 +61,13 @@ public enum Validate {
     public static func displayName(_ value: String) throws { try text(value, field: "displayName", 1...64) }
     public static func title(_ value: String) throws { try text(value, field: "title", 1...100) }
 
-    public static func password(_ value: String) throws {
+    public static func password(_ value: String, field: String = "password") throws {
         guard (8...128).contains(value.count) else {
-            throw APIError.invalidField("password", "password must be 8 to 128 characters.")
+            throw APIError.invalidField(field, "\(field) must be 8 to 128 characters.")
         }
         // bcrypt reads the password as a C string and only its first 72 bytes: a NUL would cut it short.
         guard !value.utf8.contains(0) else {
-            throw APIError.invalidField("password", "password must not contain a NUL character.")
+            throw APIError.invalidField(field, "\(field) must not contain a NUL character.")
         }
     }
 

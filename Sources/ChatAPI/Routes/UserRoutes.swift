@@ -1,10 +1,13 @@
 import Hummingbird
 
-/// `/users/me` and user search.
+/// `/users/me`, the caller's password, and user search.
 public struct UserRoutes: Sendable {
     let users: UserStore
+    let auth: AuthService
     let presence: PresenceLookup
     let rates: UserRateLimits
+
+    struct PasswordBody: Decodable { var currentPassword: String; var newPassword: String }
 
     struct PatchBody: Decodable {
         var displayName: String?
@@ -33,6 +36,12 @@ public struct UserRoutes: Sendable {
             try await users.update(id: caller.userId, displayName: body.displayName, avatarUrl: body.avatarUrl)
             return try jsonResponse(try await me(caller))
         }
+        group.post("me/password") { request, context in
+            let caller = try context.requireCaller()
+            let body = try await JSONBody.decode(PasswordBody.self, from: request)
+            try await auth.changePassword(caller, current: body.currentPassword, new: body.newPassword)
+            return Response.noContent
+        }
         group.get { request, context in
             let caller = try context.requireCaller()
             // Form encoding: a browser's URLSearchParams sends "Lone abc123" as q=Lone+abc123.
@@ -51,6 +60,6 @@ public struct UserRoutes: Sendable {
 
     private func me(_ caller: AuthContext) async throws -> UserDTO {
         guard let user = try await users.find(id: caller.userId) else { throw APIError.unauthorized() }
-        return user.dto(online: presence.isOnline(user.id), includeEmail: true)
+        return user.dto(online: presence.isOnline(user.id), includeEmail: true, includeStatus: true)
     }
 }

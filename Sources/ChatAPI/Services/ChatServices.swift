@@ -8,6 +8,8 @@ public struct ChatServices: Sendable {
     public let auth: AuthService
     public let conversations: ConversationService
     public let messages: MessageService
+    public let admin: AdminService
+    public let webhooks: WebhookService
     public let presence: PresenceLookup
     public let calls: CallLookup
     public let clock: WallClock
@@ -17,7 +19,8 @@ public struct ChatServices: Sendable {
 
     public init(database: Database, jwtSecret: String, bcryptCost: UInt8, clock: WallClock = .system,
                 presence: PresenceLookup = .nobody, calls: CallLookup = .none, events: ChatEventSink = .discard,
-                limits: ChatLimits = ChatLimits(), passwordGate: WorkGate = .forPasswordHashing()) async {
+                limits: ChatLimits = ChatLimits(), passwordGate: WorkGate = .forPasswordHashing(),
+                registration: RegistrationPolicy = .invite) async {
         let users = UserStore(database: database)
         let conversationStore = ConversationStore(database: database)
         let messageStore = MessageStore(database: database)
@@ -29,17 +32,28 @@ public struct ChatServices: Sendable {
         self.limits = limits
         let rateLimits = UserRateLimits(limits, clock: clock)
         self.rateLimits = rateLimits
-        self.auth = AuthService(
-            users: users,
-            refreshTokens: RefreshTokenStore(database: database, graceMilliseconds: Int64(limits.refreshReuseGraceSeconds) * 1000),
-            hasher: PasswordHasher(cost: bcryptCost, gate: passwordGate), accessTokens: await AccessTokens(secret: jwtSecret, clock: clock),
-            clock: clock, presence: presence, database: database, events: events)
+        let refreshTokens = RefreshTokenStore(database: database, graceMilliseconds: Int64(limits.refreshReuseGraceSeconds) * 1000)
+        let invites = InviteStore(database: database), botTokens = BotTokenStore(database: database)
+        let hasher = PasswordHasher(cost: bcryptCost, gate: passwordGate)
+        let auth = AuthService(
+            users: users, refreshTokens: refreshTokens, invites: invites, botTokens: botTokens,
+            hasher: hasher, accessTokens: await AccessTokens(secret: jwtSecret, clock: clock),
+            clock: clock, presence: presence, database: database, events: events, registration: registration)
+        self.auth = auth
+        self.admin = AdminService(
+            users: users, invites: invites, botTokens: botTokens, refreshTokens: refreshTokens, auth: auth, hasher: hasher,
+            database: database, clock: clock, events: events)
+        let system = SystemMessages(messages: messageStore, conversations: conversationStore, users: users)
         let conversations = ConversationService(
             conversations: conversationStore, users: users, database: database, clock: clock,
-            views: ConversationViews(presence: presence, calls: calls), events: events, limits: limits, rates: rateLimits)
+            views: ConversationViews(presence: presence, calls: calls), events: events, limits: limits, rates: rateLimits,
+            system: system)
         self.conversations = conversations
         self.messages = MessageService(
             messages: messageStore, conversations: conversationStore, access: conversations,
-            database: database, clock: clock, events: events, rates: rateLimits)
+            database: database, clock: clock, events: events, rates: rateLimits, system: system)
+        self.webhooks = WebhookService(
+            webhooks: WebhookStore(database: database), messages: messageStore, conversations: conversationStore,
+            access: conversations, database: database, clock: clock, events: events, rates: rateLimits)
     }
 }

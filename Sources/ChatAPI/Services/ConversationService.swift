@@ -12,6 +12,7 @@ public struct ConversationService: Sendable {
     let events: ChatEventSink
     let limits: ChatLimits
     let rates: UserRateLimits
+    let system: SystemMessages
 
     public static let defaultPageSize = 100
     public static let maxPageSize = 200
@@ -114,11 +115,14 @@ public struct ConversationService: Sendable {
         let membership = try await requireMember(conversationId, caller)
         try requireGroupManager(membership, action: "rename")
         try Validate.title(title)
-        let store = conversations
+        let store = conversations, system = self.system, now = clock.now()
         return try await events.commit(database) { sql in
             try await store.setTitle(title, conversationId: conversationId, on: sql)
             let conversation = try await view(conversationId, for: caller.userId, on: sql)
-            return (conversation, [.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id))])
+            let (_, recorded) = try await system.record(
+                SystemEvent(event: .titleChanged, actorId: caller.userId, title: title), in: conversationId,
+                senderId: caller.userId, now: now, on: sql)
+            return (conversation, [.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)), recorded])
         }
     }
 
@@ -128,7 +132,7 @@ public struct ConversationService: Sendable {
         try Validate.identifier(userId, field: "userId")
         try rates.spend(.member, userId: caller.userId)
         guard try await users.find(id: userId) != nil else { throw APIError.invalidField("userId", "No such user.") }
-        let store = conversations, now = clock.now(), limits = self.limits
+        let store = conversations, now = clock.now(), limits = self.limits, system = self.system
         return try await events.commit(database) { sql in
             try await store.lockForCount(conversationId: conversationId, userIds: [], on: sql)
             let current = try await store.memberIds(conversationId: conversationId, on: sql)
@@ -138,9 +142,12 @@ public struct ConversationService: Sendable {
             }
             try await Self.checkUserCap([userId], limits, store, on: sql)
             try await store.addMember(conversationId: conversationId, userId: userId, role: .member, now: now, on: sql)
+            let (_, recorded) = try await system.record(
+                SystemEvent(event: .memberAdded, actorId: caller.userId, userId: userId), in: conversationId,
+                senderId: caller.userId, now: now, on: sql)
             let conversation = try await view(conversationId, for: caller.userId, on: sql)
             return (conversation, [.memberAdded(conversationId: conversationId, userId: userId,
-                                                recipients: conversation.members.map(\.user.id))])
+                                                recipients: conversation.members.map(\.user.id)), recorded])
         }
     }
 
@@ -158,6 +165,7 @@ public struct ConversationService: Sendable {
             }
             guard target.role != .owner else { throw APIError.forbidden("The owner cannot be removed.") }
         }
+        let system = self.system, now = clock.now()
         try await events.commit(database) { sql in
             let recipients = try await store.memberIds(conversationId: conversationId, on: sql)
             guard recipients.contains(userId) else { throw APIError.notFound("No such member.") }
@@ -171,6 +179,14 @@ public struct ConversationService: Sendable {
             if let heir {
                 let conversation = try await view(conversationId, for: heir, on: sql)
                 events.append(.conversationUpdated(conversation, recipients: conversation.members.map(\.user.id)))
+            }
+            // Recorded after the removal, so it reaches those who remain (the last to leave a
+            // group leaves no one to tell).
+            if recipients.count > 1 {
+                let event = userId == caller.userId
+                    ? SystemEvent(event: .memberLeft, actorId: userId, userId: userId)
+                    : SystemEvent(event: .memberRemoved, actorId: caller.userId, userId: userId)
+                events.append(try await system.record(event, in: conversationId, senderId: caller.userId, now: now, on: sql).1)
             }
             return ((), events)
         }

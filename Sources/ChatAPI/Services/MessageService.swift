@@ -11,6 +11,7 @@ public struct MessageService: Sendable {
     let clock: WallClock
     let events: ChatEventSink
     let rates: UserRateLimits
+    let system: SystemMessages
 
     public static let defaultPageSize = 50
     public static let maxPageSize = 100
@@ -85,7 +86,7 @@ public struct MessageService: Sendable {
     public func edit(_ conversationId: String, messageId: String, content: String, _ caller: AuthContext) async throws -> MessageDTO {
         _ = try await access.requireMember(conversationId, caller)
         let (seq, message) = try await existing(messageId, in: conversationId)
-        guard message.sender.id == caller.userId else { throw APIError.forbidden("Only the author edits a message.") }
+        guard message.isWritten(by: caller.userId) else { throw APIError.forbidden("Only the author edits a message.") }
         try Validate.content(content)
         let messages = self.messages, conversations = self.conversations, now = clock.now()
         return try await events.commit(database) { sql in
@@ -106,7 +107,7 @@ public struct MessageService: Sendable {
               let message = try await messages.find(seq: seq, conversationId: conversationId)
         else { throw APIError.notFound("No such message.") }
         let moderator = membership.kind == .group && membership.role.canManage
-        guard message.sender.id == caller.userId || moderator else {
+        guard message.isWritten(by: caller.userId) || moderator else {
             throw APIError.forbidden("Only the author or a group owner or admin deletes a message.")
         }
         guard message.deletedAt == nil else { return }
@@ -134,6 +135,17 @@ public struct MessageService: Sendable {
         }
     }
 
+    /// Records a system message that no request of a member makes: a call started or ended
+    /// (`CallSignaling` calls this). `senderId` is the user it is recorded under. Announced as
+    /// `message.new` to the members.
+    public func postSystem(_ event: SystemEvent, in conversationId: String, senderId: String) async throws {
+        let system = self.system, now = clock.now()
+        try await events.commit(database) { sql in
+            let (_, announced) = try await system.record(event, in: conversationId, senderId: senderId, now: now, on: sql)
+            return ((), [announced])
+        }
+    }
+
     /// A live (not deleted) message of this conversation, or `not_found`.
     private func existing(_ messageId: String, in conversationId: String) async throws -> (Int64, MessageDTO) {
         guard let seq = MessageID.parse(messageId),
@@ -141,5 +153,13 @@ public struct MessageService: Sendable {
               message.deletedAt == nil
         else { throw APIError.notFound("No such message.") }
         return (seq, message)
+    }
+}
+
+extension MessageDTO {
+    /// Whether `userId` wrote this message themself: not a system line recorded under their
+    /// name, nor a webhook's post.
+    func isWritten(by userId: String) -> Bool {
+        kind == .user && sender.kind == .user && sender.id == userId
     }
 }

@@ -217,7 +217,7 @@ public struct ConversationStore: Sendable {
             SELECT p.c_id, p.c_kind, p.c_title, p.c_created_at, p.c_activity,
                    (SELECT COUNT(*) FROM messages um
                     WHERE um.conversation_id = p.c_id AND um.seq > p.c_last_read
-                      AND um.sender_id <> \(bind: userId) AND um.deleted_at IS NULL) AS c_unread,
+                      AND (um.sender_id <> \(bind: userId) OR um.webhook_id IS NOT NULL) AND um.deleted_at IS NULL) AS c_unread,
                    \(unsafeRaw: MessageStore.columns)
             FROM (SELECT c.id AS c_id, c.kind AS c_kind, c.title AS c_title, c.created_at AS c_created_at,
                          c.last_activity_at AS c_activity, m.last_read_seq AS c_last_read

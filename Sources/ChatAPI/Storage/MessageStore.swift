@@ -8,29 +8,49 @@ public struct MessageStore: Sendable {
     /// Columns for `message(row:)`; the query aliases messages as `msg` and users as `u`.
     static let columns = """
         msg.seq, msg.conversation_id, msg.sender_id, u.display_name AS sender_name, msg.content, msg.client_msg_id,
-        msg.created_at, msg.edited_at, msg.deleted_at
+        msg.created_at, msg.edited_at, msg.deleted_at, msg.kind AS msg_kind, msg.system_event, msg.webhook_id, msg.webhook_name
         """
 
     static func message(row: any SQLRow) throws -> MessageDTO {
-        MessageDTO(
+        let kind = MessageDTO.Kind(rawValue: try row.decode(column: "msg_kind", as: String.self)) ?? .user
+        let sender: MessageDTO.Sender
+        if let webhookId = try row.decode(column: "webhook_id", as: String?.self) {
+            sender = .init(id: webhookId, displayName: try row.decode(column: "webhook_name", as: String?.self) ?? "", kind: .webhook)
+        } else {
+            sender = .init(id: try row.decode(column: "sender_id", as: String.self),
+                           displayName: try row.decode(column: "sender_name", as: String.self))
+        }
+        let system = try row.decode(column: "system_event", as: String?.self).flatMap(SystemEvent.decode(stored:))
+        return MessageDTO(
             id: MessageID.format(try row.decode(column: "seq", as: Int64.self)),
             conversationId: try row.decode(column: "conversation_id", as: String.self),
-            sender: .init(id: try row.decode(column: "sender_id", as: String.self),
-                          displayName: try row.decode(column: "sender_name", as: String.self)),
+            sender: sender,
             content: try row.decode(column: "content", as: String.self),
             clientMsgId: try row.decode(column: "client_msg_id", as: String?.self),
             createdAt: Timestamp(milliseconds: try row.decode(column: "created_at", as: Int64.self)),
             editedAt: try row.decode(column: "edited_at", as: Int64?.self).map(Timestamp.init(milliseconds:)),
-            deletedAt: try row.decode(column: "deleted_at", as: Int64?.self).map(Timestamp.init(milliseconds:)))
+            deletedAt: try row.decode(column: "deleted_at", as: Int64?.self).map(Timestamp.init(milliseconds:)),
+            kind: kind, system: kind == .system ? system : nil)
+    }
+
+    /// What sets a message apart from a person's: a system message's event, a webhook's id and name.
+    struct Origin: Sendable {
+        var kind: MessageDTO.Kind = .user
+        var system: SystemEvent?
+        var webhookId: String?
+        var webhookName: String?
+
+        static let person = Origin()
     }
 
     /// Inserts a message; when the sender already sent `clientMsgId` here, returns that first
     /// message and `created: false` instead.
     func insert(conversationId: String, senderId: String, content: String, clientMsgId: String?,
-                now: Timestamp, on sql: any SQLDatabase) async throws -> (seq: Int64, created: Bool) {
+                now: Timestamp, origin: Origin = .person, on sql: any SQLDatabase) async throws -> (seq: Int64, created: Bool) {
         let rows = try await sql.raw("""
-            INSERT INTO messages (conversation_id, sender_id, content, client_msg_id, created_at)
-            VALUES (\(bind: conversationId), \(bind: senderId), \(bind: content), \(bind: clientMsgId), \(bind: now.milliseconds))
+            INSERT INTO messages (conversation_id, sender_id, content, client_msg_id, created_at, kind, system_event, webhook_id, webhook_name)
+            VALUES (\(bind: conversationId), \(bind: senderId), \(bind: content), \(bind: clientMsgId), \(bind: now.milliseconds),
+                    \(bind: origin.kind.rawValue), \(bind: origin.system?.stored), \(bind: origin.webhookId), \(bind: origin.webhookName))
             ON CONFLICT DO NOTHING RETURNING seq
             """).all()
         if let row = rows.first { return (try row.decode(column: "seq", as: Int64.self), true) }

@@ -90,11 +90,66 @@ public enum Migrations {
         Migration(version: 3, name: "refresh token successors, for the reuse grace") { _ in
             ["ALTER TABLE refresh_tokens ADD COLUMN replaced_by TEXT"]
         },
+        // Accounts gain a role (existing ones are members) and a deactivation time; the earliest
+        // active account of a server upgraded without an administrator becomes its administrator
+        // (docs/self-hosting.md "Administrators"), so someone can run the new /admin routes.
+        Migration(version: 4, name: "account roles, invitations, bots, webhooks, system messages") { _ in
+            [
+                "ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'member'",
+                "ALTER TABLE users ADD COLUMN deactivated_at BIGINT",
+                """
+                UPDATE users SET role = 'admin' WHERE id = (
+                    SELECT id FROM users WHERE NOT EXISTS (SELECT 1 FROM users WHERE role = 'admin')
+                    ORDER BY created_at, id LIMIT 1)
+                """,
+                """
+                CREATE TABLE invites (
+                    id TEXT PRIMARY KEY,
+                    code_hash TEXT NOT NULL UNIQUE,
+                    created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+                    max_uses BIGINT NOT NULL,
+                    uses BIGINT NOT NULL DEFAULT 0,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE bot_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL UNIQUE REFERENCES users(id) ON DELETE CASCADE,
+                    login_id TEXT NOT NULL REFERENCES logins(id) ON DELETE CASCADE,
+                    created_by TEXT REFERENCES users(id) ON DELETE SET NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE webhooks (
+                    id TEXT PRIMARY KEY,
+                    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    secret_hash TEXT NOT NULL,
+                    created_by TEXT NOT NULL REFERENCES users(id),
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX webhooks_conversation ON webhooks (conversation_id)",
+                "CREATE INDEX logins_user ON logins (user_id)",
+                // A message's kind (`user`, `system`), what a system message records (JSON), and
+                // for a webhook's message the webhook and its name then. `sender_id` stays the
+                // accountable user: the webhook's creator, or the user a system message is
+                // recorded under.
+                "ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'user'",
+                "ALTER TABLE messages ADD COLUMN system_event TEXT",
+                "ALTER TABLE messages ADD COLUMN webhook_id TEXT",
+                "ALTER TABLE messages ADD COLUMN webhook_name TEXT",
+            ]
+        },
     ]
 
-    /// Brings the schema up to date and returns the versions it applied.
+    /// Brings the schema up to date (or up to `version`, for the tests of an upgrade) and
+    /// returns the versions it applied.
     @discardableResult
-    public static func run(on database: Database, logger: Logger) async throws -> [Int] {
+    public static func run(on database: Database, logger: Logger, through version: Int = .max) async throws -> [Int] {
         let isPostgres = database.isPostgres
         return try await database.transaction { sql in
             if isPostgres {
@@ -108,7 +163,7 @@ public enum Migrations {
                 try $0.decode(column: "version", as: Int.self)
             })
             var applied: [Int] = []
-            for migration in all where !done.contains(migration.version) {
+            for migration in all where !done.contains(migration.version) && migration.version <= version {
                 for statement in migration.statements(isPostgres) {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }

@@ -121,12 +121,33 @@ public struct RefreshTokenStore: Sendable {
             """).run()
     }
 
-    /// Whether access tokens of this login still work: it exists, belongs to the user, is not revoked.
+    /// Revokes every live login of the user but `except` (the caller's own, on a password change)
+    /// and returns the ids revoked, whose WebSocket sessions must then end.
+    func revokeAll(userId: String, except: String? = nil, reason: String, now: Timestamp, on sql: any SQLDatabase) async throws -> [String] {
+        try await sql.raw("""
+            UPDATE logins SET revoked_at = \(bind: now.milliseconds), revoked_reason = \(bind: reason)
+            WHERE user_id = \(bind: userId) AND revoked_at IS NULL AND id <> \(bind: except ?? "")
+            RETURNING id
+            """).all().map { try $0.decode(column: "id", as: String.self) }
+    }
+
+    /// Opens a login with no refresh token: a bot's, whose API token stands in for both.
+    func createTokenlessLogin(id: String, userId: String, now: Timestamp, on sql: any SQLDatabase) async throws {
+        try await sql.raw("""
+            INSERT INTO logins (id, user_id, created_at) VALUES (\(bind: id), \(bind: userId), \(bind: now.milliseconds))
+            """).run()
+    }
+
+    /// Whether access tokens of this login still work: it exists, belongs to the user, is not
+    /// revoked, and the account is not deactivated (belt and braces: deactivation revokes the
+    /// logins too).
     public func isLive(loginId: String, userId: String) async throws -> Bool {
         let row = try await database.sql.raw("""
-            SELECT revoked_at FROM logins WHERE id = \(bind: loginId) AND user_id = \(bind: userId)
+            SELECT l.revoked_at, u.deactivated_at FROM logins l JOIN users u ON u.id = l.user_id
+            WHERE l.id = \(bind: loginId) AND l.user_id = \(bind: userId)
             """).first()
         guard let row else { return false }
         return try row.decode(column: "revoked_at", as: Int64?.self) == nil
+            && row.decode(column: "deactivated_at", as: Int64?.self) == nil
     }
 }

@@ -63,10 +63,19 @@ extension CallSignaling {
         return membershipChanged
     }
 
-    /// `call.state` to every member of the conversation, on every instance.
+    /// `call.state` to every member of the conversation, on every instance; and when the call
+    /// just started or ended, its system message in the conversation's history.
     func announceState(_ conversationId: String) async {
         let participants = directory.members(of: conversationId).map(\.userId)
         await outbox.sendToMembers(of: conversationId, .make("call.state", CallFrames.State(
             conversationId: conversationId, active: !participants.isEmpty, participants: participants)))
+        if let change = history.observe(conversationId: conversationId, participants: participants, now: clock.now().milliseconds) {
+            do {
+                try await messages.postSystem(change.event, in: conversationId, senderId: change.senderId)
+            } catch {
+                // The call goes on; only its line in the history is missing.
+                logger.warning("call system message not recorded", metadata: ["conversation": "\(conversationId)", "error": "\(error)"])
+            }
+        }
     }
 }

@@ -22,6 +22,9 @@ public final class CallSignaling: Sendable {
     let outbox: any FrameOutbox
     let conversations: ConversationService
     let users: UserStore
+    /// Where `call_started` and `call_ended` system messages are posted.
+    let messages: MessageService
+    let history = CallHistory()
     let iceServers: ICEServerConfiguration
     let maxParticipants: Int
     /// How many calls one user may be in at once, across its connections on this instance; nil: no limit.
@@ -52,6 +55,7 @@ public final class CallSignaling: Sendable {
         self.outbox = outbox
         self.conversations = services.conversations
         self.users = services.users
+        self.messages = services.messages
         self.iceServers = iceServers
         self.maxParticipants = maxParticipants
         self.maxCallsPerUser = maxCallsPerUser
@@ -71,6 +75,8 @@ public final class CallSignaling: Sendable {
     func join(_ conversationId: String, id: String?, caller: AuthContext, connection: Connection) async throws {
         let membership = try await conversations.requireMember(conversationId, caller)
         guard let user = try await users.find(id: caller.userId) else { throw APIError.unauthorized() }
+        // A bot chats through its token but has no media stack to bring to a call.
+        guard user.role != .bot else { throw APIError.forbidden("A bot cannot join calls.") }
         let admission = try directory.admit(
             userId: caller.userId, displayName: user.displayName, connection: connection, to: conversationId,
             isDirect: membership.kind == .dm, now: clock.now().milliseconds,

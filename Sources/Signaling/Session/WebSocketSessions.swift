@@ -41,7 +41,7 @@ struct WebSocketSessions: Sendable {
         let (connection, first) = hub.register(userId: caller.userId, loginId: caller.loginId, capacity: options.outboundCapacity) {
             channel.close(promise: nil)
         }
-        outbox.send(ServerFrame.make("auth.success", id: authId, SessionFrames.AuthSuccess(user: user.dto(online: true, includeEmail: true))),
+        outbox.send(ServerFrame.make("auth.success", id: authId, SessionFrames.AuthSuccess(user: user.dto(online: true, includeEmail: true, includeStatus: true))),
                     to: connection)
         if first { presence.mayHaveChanged(caller.userId) }
 

@@ -84,15 +84,17 @@ struct TestAPI: Sendable {
 func withAPI(_ backend: TestBackend, rateLimit: RateLimiter.Rule? = nil, origins: [String] = [],
              limits: ChatLimits = .unlimited, passwordGate: WorkGate = .forPasswordHashing(),
              presence: PresenceLookup = .nobody, metrics: MetricsAccess? = nil,
+             registration: RegistrationPolicy = .open, events: ChatEventSink = .discard, publicURL: String? = nil,
              _ body: @Sendable (TestAPI) async throws -> Void) async throws {
     let database = try await backend.makeDatabase()
     let clock = TestClock()
     do {
         let services = await ChatServices(
             database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
-            clock: clock.wallClock, presence: presence, limits: limits, passwordGate: passwordGate)
+            clock: clock.wallClock, presence: presence, events: events, limits: limits, passwordGate: passwordGate,
+            registration: registration)
         let router = ChatRouter.make(services: services, options: ChatHTTPOptions(
-            authRateLimit: rateLimit, origins: OriginPolicy(allowed: origins)))
+            authRateLimit: rateLimit, origins: OriginPolicy(allowed: origins), publicURL: publicURL))
         metrics?.addRoute(to: router) { Array("parley_test_metric 1\n".utf8) }
         let app = Application(router: router)
         try await app.test(.router) { client in

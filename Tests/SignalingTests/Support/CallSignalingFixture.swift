@@ -66,7 +66,7 @@ func withCallSignaling(maxParticipants: Int = 16, maxCallsPerUser: Int? = 2, rin
     let database = try await TestBackend.sqlite.makeDatabase()
     let directory = CallDirectory()
     let services = await ChatServices(database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
-                                      calls: directory.lookup, limits: .unlimited)
+                                      calls: directory.lookup, limits: .unlimited, registration: .open)
     func signUp(_ name: String) async throws -> AuthContext {
         let response = try await services.auth.register(email: "\(name.lowercased())@example.com", password: "password123", displayName: name)
         return try await services.auth.authenticate(bearer: response.accessToken)

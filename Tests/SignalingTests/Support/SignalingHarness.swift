@@ -78,7 +78,7 @@ private func makeCalls(_ limit: CallLimit?, directory calls: CallDirectory, serv
     let signaling = CallSignaling(
         directory: calls, media: media, events: events, outbox: SignalingOutbox(bus: bus, services: services, logger: logger),
         services: services, iceServers: ICEServerConfiguration(), maxParticipants: 16, maxCallsPerUser: limit.perUser,
-        logger: logger)
+        clock: services.clock, logger: logger)
     return (signaling, media, sink)
 }
 
@@ -113,7 +113,7 @@ func withSignaling(_ backend: TestBackend = .sqlite, options: SignalingOptions =
     let services = await ChatServices(
         database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
         clock: clock.wallClock, presence: hub.presenceLookup, calls: callLimit == nil ? .none : directory.lookup, events: bus.eventSink(),
-        limits: limits)
+        limits: limits, registration: .open)
     var logger = Logger(label: "signaling-test")
     logger.logLevel = .warning
     let (calls, media, mediaEvents) = try makeCalls(callLimit, directory: directory, services: services, bus: bus, logger: logger)
