@@ -299,9 +299,10 @@ def test_buttons_say_when_camera_or_microphone_is_denied(server, browsers):
         ? Promise.reject(new DOMException("Permission denied", "NotAllowedError")) : original(constraints));""")
     open_conversation(browser, title)
     browser.click("Start call")
-    browser.wait("the call", lambda: in_call(browser) and browser.driver.find_element(By.ID, "call-status").text.startswith("Waiting"))
     camera = browser.driver.find_element(By.ID, "camera-toggle")
     mic = browser.driver.find_element(By.ID, "mic-toggle")
+    # Waits for the call and its media, not for a status line (which changes as the connection does).
+    browser.wait("the call with its media", lambda: in_call(browser) and camera.text == "No camera" and mic.text == "Mute microphone")
     assert camera.text == "No camera" and not camera.is_enabled(), camera.text
     assert mic.text == "Mute microphone" and mic.is_enabled(), mic.text
     browser.driver.execute_script("document.querySelectorAll('.alert-close').forEach((b) => b.click())")
@@ -312,7 +313,7 @@ def test_buttons_say_when_camera_or_microphone_is_denied(server, browsers):
     browser.driver.execute_script("window.denyKinds = ['video', 'audio'];")
     browser.driver.execute_script("document.querySelectorAll('.alert-close').forEach((b) => b.click())")
     browser.click("Start call")
-    browser.wait("the call", lambda: in_call(browser) and browser.driver.find_element(By.ID, "call-status").text.startswith("Waiting"))
+    browser.wait("the call with its media", lambda: in_call(browser) and mic.text == "No microphone")
     assert (camera.text, camera.is_enabled(), mic.text, mic.is_enabled()) == ("No camera", False, "No microphone", False)
     assert browser.controls("Mute microphone") == [] and browser.controls("Turn camera off") == []
     browser.click("Leave call")

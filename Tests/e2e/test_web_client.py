@@ -561,7 +561,7 @@ def test_text_typed_in_one_conversation_never_goes_to_another():
         browser.wait("the DM's own draft", lambda: box() == "half typed")
         assert all(m["content"] != "group secret" for m in server.call(
             "GET", f"/conversations/{dm['id']}/messages", token=bob_token)[1]["messages"])
-        assert not significant_errors(browser.read_console()), browser.read_console()
+        assert not significant_errors(browser.page_errors()), browser.page_errors()
     finally:
         if browser is not None:
             browser.quit()

@@ -38,6 +38,9 @@ export function describeError(error) {
       rate_limited: "Too many attempts. Please wait a moment and try again.",
       limit_reached: "A limit of this server is reached.",
       invalid_credentials: "That email and password do not match.",
+      registration_closed: "This server does not take new accounts without a valid invitation.",
+      account_deactivated: "This account has been deactivated by an administrator.",
+      conflict: "That conflicts with the current state; reload and try again.",
       email_taken: "An account with this email already exists.",
       not_found: "That conversation or message no longer exists.",
       forbidden: "You are not allowed to do that.",
@@ -213,8 +216,11 @@ export class Api extends EventTarget {
     return parsed;
   }
 
-  async register(email, password, displayName) {
-    this.#store(await this.request("POST", "/auth/register", { email, password, displayName }, { auth: false }));
+  /** `inviteCode`: an invitation's code (REGISTRATION=invite); left out when empty. */
+  async register(email, password, displayName, inviteCode = "") {
+    const body = { email, password, displayName };
+    if (inviteCode) body.inviteCode = inviteCode;
+    this.#store(await this.request("POST", "/auth/register", body, { auth: false }));
     return this.session.user;
   }
 

@@ -9,6 +9,9 @@ import { CallController } from "./call.js?v=dev";
 import { Notifier } from "./notifications.js?v=dev";
 import { Ringer } from "./ringing.js?v=dev";
 import { ProfileSettings } from "./profile.js?v=dev";
+import { AdminPage } from "./admin.js?v=dev";
+import { WebhookSettings } from "./webhooks.js?v=dev";
+import { signupRoute, describeSignupError } from "./signup.js?v=dev";
 import { $, showAlert, clearAlerts } from "./dom.js?v=dev";
 
 const api = new Api();
@@ -18,7 +21,12 @@ const calls = new CallController({ api, socket, store });
 const chat = new ChatView({ api, socket, store, calls });
 const notifier = new Notifier({ socket, store, open: (id) => chat.open(id) });
 const ringer = new Ringer({ socket, store, calls, notifier });
-new ProfileSettings({ api, store, notifier });
+const admin = new AdminPage({ api, store });
+new WebhookSettings({ api, store });
+new ProfileSettings({
+  api, store, notifier, socket,
+  signedOutEverywhere: () => signOut({ message: "You were logged out on every device and browser." }),
+});
 
 // A small read-only hook for diagnostics and the browser tests.
 window.parleyDebug = Object.freeze({
@@ -33,6 +41,7 @@ window.parleyDebug = Object.freeze({
 });
 
 function showAuth(mode = "login") {
+  if (mode === "login" && signupRoute()) history.replaceState(null, "", location.pathname + location.search);
   $("app-view").hidden = true;
   $("auth-view").hidden = false;
   $("login-form").hidden = mode !== "login";
@@ -49,7 +58,13 @@ async function enterApp(user) {
   chat.showEmpty();
   socket.start();
   await chat.sync();
+  if (signupRoute()) {
+    // An invitation link opened while signed in: it is for someone without an account.
+    history.replaceState(null, "", location.pathname + location.search);
+    showAlert("You are already signed in. To use an invitation link for a new account, log out first.", { kind: "info", timeoutMs: 10_000 });
+  }
   chat.followRoute(); // the conversation the address names (a reload, Back, a link)
+  admin.signedIn(); // the Admin button for administrators, and #/admin
   // Focus never stays on a control that went away with the sign-in form.
   if (!store.activeId && (!document.activeElement || document.activeElement === document.body)) $("user-search").focus();
 }
@@ -61,6 +76,7 @@ async function signOut({ message = null, serverSide = true } = {}) {
     history.replaceState(null, "", location.pathname);
   }
   $("skip-link").hidden = true;
+  admin.signedOut();
   await calls.leave();
   ringer.stopAll();
   socket.stop();
@@ -109,6 +125,7 @@ function bindAuthForms() {
     const displayName = $("signup-name").value.trim();
     const email = $("signup-email").value.trim();
     const password = $("signup-password").value;
+    const inviteCode = $("signup-invite").value.trim();
     if (!displayName || !email || password.length < 8) {
       showAlert("Enter a display name, an email, and a password of at least 8 characters.", { timeoutMs: 8_000 });
       return;
@@ -116,18 +133,35 @@ function bindAuthForms() {
     const button = event.submitter ?? $("signup-form").querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      const user = await api.register(email, password, displayName);
+      const user = await api.register(email, password, displayName, inviteCode);
       $("signup-password").value = "";
+      $("signup-invite").value = "";
+      if (signupRoute()) history.replaceState(null, "", location.pathname + location.search);
       clearAlerts();
       await enterApp(user);
     } catch (error) {
       const where = error.field ? ` (${fieldLabel(error.field)})` : "";
-      showAlert(`Could not sign up${where}: ${describeError(error)}`);
+      showAlert(`Could not sign up${where}: ${describeSignupError(error, inviteCode)}`);
+      if (error.code === "registration_closed") $("signup-invite").focus();
     } finally {
       button.disabled = false;
     }
   });
   $("logout-button").addEventListener("click", () => signOut());
+  // An invitation link (#/signup?invite=<code>) opened, or pasted into this tab, while signed out.
+  addEventListener("hashchange", () => { if (!api.signedIn) followSignupRoute(); });
+}
+
+/** The sign-up form with the invitation's code filled in, when the address is an invitation link. */
+function followSignupRoute() {
+  const route = signupRoute();
+  if (!route) return false;
+  showAuth("signup");
+  if (route.invite) {
+    $("signup-invite").value = route.invite;
+    $("signup-invite-hint").textContent = "Filled in from your invitation link.";
+  }
+  return true;
 }
 
 function bindConnectionStatus() {
@@ -162,11 +196,12 @@ async function start() {
     const reason = event.detail?.reason;
     const message = reason === "token_reused"
       ? "Your session was ended because it was used from somewhere else. Please log in again."
-      : reason === "logged-out-elsewhere" ? "You logged out in another tab." : "Your session has expired. Please log in again.";
+      : reason === "logged-out-elsewhere" ? "You logged out in another tab."
+        : "You were signed out: this session has ended (it expired, or was ended on the server). Please log in again.";
     signOut({ message, serverSide: false });
   });
   if (!api.signedIn) {
-    showAuth("login");
+    if (!followSignupRoute()) showAuth("login");
     return;
   }
   try {

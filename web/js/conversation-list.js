@@ -25,6 +25,7 @@ export class ConversationList {
       const last = conversation.lastMessage;
       const lastText = !last ? "No messages yet"
         : last.deletedAt ? "Message deleted"
+          : last.kind === "system" ? plainText(last.content)
           : `${last.sender?.id === store.me?.id ? "You" : last.sender?.displayName}: ${plainText(last.content)}`;
       const label = [title, online ? (conversation.kind === "dm" ? "online" : "someone online") : null,
         inCall ? "call in progress" : null, unread ? `${unread} unread` : null, `last message: ${lastText}`].filter(Boolean).join(", ");

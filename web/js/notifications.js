@@ -133,6 +133,7 @@ export class Notifier {
     this.updateTitle(); // the chat view has counted it by now (it listens first)
     const store = this.store;
     if (!message || message.sender?.id === store.me?.id) return;
+    if (message.kind === "system") return; // a member added, a new title: no reason to interrupt
     const conversationId = message.conversationId;
     const inView = store.activeId === conversationId && document.visibilityState === "visible";
     if (inView || this.isMuted(conversationId)) return;

@@ -8,9 +8,11 @@
 
 import { describeError } from "./api.js?v=dev";
 import { $, h, showAlert } from "./dom.js?v=dev";
+import { AccountSecurity } from "./account.js?v=dev";
 
 export class ProfileSettings {
-  constructor({ api, store, notifier }) {
+  /** `socket` and `signedOutEverywhere()` serve the password and "Log out everywhere" section (account.js). */
+  constructor({ api, store, notifier, socket, signedOutEverywhere }) {
     this.api = api;
     this.store = store;
     this.notifier = notifier;
@@ -33,6 +35,7 @@ export class ProfileSettings {
           h("button", { type: "button", id: "profile-cancel" }, "Cancel"),
           h("button", { type: "submit", id: "profile-save", class: "primary" }, "Save profile"))));
     document.body.append(this.dialog);
+    this.security = new AccountSecurity({ api, store, socket, dialog: this.dialog, signedOutEverywhere });
     $("profile-button").addEventListener("click", () => this.openDialog());
     $("profile-cancel").addEventListener("click", () => this.dialog.close());
     this.dialog.addEventListener("close", () => $("profile-button").focus());
@@ -53,6 +56,7 @@ export class ProfileSettings {
       : Notification.permission === "denied" ? "Notifications are blocked for this site in the browser's settings."
         : "New messages and calls in conversations you are not looking at; muted conversations stay quiet.";
     $("profile-error").textContent = "";
+    this.security.reset();
     this.dialog.showModal();
     $("profile-name").focus();
   }

@@ -240,7 +240,7 @@ export class ThreadView {
     for (const [userId, messageId] of store.reads.get(conversationId) ?? []) {
       if (userId === store.me?.id) continue;
       let at = null;
-      for (const message of messages) if (message.id <= messageId) at = message.id;
+      for (const message of messages) if (message.id <= messageId && message.kind !== "system") at = message.id; // not under a system line
       if (!at) continue;
       if (!readersAt.has(at)) readersAt.set(at, []);
       readersAt.get(at).push(store.displayName(conversationId, userId));
@@ -256,6 +256,7 @@ export class ThreadView {
       const divider = anchor && message.id === anchor;
       if (divider) nodes.push(this.#separator("unread", "unread-divider", "New messages", keep));
       const grouped = Boolean(previous) && !newDay && !divider && !previous.deletedAt && !message.deletedAt
+        && previous.kind !== "system" && message.kind !== "system"
         && previous.sender?.id === message.sender?.id
         && new Date(message.createdAt) - new Date(previous.createdAt) < GROUP_GAP_MS;
       nodes.push(this.#messageNode(key, message, pending, readers, grouped, keep));
@@ -328,11 +329,12 @@ export class ThreadView {
    * its buttons and an armed "Confirm delete" survive redraws caused by other messages. */
   #messageNode(key, message, pending, readers, grouped, keep) {
     keep.add(key);
+    if (message.kind === "system") return this.#systemNode(key, message, keep);
     const composer = this.composer;
     const mine = message.sender?.id === this.store.me?.id;
     const waiting = pending?.state === "failed" && pending.retryable;
     const signature = JSON.stringify([message.content, message.editedAt, message.deletedAt, pending?.state, pending?.error, waiting,
-      readers, grouped, message.sender?.displayName, composer.editing?.messageId === message.id, new Date().toDateString()]);
+      readers, grouped, message.sender?.displayName, message.sender?.kind, composer.editing?.messageId === message.id, new Date().toDateString()]);
     const cached = this.messageNodes.get(key);
     if (cached && cached.signature === signature) return cached.node;
     const deleted = Boolean(message.deletedAt);
@@ -378,7 +380,7 @@ export class ThreadView {
       tabindex: "-1", title: full,
       dataset: { key, messageId: message.id ?? "", clientMsgId: pending?.clientMsgId ?? message.clientMsgId ?? "" },
     },
-    h("div", { class: `message-head${grouped ? " visually-hidden" : ""}` }, h("span", { class: "sender" }, who), meta),
+    h("div", { class: `message-head${grouped ? " visually-hidden" : ""}` }, h("span", { class: "sender" }, who), this.#senderBadge(message), meta),
     body,
     actions.length ? h("div", { class: "message-actions" }, actions) : null,
     readers.length ? h("p", { class: "read-marker" }, `Seen by ${readers.join(", ")}`) : null);
@@ -387,6 +389,35 @@ export class ThreadView {
     this.observer?.observe(node);
     this.messageNodes.set(key, { node, signature });
     return node;
+  }
+
+  /** A line the server recorded (a member added or removed, a new title, a call's start and end):
+   * centered and muted, not a bubble; no sender heading, actions or read markers. */
+  #systemNode(key, message, keep) {
+    const deleted = Boolean(message.deletedAt);
+    const signature = JSON.stringify(["system", message.content, message.deletedAt, new Date().toDateString()]);
+    const cached = this.messageNodes.get(key);
+    if (cached && cached.signature === signature) return cached.node;
+    const full = formatFullDate(message.createdAt);
+    const node = h("li", {
+      class: "message system", tabindex: "-1", title: full,
+      dataset: { key, messageId: message.id ?? "", event: message.system?.event ?? "" },
+    },
+    h("span", { class: "visually-hidden" }, "Event: "),
+    h("span", { class: `message-body system-text${deleted ? " deleted" : ""}` }, deleted ? "This event was deleted." : message.content ?? ""),
+    " ",
+    h("time", { class: "system-time", datetime: message.createdAt, title: full }, formatTime(message.createdAt)));
+    if (cached?.node.contains(document.activeElement)) this.refocus = node;
+    this.observer?.observe(node);
+    this.messageNodes.set(key, { node, signature });
+    return node;
+  }
+
+  /** "webhook" after a webhook's name, "bot" after a bot's: not a person writing. */
+  #senderBadge(message) {
+    if (message.sender?.kind === "webhook") return h("span", { class: "sender-badge" }, "webhook");
+    const member = this.store.conversations.get(message.conversationId)?.members?.find((m) => m.user?.id === message.sender?.id);
+    return member?.user?.role === "bot" ? h("span", { class: "sender-badge" }, "bot") : null;
   }
 
   renderTyping() {
