@@ -30,6 +30,20 @@ import Testing
         }
     }
 
+    @Test("a rename writes a line into the history, so it spends the message budget", arguments: TestBackend.allCases)
+    func renameBudget(_ backend: TestBackend) async throws {
+        try await withAPI(backend, limits: Self.limits { $0.messages = .init(limit: 2, windowMilliseconds: 10_000) }) { api in
+            let ada = try await api.signUp("Ada")
+            let group = try await api.createGroup(ada, members: [])
+            #expect(try await api.request(.patch, "/conversations/\(group)", as: ada, json: ["title": "One"]).status == .ok)
+            #expect(try await api.send("and a message", in: group, as: ada).status == .created)
+            let refused = try await api.request(.patch, "/conversations/\(group)", as: ada, json: ["title": "Two"])
+            #expect(refused.status == .tooManyRequests && refused.errorCode == "rate_limited")
+            let history = try await api.request(.get, "/conversations/\(group)/messages", as: ada)
+            #expect((history["messages"] as? [[String: Any]])?.count == 2, "the refused rename left no line")
+        }
+    }
+
     @Test("creating conversations, adding members and searching each have a budget", arguments: TestBackend.allCases)
     func otherBudgets(_ backend: TestBackend) async throws {
         let limits = Self.limits {

@@ -109,3 +109,23 @@ import Testing
         }
     }
 }
+
+/// The history lines a call writes are bounded like messages: its start spends the starter's
+/// message budget, and a start that was not recorded records no end.
+@Suite struct CallHistoryBudgetTests {
+    @Test("joining and leaving a call in a loop writes no more history lines than the message budget allows")
+    func callChurnIsBounded() async throws {
+        var limits = ChatLimits.unlimited
+        limits.messages = .init(limit: 2, windowMilliseconds: 60_000)
+        try await withCallSignaling(limits: limits) { f in
+            let socket = f.connect(f.ada)
+            for _ in 0..<5 {
+                try await f.calls.join(f.conversation, id: nil, caller: f.ada, connection: socket)
+                try await f.calls.leave(f.conversation, caller: f.ada)
+            }
+            let page = try await f.services.messages.page(f.conversation, before: nil, after: nil, limit: "100", f.ada)
+            let events = page.messages.compactMap { $0.system?.event.rawValue }
+            #expect(events == ["call_started", "call_ended", "call_started", "call_ended"])
+        }
+    }
+}

@@ -111,7 +111,10 @@ public struct ConversationService: Sendable {
         }
     }
 
+    /// A rename writes a line into the history (`title_changed`), so it spends the caller's
+    /// message budget as a message would: renames cannot grow the history without bound.
     public func rename(_ conversationId: String, title: String, _ caller: AuthContext) async throws -> ConversationDTO {
+        try rates.spend(.message, userId: caller.userId)
         let membership = try await requireMember(conversationId, caller)
         try requireGroupManager(membership, action: "rename")
         try Validate.title(title)

@@ -138,6 +138,13 @@ public struct MessageService: Sendable {
     /// Records a system message that no request of a member makes: a call started or ended
     /// (`CallSignaling` calls this). `senderId` is the user it is recorded under. Announced as
     /// `message.new` to the members.
+    /// Whether `userId` may have a system line recorded for something they did outside a
+    /// request that already paid for it (starting a call): it spends their message budget, so
+    /// joining and leaving calls in a loop cannot grow the history without bound.
+    public func spendForSystemLine(by userId: String) -> Bool {
+        (try? rates.spend(.message, userId: userId)) != nil
+    }
+
     public func postSystem(_ event: SystemEvent, in conversationId: String, senderId: String) async throws {
         let system = self.system, now = clock.now()
         try await events.commit(database) { sql in

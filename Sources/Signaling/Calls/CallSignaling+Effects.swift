@@ -69,7 +69,9 @@ extension CallSignaling {
         let participants = directory.members(of: conversationId).map(\.userId)
         await outbox.sendToMembers(of: conversationId, .make("call.state", CallFrames.State(
             conversationId: conversationId, active: !participants.isEmpty, participants: participants)))
-        if let change = history.observe(conversationId: conversationId, participants: participants, now: clock.now().milliseconds) {
+        let messages = self.messages
+        if let change = history.observe(conversationId: conversationId, participants: participants, now: clock.now().milliseconds,
+                                        admit: { messages.spendForSystemLine(by: $0) }) {
             do {
                 try await messages.postSystem(change.event, in: conversationId, senderId: change.senderId)
             } catch {

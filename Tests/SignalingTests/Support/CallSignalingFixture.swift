@@ -62,11 +62,11 @@ final class ManualWallClock: Sendable {
 }
 
 func withCallSignaling(maxParticipants: Int = 16, maxCallsPerUser: Int? = 2, ringTimeout: Duration = .seconds(45),
-                       clock: WallClock = .system, _ body: @Sendable (CallSignalingFixture) async throws -> Void) async throws {
+                       clock: WallClock = .system, limits: ChatLimits = .unlimited, _ body: @Sendable (CallSignalingFixture) async throws -> Void) async throws {
     let database = try await TestBackend.sqlite.makeDatabase()
     let directory = CallDirectory()
     let services = await ChatServices(database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
-                                      calls: directory.lookup, limits: .unlimited, registration: .open)
+                                      calls: directory.lookup, limits: limits, registration: .open)
     func signUp(_ name: String) async throws -> AuthContext {
         let response = try await services.auth.register(email: "\(name.lowercased())@example.com", password: "password123", displayName: name)
         return try await services.auth.authenticate(bearer: response.accessToken)
