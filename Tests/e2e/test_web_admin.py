@@ -11,7 +11,6 @@ has no way into the administration page. axe-core (from selenium-axe-python, inj
 page, not shipped in web/) audits the administration page, the sign-up from an invitation and the
 group settings with webhooks.
 """
-import glob
 import json
 import os
 import shutil
@@ -24,7 +23,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from parley_server import ARTIFACTS, Server
-from web_browser import WebBrowser, significant_errors
+from web_browser import WebBrowser, run_axe, significant_errors
 
 NAME = "web-admin"
 ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off", "REGISTRATION": "invite"}
@@ -159,35 +158,9 @@ def post_json(url, body):
         return error.code
 
 
-AXE_JS = None
-
-
-def axe_source():
-    global AXE_JS
-    if AXE_JS is None:
-        import selenium_axe_python
-        paths = glob.glob(os.path.join(os.path.dirname(selenium_axe_python.__file__), "**", "axe.min.js"), recursive=True)
-        assert paths, "selenium-axe-python ships no axe.min.js"
-        with open(paths[0]) as source:
-            AXE_JS = source.read()
-    return AXE_JS
-
 
 def axe_audit(browser, label):
-    """Runs axe-core (WCAG 2.0/2.1 A and AA rules) in the page; fails on serious or critical violations."""
-    browser.driver.execute_script(axe_source())
-    result = browser.driver.execute_async_script("""
-      const done = arguments[arguments.length - 1];
-      axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
-        .then((r) => done({version: axe.version, violations: r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-          nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary)}))}))
-        .catch((e) => done({error: String(e)}));""")
-    assert "error" not in result, result
-    with open(os.path.join(ARTIFACTS, f"{NAME}-axe-{label}.json"), "w") as out:
-        json.dump(result, out, indent=1)
-    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert not bad, f"axe-core {result['version']} on {label}: " + json.dumps(bad, indent=1)
-    return result
+    return run_axe(browser, f"{NAME}-axe-{label}")
 
 
 # MARK: tests

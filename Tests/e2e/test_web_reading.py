@@ -9,9 +9,7 @@ people of one name told apart; formatting, links and dates; and an axe-core audi
 (axe.min.js from the selenium-axe-python package, injected into the page, not shipped in web/).
 """
 import contextlib
-import glob
 import json
-import os
 import time
 import uuid
 
@@ -21,8 +19,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from websockets.sync import client as ws_sync
 
-from parley_server import ARTIFACTS, Server
-from web_browser import WebBrowser, significant_errors
+from parley_server import Server
+from web_browser import WebBrowser, run_axe, significant_errors
 
 ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off"}
 PASSWORD = "correct horse 42"
@@ -118,35 +116,9 @@ def press(browser, *keys):
     ActionChains(browser.driver).send_keys(*keys).perform()
 
 
-AXE_JS = None
-
-
-def axe_source():
-    global AXE_JS
-    if AXE_JS is None:
-        import selenium_axe_python
-        paths = glob.glob(os.path.join(os.path.dirname(selenium_axe_python.__file__), "**", "axe.min.js"), recursive=True)
-        assert paths, "selenium-axe-python ships no axe.min.js"
-        with open(paths[0]) as source:
-            AXE_JS = source.read()
-    return AXE_JS
-
 
 def axe_audit(browser, label):
-    """Runs axe-core (WCAG 2.0/2.1 A and AA rules) in the page; fails on serious or critical violations."""
-    browser.driver.execute_script(axe_source())
-    result = browser.driver.execute_async_script("""
-      const done = arguments[arguments.length - 1];
-      axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
-        .then((r) => done({version: axe.version, violations: r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
-          nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary)}))}))
-        .catch((e) => done({error: String(e)}));""")
-    assert "error" not in result, result
-    with open(os.path.join(ARTIFACTS, f"web-reading-axe-{label}.json"), "w") as out:
-        json.dump(result, out, indent=1)
-    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert not bad, f"axe-core {result['version']} on {label}: " + json.dumps(bad, indent=1)
-    return result
+    return run_axe(browser, f"web-reading-axe-{label}")
 
 
 # MARK: 1 and 13: drafts and places

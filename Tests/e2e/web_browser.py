@@ -1,6 +1,7 @@
 """A headless Chromium driven the way a person uses the web client: controls are found by their
 accessible names (WebDriver's computed label), text is typed and buttons are clicked."""
 import contextlib
+import glob
 import json
 import os
 import re
@@ -163,3 +164,36 @@ def significant_errors(messages, provoked=()):
                                     r"net::ERR_|Failed to load resource: the server responded with a status of 401",
                                     *provoked]))
     return [m for m in messages if not expected.search(m)]
+
+
+_AXE_JS = None
+
+
+def _axe_source():
+    """axe-core from the selenium-axe-python package (PyPI), injected by the tests, not shipped."""
+    global _AXE_JS
+    if _AXE_JS is None:
+        import selenium_axe_python
+        paths = glob.glob(os.path.join(os.path.dirname(selenium_axe_python.__file__), "**", "axe.min.js"), recursive=True)
+        assert paths, "selenium-axe-python ships no axe.min.js"
+        with open(paths[0]) as source:
+            _AXE_JS = source.read()
+    return _AXE_JS
+
+
+def run_axe(browser, artifact):
+    """Runs axe-core (WCAG 2.0/2.1 A and AA rules) in the page and writes its result to
+    `$PARLEY_ARTIFACTS/<artifact>.json`; fails on serious or critical violations."""
+    browser.driver.execute_script(_axe_source())
+    result = browser.driver.execute_async_script("""
+      const done = arguments[arguments.length - 1];
+      axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})
+        .then((r) => done({version: axe.version, violations: r.violations.map((v) => ({id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary)}))}))
+        .catch((e) => done({error: String(e)}));""")
+    assert "error" not in result, result
+    with open(os.path.join(ARTIFACTS, f"{artifact}.json"), "w") as out:
+        json.dump(result, out, indent=1)
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, f"axe-core {result['version']} on {artifact}: " + json.dumps(bad, indent=1)
+    return result
