@@ -26,13 +26,14 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: command line and wiring
         .executableTarget(
             name: "parley",
             dependencies: [
-                "ChatAPI", "Signaling", "SFU", "ICE", "DTLS",
+                "ChatAPI", "Signaling", "SFU", "ICE", "DTLS", "ObjectStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -60,6 +61,7 @@ let package = Package(
         .target(
             name: "ChatAPI",
             dependencies: [
+                "ObjectStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -75,6 +77,18 @@ let package = Package(
             exclude: ["openapi.yaml"],  // compiled in by EmbedFiles
             swiftSettings: strict,
             plugins: ["EmbedFiles"]
+        ),
+        // Attachment bytes: a folder of this server, or an S3-compatible bucket through SigV4
+        // presigned URLs (the bytes go from the browser to the store and back, not through Parley).
+        .target(
+            name: "ObjectStorage",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
         ),
         .target(
             name: "Signaling",
@@ -139,7 +153,8 @@ let package = Package(
         .testTarget(
             name: "ChatAPITests",
             dependencies: [
-                "ChatAPI", "ChatTestSupport",
+                "ChatAPI", "ChatTestSupport", "ObjectStorage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ],
@@ -161,6 +176,7 @@ let package = Package(
             dependencies: ["parley", "ChatAPI", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strict
         ),
+        .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"], swiftSettings: strict),
         .testTarget(name: "ICETests", dependencies: ["ICE"], exclude: ["aioice_peer.py"], swiftSettings: strict),
         .testTarget(name: "SFUTests", dependencies: ["SFU", "RTP", "RTCP", "SDP", "ICE", "DTLS", "CodecTestSupport"], swiftSettings: strict),
         .testTarget(name: "RTPTests", dependencies: ["RTP", "CodecTestSupport"], swiftSettings: strict),

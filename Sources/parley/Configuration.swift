@@ -1,5 +1,6 @@
 import ChatAPI
 import Foundation
+import ObjectStorage
 
 /// Parley's configuration, read from the environment (README.md "Configuration"). Every bad
 /// value is reported by name with what would be accepted, before anything starts.
@@ -38,6 +39,10 @@ struct Configuration: Sendable {
     var registration: RegistrationPolicy
     /// PUBLIC_URL: the origin of the links the server hands out (invitations, webhooks).
     var publicURL: String?
+    /// STORAGE_URL: where attachment bytes live (`DATA_DIR/files` by default).
+    var storage: StorageLocation
+    /// S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, required with an s3:// STORAGE_URL.
+    var s3Keys: (id: String, secret: String)?
 
     enum LogFormat: String, Sendable { case logfmt, json }
 
@@ -179,6 +184,32 @@ struct Configuration: Sendable {
                 throw Error(variable: "PUBLIC_URL", problem: "'\(url)' must be an origin like https://chat.example.com (no path)")
             }
         }
+        // Attachments: where they live, how large, how much per user.
+        do {
+            storage = try StorageLocation.parse(value("STORAGE_URL"), defaultFolder: Self.absolute(
+                (dataDirectory as NSString).appendingPathComponent("files")))
+        } catch let error as StorageLocation.ParseError {
+            throw Error(variable: "STORAGE_URL", problem: error.problem)
+        }
+        switch (storage, value("S3_ACCESS_KEY_ID"), value("S3_SECRET_ACCESS_KEY")) {
+        case (.s3, let id?, let secret?): s3Keys = (id, secret)
+        case (.s3, nil, _): throw Error(variable: "S3_ACCESS_KEY_ID", problem: "is required with an s3:// STORAGE_URL")
+        case (.s3, _, nil): throw Error(variable: "S3_SECRET_ACCESS_KEY", problem: "is required with an s3:// STORAGE_URL")
+        case (.folder, _, _): s3Keys = nil
+        }
+        func bytes(_ name: String, default fallback: Int64, allowOff: Bool) throws -> Int64? {
+            guard let raw = value(name) else { return fallback }
+            if allowOff, raw.lowercased() == "off" { return nil }
+            guard let number = Int64(raw), number >= 1 else {
+                throw Error(variable: name, problem: "'\(raw)' must be a number of bytes\(allowOff ? " or off" : "")")
+            }
+            return number
+        }
+        chatLimits.attachmentMaxBytes = try bytes("ATTACHMENT_MAX_BYTES", default: chatLimits.attachmentMaxBytes, allowOff: false)!
+        chatLimits.attachmentQuotaBytes = try bytes(
+            "ATTACHMENT_QUOTA_BYTES", default: chatLimits.attachmentQuotaBytes ?? 0, allowOff: true)
+        chatLimits.attachmentMaxPending = try cap("ATTACHMENT_MAX_PENDING", default: chatLimits.attachmentMaxPending ?? 100)
+        chatLimits.uploads = try rate("RATE_UPLOADS", default: "60/1m")
         bcryptCost = UInt8(try integer("BCRYPT_COST", default: 12, 4...31))
         allowedOrigins = list("ALLOWED_ORIGINS")
         for origin in allowedOrigins where !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
@@ -192,6 +223,35 @@ struct Configuration: Sendable {
         guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(logLevel) else {
             throw Error(variable: "LOG_LEVEL", problem: "'\(logLevel)' must be trace, debug, info, notice, warning, error or critical")
         }
+    }
+
+    /// The attachment storage `STORAGE_URL` names; `jwtKey` signs a folder's upload URLs.
+    func makeStorage(jwtKey: String) throws -> any AttachmentStorage {
+        switch storage {
+        case .folder(let path):
+            do {
+                return try LocalFolderStorage(folder: path, secret: jwtKey)
+            } catch {
+                throw Error(variable: "STORAGE_URL", problem: "cannot create the folder \(path)")
+            }
+        case .s3(let bucket):
+            guard let keys = s3Keys else { throw Error(variable: "S3_ACCESS_KEY_ID", problem: "is required with an s3:// STORAGE_URL") }
+            return S3Storage(bucket: bucket, accessKeyId: keys.id, secretAccessKey: keys.secret)
+        }
+    }
+
+    /// Where attachments are, for the log (never the keys).
+    var storageDescription: String {
+        switch storage {
+        case .folder(let path): path
+        case .s3(let bucket): "s3 bucket \(bucket.bucket) at \(bucket.endpoint)"
+        }
+    }
+
+    /// A folder as an absolute path, so a relative DATA_DIR names the same place whatever the
+    /// working directory later.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
 
     static func isIPAddress(_ text: String) -> Bool {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ChatAPI
 import Foundation
+import ObjectStorage
 import Hummingbird
 import Logging
 import Metrics
@@ -37,6 +38,8 @@ struct Serve: AsyncParsableCommand {
         }
         let callDirectory = CallDirectory()
 
+        let storage = try configuration.makeStorage(jwtKey: try configuration.resolvedJWTKey())
+        logger.info("attachments stored", metadata: ["in": "\(configuration.storageDescription)"])
         let database = try await Database.open(configuration.database, logger: logger)
         let services: ChatServices
         let bus: any PubSub
@@ -51,7 +54,7 @@ struct Serve: AsyncParsableCommand {
             services = await ChatServices(
                 database: database, jwtSecret: try configuration.resolvedJWTKey(), bcryptCost: configuration.bcryptCost,
                 presence: hub.presenceLookup, calls: callDirectory.lookup, events: bus.eventSink(),
-                limits: configuration.chatLimits, registration: configuration.registration)
+                limits: configuration.chatLimits, registration: configuration.registration, storage: storage)
         } catch {
             try? await database.shutdown()
             throw error
@@ -75,7 +78,8 @@ struct Serve: AsyncParsableCommand {
             authRateLimit: configuration.authRateLimit,
             trustedProxies: TrustedProxies(configuration.trustedProxies),
             origins: OriginPolicy(allowed: configuration.allowedOrigins), publicURL: configuration.publicURL))
-        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: SecurityHeadersMiddleware(
+            contentSecurityPolicy: WebClient.contentSecurityPolicy(storageOrigin: storage.browserOrigin)))
         // Innermost: only what no API route answered falls through to the files.
         router.add(middleware: WebClientMiddleware(files: webClient.files))
         logger.info("serving the web client", metadata: ["from": "\(webClient.source)", "version": "\(webClient.files.version)"])
@@ -95,7 +99,7 @@ struct Serve: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(
             services: [DatabaseService(database: database, logger: logger), MediaService(media: media, logger: logger), signaling, app,
-                       CallShutdownService(calls: calls)],
+                       CallShutdownService(calls: calls), AttachmentSweeper(attachments: services.attachments, logger: logger)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger)
         try await group.run()
@@ -119,6 +123,25 @@ struct MediaService: Service {
         }
         try? await gracefulShutdown()
         media.stop()
+    }
+}
+
+/// Removes attachment bytes nobody may reach any more (a deleted message's, uploads no message
+/// referred to within a day) once a minute, and refreshes the stored-bytes gauge.
+struct AttachmentSweeper: Service {
+    let attachments: AttachmentService
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let removed = try await attachments.sweep()
+                if removed > 0 { logger.info("removed attachments", metadata: ["count": "\(removed)"]) }
+            } catch {
+                logger.warning("attachment sweep failed", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) }
+        }
     }
 }
 

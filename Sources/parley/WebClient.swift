@@ -16,25 +16,30 @@ enum WebClient {
     }
 
     /// The Content-Security-Policy of the client's pages: its own scripts, styles and images
-    /// only, no inline script or style, connections (REST and the WebSocket) to its own origin,
-    /// media from the peer connections (`blob:`/`mediastream:`), never framed.
-    static let contentSecurityPolicy = [
-        "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
-        "media-src 'self' blob: mediastream:", "connect-src 'self'", "font-src 'self'", "manifest-src 'self'",
-        "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
-    ].joined(separator: "; ")
+    /// only, no inline script or style, connections (REST and the WebSocket) to its own origin
+    /// and, with S3 storage, to the store (uploads and downloads go there directly), media from
+    /// the peer connections (`blob:`/`mediastream:`), never framed.
+    static func contentSecurityPolicy(storageOrigin: String?) -> String {
+        [
+            "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
+            "media-src 'self' blob: mediastream:", "connect-src 'self'" + (storageOrigin.map { " " + $0 } ?? ""),
+            "font-src 'self'", "manifest-src 'self'", "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
+        ].joined(separator: "; ")
+    }
 }
 
 /// Adds the browser security headers to every response: the CSP above on HTML, and
 /// `nosniff`, a strict referrer policy and no framing everywhere.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    let contentSecurityPolicy: String
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await next(request, context)
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
         if response.headers[.contentType]?.hasPrefix("text/html") == true {
-            response.headers[.contentSecurityPolicy] = WebClient.contentSecurityPolicy
+            response.headers[.contentSecurityPolicy] = contentSecurityPolicy
             response.headers[.cacheControl] = "no-cache"
         }
         return response

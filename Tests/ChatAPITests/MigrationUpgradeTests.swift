@@ -26,7 +26,7 @@ struct MigrationUpgradeTests {
             try await database.sql.raw("""
                 INSERT INTO messages (conversation_id, sender_id, content, created_at) VALUES ('c_1', 'u_first', 'old', 1)
                 """).run()
-            #expect(try await Migrations.run(on: database, logger: TestBackend.logger) == [4])
+            #expect(try await Migrations.run(on: database, logger: TestBackend.logger) == [4, 5])
             let roles = try await database.sql.raw("SELECT id, role FROM users ORDER BY id").all().map {
                 (try $0.decode(column: "id", as: String.self), try $0.decode(column: "role", as: String.self))
             }

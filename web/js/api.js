@@ -49,6 +49,7 @@ export function describeError(error) {
       not_in_call: "You are not in this call any more.",
       internal: "Something went wrong on the server. Please try again.",
       timeout: "The server did not answer in time.",
+      payload_too_large: "That file is larger than this server accepts.",
     };
     return message ?? words[error.code] ?? `Error: ${error.code}`;
   }
@@ -273,8 +274,39 @@ export class Api extends EventTarget {
     if (after) query.set("after", after);
     return this.request("GET", `/conversations/${encodeURIComponent(id)}/messages?${query}`);
   }
-  sendMessage(id, content, clientMsgId) {
-    return this.request("POST", `/conversations/${encodeURIComponent(id)}/messages`, { content, clientMsgId });
+  /** `attachmentIds`: files uploaded to this conversation (attachments.js), left out when none. */
+  sendMessage(id, content, clientMsgId, attachmentIds = []) {
+    const body = { content, clientMsgId };
+    if (attachmentIds.length) body.attachmentIds = attachmentIds;
+    return this.request("POST", `/conversations/${encodeURIComponent(id)}/messages`, body);
+  }
+  /** Announces a file about to be uploaded: {attachment, upload: {method, url, headers}}. */
+  createAttachment(conversationId, { name, size, contentType, width = null, height = null }) {
+    const body = { name, size, contentType };
+    if (Number.isInteger(width) && Number.isInteger(height)) Object.assign(body, { width, height });
+    return this.request("POST", `/conversations/${encodeURIComponent(conversationId)}/attachments`, body);
+  }
+
+  /** An attachment's bytes (its `url`, Parley's /attachments/{id}) as a Blob. The access token
+   * goes only to Parley's own origin; a store's presigned URL it redirects to is followed
+   * without it (the browser drops Authorization on a redirect to another origin). */
+  async download(url, { signal, retried = false } = {}) {
+    const target = new URL(url, this.base ? new URL(this.base, location.href) : location.href);
+    const own = target.origin === (this.base ? new URL(this.base, location.href).origin : location.origin);
+    const headers = own ? { Authorization: `Bearer ${await this.accessToken()}` } : {};
+    let response;
+    try {
+      response = await fetch(target.href, { headers, signal, credentials: "omit" });
+    } catch (error) {
+      if (error?.name === "AbortError") throw error;
+      throw new ApiError(0, "network", "Parley cannot be reached. Check your connection.");
+    }
+    if (response.status === 401 && own && !retried) {
+      await this.refresh();
+      return this.download(url, { signal, retried: true });
+    }
+    if (!response.ok) throw toError(response, await readJSON(response));
+    return response.blob();
   }
   markRead(id, messageId) { return this.request("POST", `/conversations/${encodeURIComponent(id)}/read`, { messageId }); }
   call(id) { return this.request("GET", `/conversations/${encodeURIComponent(id)}/call`); }

@@ -1,10 +1,11 @@
 // The message box: per-conversation drafts, sending (shown at once as pending, confirmed or
-// failed later, retried by hand or after a reconnect), editing and deleting one's own messages,
-// and the typing signal the box gives off.
+// failed later, retried by hand or after a reconnect) with the files of the attachment tray,
+// editing and deleting one's own messages, and the typing signal the box gives off.
 
 import { describeError } from "./api.js?v=dev";
 import { $, showAlert, newClientMsgId } from "./dom.js?v=dev";
 import { MAX_MESSAGE_CHARS, characterCount } from "./format.js?v=dev";
+import { AttachmentTray } from "./attachment-tray.js?v=dev";
 
 /** A typing.start goes out at most this often while typing goes on (the server ends it by itself
  * after a pause, so it is repeated, not held). */
@@ -30,6 +31,8 @@ export class Composer {
     this.draftsUser = null;        // whose drafts `drafts` holds
     this.saveTimer = null;
     this.lastTypingSent = 0;
+    // Files waiting to go with the next message; Send waits for their uploads.
+    this.tray = new AttachmentTray({ api, store, onChange: () => this.#updateSendState() });
     addEventListener("pagehide", () => this.#saveDrafts());
     this.#bindControls();
   }
@@ -44,11 +47,14 @@ export class Composer {
   showDraft(conversationId) {
     this.#loadDrafts();
     $("composer-input").value = this.drafts.get(conversationId) ?? "";
+    this.tray.show(conversationId);
     this.#updateCounter();
+    this.#updateSendState();
   }
 
   clear() {
     $("composer-input").value = "";
+    this.tray.show(null);
     this.#updateCounter();
   }
 
@@ -89,6 +95,7 @@ export class Composer {
     const user = this.store.me?.id ?? this.draftsUser;
     this.drafts.clear();
     try { if (user) localStorage.removeItem(DRAFTS_KEY + user); } catch { /* nothing kept */ }
+    this.tray.discardAll();
   }
 
   /** The length counter near the limit, and the box flagged when over it. */
@@ -123,34 +130,56 @@ export class Composer {
   forgetDraft(conversationId) {
     this.drafts.delete(conversationId);
     this.#saveSoon();
+    this.tray.discard(conversationId);
+  }
+
+  /** Send is marked unavailable (not disabled: it stays focusable and says why when pressed)
+   * while the open conversation's files are uploading or one failed. */
+  #updateSendState() {
+    const { uploading, failed } = this.tray.state(this.store.activeId);
+    const button = $("send-button");
+    const blocked = !this.editing && (uploading > 0 || failed > 0);
+    if (blocked) button.setAttribute("aria-disabled", "true");
+    else button.removeAttribute("aria-disabled");
   }
 
   // MARK: sending
 
+  /** Sends `content` with the files of the open conversation's tray (all uploaded: the box
+   * checks), which leave the tray for the pending message. */
   async send(content) {
     const conversationId = this.store.activeId;
     if (!conversationId) return;
     const clientMsgId = newClientMsgId();
+    const files = this.tray.take(conversationId);
     this.store.addPending(conversationId, clientMsgId, content);
+    const pending = this.store.thread(conversationId).pending.get(clientMsgId);
+    if (pending && files.length) {
+      // Shown at once from the sender's own files (thread-view.js seeds its cache with `local`).
+      pending.attachments = files.map((f) => f.attachment);
+      pending.local = files;
+    }
     this.revealNewest();
-    await this.#deliver(conversationId, clientMsgId, content);
+    await this.#deliver(conversationId, clientMsgId, content, files.map((f) => f.attachment.id));
   }
 
-  async #deliver(conversationId, clientMsgId, content) {
+  async #deliver(conversationId, clientMsgId, content, attachmentIds = []) {
     const store = this.store;
     try {
       let message;
+      const frame = { conversationId, content, clientMsgId };
+      if (attachmentIds.length) frame.attachmentIds = attachmentIds;
       if (this.socket.online) {
         try {
-          message = (await this.socket.request("message.send", { conversationId, content, clientMsgId })).data.message;
+          message = (await this.socket.request("message.send", frame)).data.message;
         } catch (error) {
           // The socket dropped or timed out mid-send: the server may have stored it, and the same
           // clientMsgId over REST returns that message rather than a second one.
           if (!["closed", "offline", "timeout"].includes(error.code)) throw error;
-          message = await this.api.sendMessage(conversationId, content, clientMsgId);
+          message = await this.api.sendMessage(conversationId, content, clientMsgId, attachmentIds);
         }
       } else {
-        message = await this.api.sendMessage(conversationId, content, clientMsgId);
+        message = await this.api.sendMessage(conversationId, content, clientMsgId, attachmentIds);
       }
       store.addMessages(conversationId, [message]);
     } catch (error) {
@@ -166,7 +195,7 @@ export class Composer {
     const pending = this.store.thread(conversationId).pending.get(clientMsgId);
     if (!pending) return;
     this.store.setPendingState(conversationId, clientMsgId, "sending");
-    this.#deliver(conversationId, clientMsgId, pending.content);
+    this.#deliver(conversationId, clientMsgId, pending.content, (pending.attachments ?? []).map((a) => a.id));
   }
 
   /** After a catch-up: sends that failed for want of a connection go again by themselves (with
@@ -189,6 +218,7 @@ export class Composer {
     input.setSelectionRange(input.value.length, input.value.length);
     $("send-button").textContent = "Save";
     this.#updateCounter();
+    this.#updateSendState();
     this.redraw();
   }
 
@@ -200,6 +230,7 @@ export class Composer {
     $("composer-input").value = draft ?? ""; // the unsent text the edit had set aside
     $("send-button").textContent = "Send";
     this.#updateCounter();
+    this.#updateSendState();
     this.redraw();
   }
 
@@ -209,6 +240,7 @@ export class Composer {
     this.editing = null;
     $("edit-banner").hidden = true;
     $("send-button").textContent = "Send";
+    this.#updateSendState();
   }
 
   async #saveEdit(content) {
@@ -239,6 +271,11 @@ export class Composer {
     } catch (error) {
       showAlert(`Could not delete the message: ${describeError(error)}`);
     }
+  }
+
+  #editedHasFiles() {
+    const { conversationId, messageId } = this.editing;
+    return (this.store.threads.get(conversationId)?.messages.get(messageId)?.attachments ?? []).length > 0;
   }
 
   /** The newest message of one's own in the open conversation that can still be edited. */
@@ -283,11 +320,23 @@ export class Composer {
     const input = $("composer-input");
     $("composer").addEventListener("submit", (event) => {
       event.preventDefault();
-      const content = input.value;
-      if (!content.trim()) {
+      let content = input.value;
+      const files = this.tray.state(this.store.activeId);
+      if (!this.editing && files.uploading) {
+        showAlert(`Wait for ${files.uploading === 1 ? "the file" : "the files"} to finish uploading, then send.`, { kind: "info", timeoutMs: 5_000 });
+        return;
+      }
+      if (!this.editing && files.failed) {
+        showAlert("A file could not be uploaded: retry it or remove it, then send.", { kind: "info", timeoutMs: 6_000 });
+        return;
+      }
+      // Files alone make a message; so does a caption taken off a message that has files.
+      const withFiles = this.editing ? this.#editedHasFiles() : files.ready > 0;
+      if (!content.trim() && !withFiles) {
         showAlert("A message cannot be empty.", { kind: "info", timeoutMs: 4_000 });
         return;
       }
+      if (!content.trim()) content = "";
       const { count, over } = this.#updateCounter();
       if (over) {
         // Refused whole, never cut: the text stays in the box to be shortened or split.

@@ -1,10 +1,11 @@
 // The open conversation: its header (title, who is online, the call button), the message list
-// with pending sends and the others' read markers, older history on scroll, the typing line, and
-// reporting what this person has read.
+// with pending sends, their attachments (attachments.js) and the others' read markers, older
+// history on scroll, the typing line, and reporting what this person has read.
 
 import { describeError } from "./api.js?v=dev";
 import { $, h, reconcile, showAlert, formatTime, formatFullDate, formatDay } from "./dom.js?v=dev";
 import { formatMessage } from "./format.js?v=dev";
+import { AttachmentView, attachmentSummary } from "./attachments.js?v=dev";
 
 /** Messages per history page, for the newest page of a thread and every older one. */
 export const PAGE_SIZE = 50;
@@ -44,6 +45,12 @@ export class ThreadView {
     this.unreadAnchor = null;      // {conversationId, messageId}
     this.focusKey = null;          // the message that is the list's one Tab stop
     this.markQueued = false;
+    // Pictures and files of the messages shown; a picture whose size was unknown keeps the
+    // reader at the newest messages when it takes its real size.
+    this.attachments = new AttachmentView({
+      api,
+      onLayout: () => { if (this.pinned && !this.positioning && this.keepFromBottom === undefined) this.scrollToBottom(); },
+    });
     this.observer = typeof IntersectionObserver === "function"
       ? new IntersectionObserver(() => this.#queueMarkRead(), { root: $("message-scroller"), threshold: [0, SEEN_SHARE, 1] })
       : null;
@@ -117,6 +124,7 @@ export class ThreadView {
   /** Forgets the drawn messages (another conversation is opened, or the person signs out). */
   clear() {
     this.messageNodes.clear();
+    this.attachments.releaseAll(); // the blob: URLs of the conversation left
     this.observer?.disconnect();
     this.focusKey = null;
     $("message-list").replaceChildren();
@@ -264,7 +272,10 @@ export class ThreadView {
     };
     for (const message of messages) add(`m:${message.id}`, message, null, readersAt.get(message.id) ?? []);
     for (const pending of thread.pending.values()) {
-      const shadow = { id: null, content: pending.content, sender: store.me, createdAt: pending.createdAt, editedAt: null, deletedAt: null };
+      // The sender's own files show from the page's copy, before and after the server confirms.
+      for (const { attachment, file, thumbnail } of pending.local ?? []) this.attachments.seed(attachment, file, thumbnail);
+      const shadow = { id: null, content: pending.content, sender: store.me, createdAt: pending.createdAt, editedAt: null, deletedAt: null,
+        attachments: pending.attachments ?? [] };
       add(`p:${pending.clientMsgId}`, shadow, pending, []);
     }
     for (const key of [...this.messageNodes.keys()]) {
@@ -273,6 +284,12 @@ export class ThreadView {
       this.messageNodes.delete(key);
     }
     reconcile($("message-list"), nodes);
+    // Files no message shown here carries any more (deleted, or another conversation's) are let go.
+    const shownFiles = new Set();
+    for (const message of [...messages, ...[...thread.pending.values()].map((p) => ({ attachments: p.attachments }))]) {
+      if (!message.deletedAt) for (const attachment of message.attachments ?? []) shownFiles.add(attachment.id);
+    }
+    this.attachments.retain(shownFiles);
     if (this.refocus) {
       const node = this.refocus;
       this.refocus = null;
@@ -333,7 +350,8 @@ export class ThreadView {
     const composer = this.composer;
     const mine = message.sender?.id === this.store.me?.id;
     const waiting = pending?.state === "failed" && pending.retryable;
-    const signature = JSON.stringify([message.content, message.editedAt, message.deletedAt, pending?.state, pending?.error, waiting,
+    const files = message.deletedAt ? [] : (message.attachments ?? []).map((a) => a.id);
+    const signature = JSON.stringify([message.content, files, message.editedAt, message.deletedAt, pending?.state, pending?.error, waiting,
       readers, grouped, message.sender?.displayName, message.sender?.kind, composer.editing?.messageId === message.id, new Date().toDateString()]);
     const cached = this.messageNodes.get(key);
     if (cached && cached.signature === signature) return cached.node;
@@ -341,6 +359,9 @@ export class ThreadView {
     const who = mine ? "You" : message.sender?.displayName ?? this.store.displayName(message.conversationId, message.sender?.id);
     const body = deleted ? h("div", { class: "message-body deleted" }, "This message was deleted.")
       : h("div", { class: "message-body" }, formatMessage(message.content ?? ""));
+    const attachments = this.attachments.render(message);
+    // Buttons are named after the message's text, or its files when it has no text.
+    const about = excerpt(message.content || attachmentSummary(message.attachments));
     const full = formatFullDate(message.createdAt);
     const meta = h("span", { class: "message-meta" },
       h("time", { datetime: message.createdAt, title: full }, formatTime(message.createdAt)),
@@ -360,17 +381,17 @@ export class ThreadView {
       "Discard"));
     }
     if (mine && !pending && !deleted) {
-      actions.push(h("button", { type: "button", class: "small ghost", tabindex: "-1", "aria-label": `Edit message: ${excerpt(message.content)}`,
+      actions.push(h("button", { type: "button", class: "small ghost", tabindex: "-1", "aria-label": `Edit message: ${about}`,
         onclick: () => composer.startEdit(message) }, "Edit"));
-      const remove = h("button", { type: "button", class: "small ghost", tabindex: "-1", "aria-label": `Delete message: ${excerpt(message.content)}`,
+      const remove = h("button", { type: "button", class: "small ghost", tabindex: "-1", "aria-label": `Delete message: ${about}`,
         onclick: () => {
           if (remove.dataset.armed) {
             composer.deleteMessage(message);
           } else {
             remove.dataset.armed = "1";
             remove.textContent = "Confirm delete";
-            remove.setAttribute("aria-label", `Confirm delete of message: ${excerpt(message.content)}`);
-            setTimeout(() => { delete remove.dataset.armed; remove.textContent = "Delete"; remove.setAttribute("aria-label", `Delete message: ${excerpt(message.content)}`); }, 5_000);
+            remove.setAttribute("aria-label", `Confirm delete of message: ${about}`);
+            setTimeout(() => { delete remove.dataset.armed; remove.textContent = "Delete"; remove.setAttribute("aria-label", `Delete message: ${about}`); }, 5_000);
           }
         } }, "Delete");
       actions.push(remove);
@@ -382,6 +403,7 @@ export class ThreadView {
     },
     h("div", { class: `message-head${grouped ? " visually-hidden" : ""}` }, h("span", { class: "sender" }, who), this.#senderBadge(message), meta),
     body,
+    attachments,
     actions.length ? h("div", { class: "message-actions" }, actions) : null,
     readers.length ? h("p", { class: "read-marker" }, `Seen by ${readers.join(", ")}`) : null);
     // The message had focus (on its Delete, say): focus stays on the message, not the page.

@@ -97,6 +97,8 @@ public struct MessageDTO: Codable, Sendable, Equatable {
     public var kind: Kind = .user
     /// What a system message records; nil on every other.
     public var system: SystemEvent?
+    /// Files sent with the message, in the order given (empty once it is deleted).
+    public var attachments: [AttachmentDTO] = []
 
     public init(id: String, conversationId: String, sender: Sender, content: String, clientMsgId: String?,
                 createdAt: Timestamp, editedAt: Timestamp?, deletedAt: Timestamp?, kind: Kind = .user, system: SystemEvent? = nil) {
@@ -113,7 +115,7 @@ public struct MessageDTO: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, conversationId, sender, content, clientMsgId, createdAt, editedAt, deletedAt, kind, system
+        case id, conversationId, sender, content, clientMsgId, createdAt, editedAt, deletedAt, kind, system, attachments
     }
 
     public init(from decoder: any Decoder) throws {
@@ -128,6 +130,7 @@ public struct MessageDTO: Codable, Sendable, Equatable {
         deletedAt = try c.decodeIfPresent(Timestamp.self, forKey: .deletedAt)
         kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .user
         system = try c.decodeIfPresent(SystemEvent.self, forKey: .system)
+        attachments = try c.decodeIfPresent([AttachmentDTO].self, forKey: .attachments) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -142,6 +145,7 @@ public struct MessageDTO: Codable, Sendable, Equatable {
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(editedAt, forKey: .editedAt)
         try c.encode(deletedAt, forKey: .deletedAt)
+        try c.encode(attachments, forKey: .attachments)
     }
 }
 

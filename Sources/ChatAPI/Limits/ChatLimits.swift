@@ -15,6 +15,14 @@ public struct ChatLimits: Sendable {
     public var groupMaxMembers: Int? = 1000
     /// USER_MAX_CONVERSATIONS: conversations one user can be in.
     public var userMaxConversations: Int? = 10_000
+    /// Attachments announced (RATE_UPLOADS).
+    public var uploads: RateLimiter.Rule? = .init(limit: 60, windowMilliseconds: 60_000)
+    /// ATTACHMENT_MAX_BYTES: the largest file (25 MiB).
+    public var attachmentMaxBytes: Int64 = 25 * 1024 * 1024
+    /// ATTACHMENT_QUOTA_BYTES: what one user's files may add up to (2 GiB).
+    public var attachmentQuotaBytes: Int64? = 2 * 1024 * 1024 * 1024
+    /// ATTACHMENT_MAX_PENDING: uploads of one user that no message refers to yet.
+    public var attachmentMaxPending: Int? = 100
     /// REFRESH_REUSE_GRACE: how long after its rotation a refresh token may be presented again
     /// (while its successor is unused) without counting as reuse, in seconds; 0 disables.
     public var refreshReuseGraceSeconds: Int = 10
@@ -28,6 +36,9 @@ public struct ChatLimits: Sendable {
         limits.conversations = nil
         limits.members = nil
         limits.search = nil
+        limits.uploads = nil
+        limits.attachmentQuotaBytes = nil
+        limits.attachmentMaxPending = nil
         limits.groupMaxMembers = nil
         limits.userMaxConversations = nil
         return limits
@@ -36,7 +47,7 @@ public struct ChatLimits: Sendable {
 
 /// What a user spends from a budget.
 public enum RatedAction: Sendable {
-    case message, conversation, member, search
+    case message, conversation, member, search, upload
 }
 
 /// The live buckets of `ChatLimits`' rate rules, shared by REST and WebSocket requests.
@@ -47,7 +58,7 @@ public struct UserRateLimits: Sendable {
         var buckets: [RatedAction: TokenBuckets] = [:]
         let rules: [(RatedAction, RateLimiter.Rule?)] = [
             (.message, limits.messages), (.conversation, limits.conversations),
-            (.member, limits.members), (.search, limits.search),
+            (.member, limits.members), (.search, limits.search), (.upload, limits.uploads),
         ]
         for (action, rule) in rules { if let rule { buckets[action] = TokenBuckets(rule: rule, clock: clock) } }
         self.buckets = buckets

@@ -17,7 +17,7 @@ public struct ConversationRoutes: Sendable {
     struct TitleBody: Decodable { var title: String }
     struct UserBody: Decodable { var userId: String }
     struct RoleBody: Decodable { var role: Role }
-    struct ContentBody: Decodable { var content: String; var clientMsgId: String? }
+    struct ContentBody: Decodable { var content: String; var clientMsgId: String?; var attachmentIds: [String]? }
     struct EditBody: Decodable { var content: String }
     struct ReadBody: Decodable { var messageId: String }
     struct ConversationList: Encodable {
@@ -91,7 +91,8 @@ public struct ConversationRoutes: Sendable {
             let caller = try context.requireCaller()
             let id = try context.parameters.path("id")
             let body = try await JSONBody.decode(ContentBody.self, from: request)
-            let (message, created) = try await messages.send(id, content: body.content, clientMsgId: body.clientMsgId, caller)
+            let (message, created) = try await messages.send(
+                id, content: body.content, clientMsgId: body.clientMsgId, attachmentIds: body.attachmentIds ?? [], caller)
             return try jsonResponse(message, status: created ? .created : .ok)
         }
         group.patch(":id/messages/:msgId") { request, context in

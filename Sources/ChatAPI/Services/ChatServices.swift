@@ -1,4 +1,6 @@
+import Foundation
 import Logging
+import ObjectStorage
 
 /// Everything the chat needs, built once per process over one database and handed to the REST
 /// routes and the WebSocket layer alike.
@@ -10,6 +12,7 @@ public struct ChatServices: Sendable {
     public let messages: MessageService
     public let admin: AdminService
     public let webhooks: WebhookService
+    public let attachments: AttachmentService
     public let presence: PresenceLookup
     public let calls: CallLookup
     public let clock: WallClock
@@ -20,7 +23,7 @@ public struct ChatServices: Sendable {
     public init(database: Database, jwtSecret: String, bcryptCost: UInt8, clock: WallClock = .system,
                 presence: PresenceLookup = .nobody, calls: CallLookup = .none, events: ChatEventSink = .discard,
                 limits: ChatLimits = ChatLimits(), passwordGate: WorkGate = .forPasswordHashing(),
-                registration: RegistrationPolicy = .invite) async {
+                registration: RegistrationPolicy = .invite, storage: (any AttachmentStorage)? = nil) async {
         let users = UserStore(database: database)
         let conversationStore = ConversationStore(database: database)
         let messageStore = MessageStore(database: database)
@@ -49,9 +52,16 @@ public struct ChatServices: Sendable {
             views: ConversationViews(presence: presence, calls: calls), events: events, limits: limits, rates: rateLimits,
             system: system)
         self.conversations = conversations
+        // Without a configured storage (tests), files go to a folder of their own under the temporary directory.
+        let storage = try! storage ?? LocalFolderStorage(
+            folder: NSTemporaryDirectory() + "parley-files-" + UUID().uuidString, secret: jwtSecret)
+        let attachments = AttachmentService(
+            storage: storage, attachments: AttachmentStore(database: database), access: conversations, database: database,
+            clock: clock, rates: rateLimits, limits: limits, logger: Logger(label: "parley.attachments"))
+        self.attachments = attachments
         self.messages = MessageService(
             messages: messageStore, conversations: conversationStore, access: conversations,
-            database: database, clock: clock, events: events, rates: rateLimits, system: system)
+            database: database, clock: clock, events: events, rates: rateLimits, system: system, files: attachments)
         self.webhooks = WebhookService(
             webhooks: WebhookStore(database: database), messages: messageStore, conversations: conversationStore,
             access: conversations, database: database, clock: clock, events: events, rates: rateLimits)

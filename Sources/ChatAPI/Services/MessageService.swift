@@ -12,20 +12,24 @@ public struct MessageService: Sendable {
     let events: ChatEventSink
     let rates: UserRateLimits
     let system: SystemMessages
+    let files: AttachmentService
 
     public static let defaultPageSize = 50
     public static let maxPageSize = 100
 
     /// Stores a message; a repeat of the sender's `clientMsgId` returns the first message with
-    /// `created: false` and publishes nothing.
-    public func send(_ conversationId: String, content: String, clientMsgId: String?, _ caller: AuthContext)
-        async throws -> (message: MessageDTO, created: Bool)
+    /// `created: false` and publishes nothing. `attachmentIds` are the sender's complete uploads
+    /// to this conversation (at most ten); with them, `content` may be empty.
+    public func send(_ conversationId: String, content: String, clientMsgId: String?, attachmentIds: [String] = [],
+                     _ caller: AuthContext) async throws -> (message: MessageDTO, created: Bool)
     {
         // One budget per user, spent before any database work, whichever way the message came.
         try rates.spend(.message, userId: caller.userId)
         _ = try await access.requireMember(conversationId, caller)
-        try Validate.content(content)
+        if attachmentIds.isEmpty || !content.isEmpty { try Validate.content(content) }
         if let clientMsgId { try Validate.identifier(clientMsgId, field: "clientMsgId") }
+        try AttachmentService.validateIds(attachmentIds)
+        try await files.verify(attachmentIds, caller)
         let now = clock.now()
         let messages = self.messages, conversations = self.conversations
         let result = try await events.commit(database) { sql in
@@ -41,16 +45,28 @@ public struct MessageService: Sendable {
                 }
                 return ((first, false), [])
             }
+            var attached: [AttachmentDTO] = []
+            if !attachmentIds.isEmpty {
+                let linked = try await AttachmentStore.link(
+                    attachmentIds, uploaderId: caller.userId, conversationId: conversationId, seq: seq, on: sql)
+                guard linked.count == attachmentIds.count else {
+                    throw APIError.invalidField("attachmentIds", "Each attachment must be a complete upload of yours to this conversation, not sent before.")
+                }
+                try await AttachmentStore.setPositions(attachmentIds, on: sql)
+                let byId = Dictionary(uniqueKeysWithValues: linked.map { ($0.id, $0.dto) })
+                attached = attachmentIds.compactMap { byId[$0] }
+            }
             // A new message is exactly what was just inserted: no need to read it back. One query
             // gives both the recipients and the sender's name.
             let members = try await conversations.memberNames(conversationId: conversationId, on: sql)
             guard let sender = members.first(where: { $0.id == caller.userId }) else {
                 throw APIError.notFound("No such conversation.")
             }
-            let message = MessageDTO(
+            var message = MessageDTO(
                 id: MessageID.format(seq), conversationId: conversationId,
                 sender: .init(id: caller.userId, displayName: sender.displayName), content: content,
                 clientMsgId: clientMsgId, createdAt: now, editedAt: nil, deletedAt: nil)
+            message.attachments = attached
             return ((message, true), [.messageNew(message, recipients: members.map(\.id))])
         }
         if result.1 { Self.sentCounter.increment() }
@@ -112,11 +128,15 @@ public struct MessageService: Sendable {
         }
         guard message.deletedAt == nil else { return }
         let messages = self.messages, conversations = self.conversations, now = clock.now()
-        try await events.commit(database) { sql in
+        // Its files go with it: marked in the same transaction, so no member reaches them after
+        // the delete is acknowledged, then removed from the storage (the sweep retries a failure).
+        let discarded = try await events.commit(database) { sql in
             try await messages.tombstone(seq: seq, now: now, on: sql)
+            let discarded = try await AttachmentStore.discard(messageSeq: seq, at: now, on: sql)
             let recipients = try await conversations.memberIds(conversationId: conversationId, on: sql)
-            return ((), [.messageDeleted(conversationId: conversationId, messageId: messageId, recipients: recipients)])
+            return (discarded, [.messageDeleted(conversationId: conversationId, messageId: messageId, recipients: recipients)])
         }
+        await files.removeDiscarded(discarded)
     }
 
     /// Moves the caller's read marker forward to `messageId`.

@@ -237,6 +237,10 @@ public struct ConversationStore: Sendable {
                 members: [])
         }
         guard !rows.isEmpty else { return [] }
+        let lastMessages = try await MessageStore.withAttachments(rows.compactMap(\.lastMessage), on: sql)
+        for index in rows.indices where rows[index].lastMessage != nil {
+            rows[index].lastMessage = lastMessages.first { $0.id == rows[index].lastMessage?.id && $0.conversationId == rows[index].id }
+        }
 
         var members: [String: [StoredConversation.Member]] = [:]
         func collect(_ query: SQLQueryString) async throws {

@@ -63,10 +63,25 @@ public struct MessageStore: Sendable {
     }
 
     public func find(seq: Int64, conversationId: String, on sql: (any SQLDatabase)? = nil) async throws -> MessageDTO? {
-        try await (sql ?? database.sql).raw("""
+        let sql = sql ?? database.sql
+        guard let message = try await sql.raw("""
             SELECT \(unsafeRaw: Self.columns) FROM messages msg JOIN users u ON u.id = msg.sender_id
             WHERE msg.seq = \(bind: seq) AND msg.conversation_id = \(bind: conversationId)
             """).first().map(Self.message(row:))
+        else { return nil }
+        return try await Self.withAttachments([message], on: sql)[0]
+    }
+
+    /// `messages` with their attachments, read in one query.
+    static func withAttachments(_ messages: [MessageDTO], on sql: any SQLDatabase) async throws -> [MessageDTO] {
+        let seqs = messages.compactMap { $0.deletedAt == nil && $0.kind == .user ? MessageID.parse($0.id) : nil }
+        let found = try await AttachmentStore.forMessages(seqs, on: sql)
+        guard !found.isEmpty else { return messages }
+        return messages.map { message in
+            var message = message
+            if let seq = MessageID.parse(message.id), let attachments = found[seq] { message.attachments = attachments }
+            return message
+        }
     }
 
     public enum Cursor: Sendable, Equatable {
@@ -93,7 +108,7 @@ public struct MessageStore: Sendable {
         let hasMore = messages.count > limit
         if hasMore { messages.removeLast() }
         if order == "DESC" { messages.reverse() }
-        return (messages, hasMore)
+        return (try await Self.withAttachments(messages, on: database.sql), hasMore)
     }
 
     func edit(seq: Int64, content: String, now: Timestamp, on sql: any SQLDatabase) async throws {

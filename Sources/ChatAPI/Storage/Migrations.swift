@@ -144,6 +144,34 @@ public enum Migrations {
                 "ALTER TABLE messages ADD COLUMN webhook_name TEXT",
             ]
         },
+        // Attachments: one row per announced upload. `message_seq` is set when a message refers
+        // to it; `uploaded_at` once its bytes are stored and checked; `discarded_at` when its
+        // message was deleted or its upload proved wrong, until the sweeper has removed the bytes.
+        // Bytes live in the storage (`STORAGE_URL`) under the attachment's id.
+        Migration(version: 5, name: "attachments") { _ in
+            [
+                """
+                CREATE TABLE attachments (
+                    id TEXT PRIMARY KEY,
+                    conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                    uploader_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    message_seq BIGINT,
+                    name TEXT NOT NULL,
+                    content_type TEXT NOT NULL,
+                    size BIGINT NOT NULL,
+                    width BIGINT,
+                    height BIGINT,
+                    created_at BIGINT NOT NULL,
+                    uploaded_at BIGINT,
+                    discarded_at BIGINT,
+                    position BIGINT NOT NULL DEFAULT 0
+                )
+                """,
+                "CREATE INDEX attachments_message ON attachments (message_seq)",
+                "CREATE INDEX attachments_uploader ON attachments (uploader_id)",
+                "CREATE INDEX attachments_created ON attachments (created_at)",
+            ]
+        },
     ]
 
     /// Brings the schema up to date (or up to `version`, for the tests of an upgrade) and

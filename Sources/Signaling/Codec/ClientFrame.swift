@@ -13,7 +13,7 @@ public struct ClientFrame: Sendable, Equatable {
         case ping
         case roomJoin(conversationId: String)
         case roomLeave(conversationId: String)
-        case messageSend(conversationId: String, content: String, clientMsgId: String?)
+        case messageSend(conversationId: String, content: String, clientMsgId: String?, attachmentIds: [String] = [])
         case messageEdit(conversationId: String, messageId: String, content: String)
         case messageDelete(conversationId: String, messageId: String)
         case typing(conversationId: String, started: Bool)
@@ -47,7 +47,12 @@ public struct ClientFrame: Sendable, Equatable {
     struct Envelope: Decodable { var type: String; var id: String? }
     struct Payload<T: Decodable>: Decodable { var data: T }
     struct ConversationData: Decodable { var conversationId: String }
-    struct SendData: Decodable { var conversationId: String; var content: String; var clientMsgId: String? }
+    struct SendData: Decodable {
+        var conversationId: String
+        var content: String
+        var clientMsgId: String?
+        var attachmentIds: [String]?
+    }
     struct EditData: Decodable { var conversationId: String; var messageId: String; var content: String }
     struct MessageRef: Decodable { var conversationId: String; var messageId: String }
     struct AuthData: Decodable { var token: String }
@@ -90,7 +95,8 @@ public struct ClientFrame: Sendable, Equatable {
         case "room.leave": request = .roomLeave(conversationId: try payload(ConversationData.self).conversationId)
         case "message.send":
             let body = try payload(SendData.self)
-            request = .messageSend(conversationId: body.conversationId, content: body.content, clientMsgId: body.clientMsgId)
+            request = .messageSend(conversationId: body.conversationId, content: body.content, clientMsgId: body.clientMsgId,
+                                   attachmentIds: body.attachmentIds ?? [])
         case "message.edit":
             let body = try payload(EditData.self)
             request = .messageEdit(conversationId: body.conversationId, messageId: body.messageId, content: body.content)

@@ -87,8 +87,9 @@ struct SessionReader: Sendable {
         case .roomLeave(let conversationId):
             _ = try await services.conversations.requireMember(conversationId, caller)
             reply(.make("room.left", id: id, SessionFrames.Conversation(conversationId: conversationId)))
-        case .messageSend(let conversationId, let content, let clientMsgId):
-            let (message, _) = try await services.messages.send(conversationId, content: content, clientMsgId: clientMsgId, caller)
+        case .messageSend(let conversationId, let content, let clientMsgId, let attachmentIds):
+            let (message, _) = try await services.messages.send(
+                conversationId, content: content, clientMsgId: clientMsgId, attachmentIds: attachmentIds, caller)
             reply(.make("message.sent", id: id, ServerFrame.MessagePayload(message: message)))
             await sessions.typing.changed(.init(conversationId: conversationId, userId: caller.userId), started: false, connection: connection)
         case .messageEdit(let conversationId, let messageId, let content):

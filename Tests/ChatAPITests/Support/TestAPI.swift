@@ -1,4 +1,5 @@
 import ChatAPI
+import ObjectStorage
 import ChatTestSupport
 import Foundation
 import Hummingbird
@@ -44,8 +45,14 @@ struct TestAPI: Sendable {
         } else if let raw {
             body = ByteBuffer(string: raw)
         }
-        if body != nil { headers[.contentType] = "application/json" }
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
         let response = try await send(path, method, headers, body)
+        return Reply(status: response.status, headers: response.headers, body: response.body)
+    }
+
+    /// Sends bytes as they are (an upload), with `headers`.
+    func put(_ path: String, bytes: [UInt8], headers: HTTPFields) async throws -> Reply {
+        let response = try await send(path, .put, headers, ByteBuffer(bytes: bytes))
         return Reply(status: response.status, headers: response.headers, body: response.body)
     }
 
@@ -85,14 +92,14 @@ func withAPI(_ backend: TestBackend, rateLimit: RateLimiter.Rule? = nil, origins
              limits: ChatLimits = .unlimited, passwordGate: WorkGate = .forPasswordHashing(),
              presence: PresenceLookup = .nobody, metrics: MetricsAccess? = nil,
              registration: RegistrationPolicy = .open, events: ChatEventSink = .discard, publicURL: String? = nil,
+             clock: TestClock = TestClock(), storage: (any AttachmentStorage)? = nil,
              _ body: @Sendable (TestAPI) async throws -> Void) async throws {
     let database = try await backend.makeDatabase()
-    let clock = TestClock()
     do {
         let services = await ChatServices(
             database: database, jwtSecret: "test-secret-that-is-at-least-32-bytes-long", bcryptCost: 4,
             clock: clock.wallClock, presence: presence, events: events, limits: limits, passwordGate: passwordGate,
-            registration: registration)
+            registration: registration, storage: storage)
         let router = ChatRouter.make(services: services, options: ChatHTTPOptions(
             authRateLimit: rateLimit, origins: OriginPolicy(allowed: origins), publicURL: publicURL))
         metrics?.addRoute(to: router) { Array("parley_test_metric 1\n".utf8) }
