@@ -173,7 +173,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ParleyTests",
-            dependencies: ["parley", "ChatAPI", .product(name: "HummingbirdTesting", package: "hummingbird")],
+            dependencies: ["parley", "ChatAPI", "ObjectStorage", .product(name: "HummingbirdTesting", package: "hummingbird")],
             swiftSettings: strict
         ),
         .testTarget(name: "ObjectStorageTests", dependencies: ["ObjectStorage"], swiftSettings: strict),

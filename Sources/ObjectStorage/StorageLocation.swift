@@ -14,6 +14,12 @@ public enum StorageLocation: Sendable, Equatable {
         /// `https://host[:port]` (or `http://` for a store on loopback), no path.
         public var endpoint: String
         public var region: String
+
+        public init(bucket: String, endpoint: String, region: String) {
+            self.bucket = bucket
+            self.endpoint = endpoint
+            self.region = region
+        }
     }
 
     public struct ParseError: Error, Equatable, CustomStringConvertible {

@@ -192,7 +192,12 @@ struct Configuration: Sendable {
             throw Error(variable: "STORAGE_URL", problem: error.problem)
         }
         switch (storage, value("S3_ACCESS_KEY_ID"), value("S3_SECRET_ACCESS_KEY")) {
-        case (.s3, let id?, let secret?): s3Keys = (id, secret)
+        case (.s3, let id?, let secret?):
+            // The example file's placeholders would only fail later, at the first upload.
+            for (name, key) in [("S3_ACCESS_KEY_ID", id), ("S3_SECRET_ACCESS_KEY", secret)] where key.contains("CHANGE-ME") {
+                throw Error(variable: name, problem: "is the example file's placeholder; set the bucket's key")
+            }
+            s3Keys = (id, secret)
         case (.s3, nil, _): throw Error(variable: "S3_ACCESS_KEY_ID", problem: "is required with an s3:// STORAGE_URL")
         case (.s3, _, nil): throw Error(variable: "S3_SECRET_ACCESS_KEY", problem: "is required with an s3:// STORAGE_URL")
         case (.folder, _, _): s3Keys = nil

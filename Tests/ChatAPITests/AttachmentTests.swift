@@ -287,3 +287,25 @@ struct AttachmentTests {
         }
     }
 }
+
+@Suite struct AttachmentRulesTests {
+    @Test func readableSizes() {
+        #expect(AttachmentRules.readable(900) == "900 bytes")
+        #expect(AttachmentRules.readable(25 * 1024 * 1024) == "25 MiB")
+        #expect(AttachmentRules.readable(1536 * 1024 * 1024) == "1.5 GiB")
+    }
+
+    /// RFC 6266 with RFC 8187: a quoted ASCII fallback, the UTF-8 name percent-encoded.
+    @Test func dispositionKeepsTheNameAndNothingElse() {
+        #expect(AttachmentRules.disposition(name: "report.pdf", contentType: "application/pdf")
+            == #"attachment; filename="report.pdf"; filename*=UTF-8''report.pdf"#)
+        #expect(AttachmentRules.disposition(name: #"a"b;c é.png"#, contentType: "image/png")
+            == #"inline; filename="a_b;c _.png"; filename*=UTF-8''a%22b%3Bc%20%C3%A9.png"#)
+    }
+
+    @Test func servedTypes() {
+        #expect(AttachmentRules.servedType("image/png") == "image/png")
+        #expect(AttachmentRules.servedType("image/svg+xml") == "application/octet-stream")
+        #expect(AttachmentRules.servedType("text/html") == "application/octet-stream")
+    }
+}

@@ -1,6 +1,7 @@
 import ChatAPI
 import Testing
 @testable import parley
+import ObjectStorage
 
 @Suite("Configuration from the environment")
 struct ConfigurationTests {
@@ -158,6 +159,37 @@ struct ConfigurationTests {
         #expect(both.turnSecret == "turn-secret-0123456789abcdef" && both.turnURLs == ["turn:t.example.com:3478"])
         let neither = try Configuration(environment: ["RTC_PUBLIC_IP": "203.0.113.7"])
         #expect(neither.turnSecret == nil && neither.turnURLs.isEmpty && neither.rtcPublicIP == "203.0.113.7")
+    }
+
+    @Test("attachments: a folder under DATA_DIR by default, an S3 bucket with both keys, and the limits")
+    func attachmentStorage() throws {
+        let plain = try Configuration(environment: ["DATA_DIR": "/srv/parley"])
+        #expect(plain.storage == .folder(path: "/srv/parley/files"))
+        #expect(plain.chatLimits.attachmentMaxBytes == 25 * 1024 * 1024 && plain.chatLimits.attachmentQuotaBytes == 2 << 30)
+        let relative = try Configuration(environment: ["DATA_DIR": "data"])
+        guard case .folder(let path) = relative.storage else { Issue.record("not a folder"); return }
+        #expect(path.hasPrefix("/") && path.hasSuffix("/data/files"), "absolute, whatever the working directory later")
+        let s3URL = "s3://parley-files?endpoint=https://s3.eu-west-1.amazonaws.com&region=eu-west-1"
+        let s3 = try Configuration(environment: ["STORAGE_URL": s3URL, "S3_ACCESS_KEY_ID": "AKID", "S3_SECRET_ACCESS_KEY": "secret"])
+        #expect(s3.storage == .s3(.init(bucket: "parley-files", endpoint: "https://s3.eu-west-1.amazonaws.com", region: "eu-west-1")))
+        #expect(!s3.storageDescription.contains("secret") && !s3.storageDescription.contains("AKID"))
+        let refused: [([String: String], String)] = [
+            (["STORAGE_URL": s3URL, "S3_SECRET_ACCESS_KEY": "secret"], "S3_ACCESS_KEY_ID"),
+            (["STORAGE_URL": s3URL, "S3_ACCESS_KEY_ID": "AKID"], "S3_SECRET_ACCESS_KEY"),
+            (["STORAGE_URL": s3URL, "S3_ACCESS_KEY_ID": "AKID", "S3_SECRET_ACCESS_KEY": "CHANGE-ME"], "S3_SECRET_ACCESS_KEY"),
+            (["STORAGE_URL": "s3://parley-files"], "STORAGE_URL"),
+            (["STORAGE_URL": "/var/files"], "STORAGE_URL"),
+            (["ATTACHMENT_MAX_BYTES": "off"], "ATTACHMENT_MAX_BYTES"),
+            (["ATTACHMENT_MAX_BYTES": "25MB"], "ATTACHMENT_MAX_BYTES"),
+            (["ATTACHMENT_QUOTA_BYTES": "-1"], "ATTACHMENT_QUOTA_BYTES"),
+            (["RATE_UPLOADS": "lots"], "RATE_UPLOADS"),
+        ]
+        for (environment, variable) in refused {
+            #expect { _ = try Configuration(environment: environment) } throws: { ($0 as? Configuration.Error)?.variable == variable }
+        }
+        let unlimited = try Configuration(environment: ["ATTACHMENT_QUOTA_BYTES": "off", "ATTACHMENT_MAX_PENDING": "off", "RATE_UPLOADS": "off"])
+        #expect(unlimited.chatLimits.attachmentQuotaBytes == nil && unlimited.chatLimits.attachmentMaxPending == nil)
+        #expect(unlimited.chatLimits.uploads == nil)
     }
 
     @Test("a generated JWT key is kept in DATA_DIR and reused")

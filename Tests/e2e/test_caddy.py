@@ -75,7 +75,9 @@ def stack():
         handle.write("<!doctype html><title>Parley</title><script src=\"/js/app.js?v=dev\"></script>\n")
     with open(os.path.join(web, "js", "app.js"), "w") as handle:
         handle.write("// the client\n" + "console.log('parley');\n" * 200)
-    parley = Server("caddy-parley", PARLEY_PORT, {"WEB_ROOT": web})
+    # Parley takes files up to 30 MiB here, more than the Caddyfile's default 25 MiB, so the
+    # upload test sees which of the two stops a larger body.
+    parley = Server("caddy-parley", PARLEY_PORT, {"WEB_ROOT": web, "ATTACHMENT_MAX_BYTES": str(30 * 1024 * 1024)})
     caddy = None
     try:
         caddy, root = start_caddy(work, "caddy", (ADMIN_PORT, HTTP_PORT, HTTPS_PORT), f"127.0.0.1:{PARLEY_PORT}",
@@ -117,6 +119,51 @@ def test_rest_calls_pass_through_caddy(stack):
     assert status == 200, body
     assert json.loads(body)["id"] == user_id
     assert headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def put_body(root, url, size, content_type):
+    """PUT `size` bytes to `url` through Caddy, streamed in 1 MiB pieces (not held whole), without
+    a Content-Length (chunked), so only counting the bytes can stop it."""
+    def pieces():
+        left = size
+        while left > 0:
+            piece = min(left, 1 << 20)
+            yield b"\0" * piece
+            left -= piece
+    request = urllib.request.Request(url, method="PUT", data=pieces(),
+                                     headers={"Content-Type": content_type, "Transfer-Encoding": "chunked"})
+    try:
+        with urllib.request.urlopen(request, timeout=60, context=https_context(root)) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_uploads_up_to_attachment_max_bytes_pass_and_larger_bodies_stop_at_caddy(stack):
+    """The Caddyfile's request body limit is ATTACHMENT_MAX_BYTES, by default Parley's default
+    25 MiB: a file of exactly that size uploads through Caddy; a larger body, which this Parley
+    (set to 30 MiB) would take, is refused by Caddy itself with 413."""
+    with open(CADDYFILE) as handle:
+        assert "max_size {$ATTACHMENT_MAX_BYTES:26214400}" in handle.read()
+    _, root = stack
+    ada_id, ada = sign_up(root, "Ada")
+    bob_id, _ = sign_up(root, "Bob")
+    auth = {"Authorization": f"Bearer {ada}"}
+    status, _, body = fetch(root, "/conversations", "POST", {"kind": "dm", "userId": bob_id}, auth)
+    conversation = json.loads(body)["id"]
+    limit = 25 * 1024 * 1024
+    def announce(size):
+        status, _, body = fetch(root, f"/conversations/{conversation}/attachments", "POST",
+                                {"name": "big.bin", "size": size, "contentType": "application/octet-stream"}, auth)
+        assert status == 201, body
+        return json.loads(body)["upload"]["url"]
+    larger = announce(limit + 1024 * 1024)
+    assert larger.startswith(f"{BASE}/attachments/"), larger
+    status, body = put_body(root, larger, limit + 1024 * 1024, "application/octet-stream")
+    assert status == 413, (status, body)
+    assert b"size_mismatch" not in body, "refused by Caddy, not by Parley"
+    status, body = put_body(root, announce(limit), limit, "application/octet-stream")
+    assert status == 204, (status, body)
 
 
 def test_a_websocket_session_passes_through_caddy(stack):

@@ -54,6 +54,17 @@ public enum AttachmentRules {
         return value
     }
 
+    /// A size as people read it: `25 MiB`, `1.5 GiB`, `900 bytes`.
+    public static func readable(_ bytes: Int64) -> String {
+        let units = ["KiB", "MiB", "GiB", "TiB"]
+        guard bytes >= 1024 else { return "\(bytes) bytes" }
+        var value = Double(bytes) / 1024, unit = 0
+        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        let rounded = (value * 10).rounded() / 10
+        let text = rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+        return "\(text) \(units[unit])"
+    }
+
     public static func isInline(_ contentType: String) -> Bool { inlineImageTypes.contains(contentType) }
 
     /// The type a download is served with: an inline image's own, anything else as bytes, so

@@ -52,7 +52,7 @@ public struct AttachmentService: Sendable {
         guard announced.size >= 0 else { throw APIError.invalidField("size", "size must be 0 or more bytes.") }
         guard announced.size <= limits.attachmentMaxBytes else {
             throw APIError(.contentTooLarge, code: "payload_too_large",
-                           message: "A file may be at most \(limits.attachmentMaxBytes) bytes (ATTACHMENT_MAX_BYTES).")
+                           message: "Files may be at most \(AttachmentRules.readable(limits.attachmentMaxBytes)) on this server (ATTACHMENT_MAX_BYTES).")
         }
         let now = clock.now()
         let attachment = StoredAttachment(
@@ -69,7 +69,8 @@ public struct AttachmentService: Sendable {
             }
             let usage = try await AttachmentStore.usage(of: caller.userId, on: sql)
             if let quota = limits.attachmentQuotaBytes, usage.bytes + attachment.size > quota {
-                throw APIError.limitReached("ATTACHMENT_QUOTA_BYTES", "Your files would exceed your storage quota of \(quota) bytes")
+                throw APIError.limitReached(
+                    "ATTACHMENT_QUOTA_BYTES", "Your files would exceed your storage quota of \(AttachmentRules.readable(quota))")
             }
             if let pending = limits.attachmentMaxPending, usage.pending >= pending {
                 throw APIError.limitReached(
