@@ -40,6 +40,9 @@ struct Serve: AsyncParsableCommand {
 
         let storage = try configuration.makeStorage(jwtKey: try configuration.resolvedJWTKey())
         logger.info("attachments stored", metadata: ["in": "\(configuration.storageDescription)"])
+        if case .postgres = configuration.database, case .folder = configuration.storage {
+            logger.warning("attachments are kept in a folder of this machine; instances on other machines cannot serve them (use an s3:// STORAGE_URL)")
+        }
         let database = try await Database.open(configuration.database, logger: logger)
         let services: ChatServices
         let bus: any PubSub

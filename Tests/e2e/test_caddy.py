@@ -278,7 +278,8 @@ def test_plain_http_redirects_to_https(stack):
 
 def test_caddys_log_keeps_no_access_token_when_parley_is_down():
     """A WebSocket upgrade with ?token= (and a Bearer header) that Caddy cannot proxy: Caddy logs
-    the failure with the request, but neither token, while the rest of the URI stays."""
+    the failure with the request, but neither token, while the rest of the URI stays; and an
+    upload URL's signature likewise."""
     token, bearer = "tok-" + os.urandom(12).hex(), "bearer-" + os.urandom(12).hex()
     work = tempfile.mkdtemp(prefix="parley-caddy-down-")
     base = f"https://{DOMAIN}:{DOWN_HTTPS_PORT}"
@@ -317,8 +318,22 @@ def test_caddys_log_keeps_no_access_token_when_parley_is_down():
         assert entries[0]["request"]["uri"] == "/ws?v=7" and entries[0]["status"] == 502, entries[0]
         # (Caddy 2.6 logs credential headers with an empty value unless `log_credentials` is set.)
         assert entries[0]["request"]["headers"]["Authorization"] == [], entries[0]
+        # An attachment's upload URL carries its permission as `signature`: kept out the same way.
+        signature = "sig" + os.urandom(16).hex()
+        upload = urllib.request.Request(f"{base}/attachments/att_x/content?expires=99&signature={signature}",
+                                        method="PUT", data=b"bytes", headers={"Content-Type": "text/plain"})
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(upload, timeout=10, context=https_context(root))
+        assert failed.value.code == 502
+        uploads = []
+        deadline = time.time() + 5
+        while not uploads and time.time() < deadline:
+            uploads = [entry for entry in (json.loads(line) for line in caddy.output().splitlines() if line.startswith("{"))
+                       if entry.get("request", {}).get("uri", "").startswith("/attachments/")]
+            time.sleep(0.1)
+        assert uploads and uploads[0]["request"]["uri"] == "/attachments/att_x/content?expires=99", uploads
         output = caddy.output()
-        assert token not in output and bearer not in output
+        assert token not in output and bearer not in output and signature not in output
     finally:
         if caddy is not None:
             caddy.stop()
