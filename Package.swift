@@ -208,6 +208,7 @@ if Context.environment["PARLEY_FUZZ"] != nil {
         ("fuzz-sdp", "sdp", ["SDP", "ICE", "DTLS"]),
         ("fuzz-dtls", "dtls", ["DTLS"]),
         ("fuzz-clientframe", "clientframe", ["Signaling", nio("NIOCore"), nio("NIOEmbedded"), nio("NIOWebSocket")]),
+        ("fuzz-attachment", "attachment", ["ChatAPI", "ObjectStorage"]),
     ]
     package.targets.append(.target(name: "CFuzzDriver", path: "Fuzz/Driver"))
     for target in fuzzTargets {

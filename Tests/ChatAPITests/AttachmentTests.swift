@@ -309,3 +309,40 @@ struct AttachmentTests {
         #expect(AttachmentRules.servedType("text/html") == "application/octet-stream")
     }
 }
+
+extension AttachmentRulesTests {
+    /// Found by the `attachment` fuzz target: a separator that is part of a larger grapheme (a
+    /// prepended mark before it, a combining mark after it) still separates.
+    @Test func separatorsInsideGraphemes() throws {
+        #expect(try AttachmentRules.name("a\u{070F}\\b.txt") == "b.txt")
+        #expect(try AttachmentRules.name("dir/\u{0301}evil.txt") == "\u{0301}evil.txt")
+        let fuzzed = "C\u{FFFD}\\Use*rs\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}S\u{070F}\\pxooto \u{E9}ur"
+        #expect(try AttachmentRules.name(fuzzed) == "pxooto \u{E9}ur")
+    }
+}
+
+extension AttachmentTests {
+    @Test("with Accept: application/json a member learns where the bytes are instead of being sent there",
+          arguments: TestStorage.allCases)
+    func locationAsJSON(_ kind: TestStorage) async throws {
+        let storage = try kind.make()
+        try await withAPI(.sqlite, storage: storage) { api in
+            let ada = try await api.signUp("Ada"), bob = try await api.signUp("Bob"), eve = try await api.signUp("Eve")
+            let conversation = try await dm(api, ada, bob)
+            let id = try await api.attach(Self.text, to: conversation, as: ada)
+            #expect(try await sendFiles(api, [id], in: conversation, as: ada).status == .created)
+            let located = try await api.request(.get, "/attachments/\(id)", as: bob, headers: [.accept: "application/json"])
+            #expect(located.status == .ok)
+            let url = try #require(located.string("url"))
+            switch kind {
+            case .folder: #expect(url == "/attachments/\(id)")
+            case .s3:
+                #expect(url.hasPrefix("http") && url.contains("X-Amz-Signature="))
+                #expect(located.headers[.cacheControl] == "no-store")
+                let fetched = try await StoreRequest.send("GET", url)
+                #expect(fetched.status == 200 && fetched.body == Self.text, "fetched without any token")
+            }
+            #expect(try await api.request(.get, "/attachments/\(id)", as: eve, headers: [.accept: "application/json"]).status == .notFound)
+        }
+    }
+}

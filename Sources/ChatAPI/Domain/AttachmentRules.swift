@@ -15,7 +15,9 @@ public enum AttachmentRules {
     /// and direction-override characters are refused; at most 255 bytes.
     public static func name(_ raw: String) throws -> String {
         try Validate.noNUL(raw, field: "name")
-        let last = raw.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
+        // Split on code points, not characters: a separator joined to a neighbour in one grapheme
+        // (a prepended mark before it, a combining mark after it) is still a separator.
+        let last = raw.unicodeScalars.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map { String(String.UnicodeScalarView($0)) } ?? ""
         let trimmed = last.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed != ".", trimmed != ".." else {
             throw APIError.invalidField("name", "name must be a file name.")
