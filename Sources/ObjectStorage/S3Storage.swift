@@ -12,15 +12,18 @@ public struct S3Storage: AttachmentStorage {
     let signer: SigV4Signer
     let client: HTTPClient
     let now: @Sendable () -> Date
+    /// How long one call to the store may take, connecting (and its retries) included.
+    let timeout: TimeAmount
     /// Objects are kept under one prefix, so the bucket can hold other things too.
     static let prefix = "attachments/"
 
     public init(bucket: StorageLocation.S3Bucket, accessKeyId: String, secretAccessKey: String,
-                client: HTTPClient = .shared, now: @escaping @Sendable () -> Date = { Date() }) {
+                client: HTTPClient = .shared, timeout: TimeAmount = .seconds(15), now: @escaping @Sendable () -> Date = { Date() }) {
         self.bucket = bucket
         self.signer = SigV4Signer(credentials: SigV4Credentials(
             accessKeyId: accessKeyId, secretAccessKey: secretAccessKey, region: bucket.region))
         self.client = client
+        self.timeout = timeout
         self.now = now
     }
 
@@ -77,6 +80,20 @@ public struct S3Storage: AttachmentStorage {
         }
     }
 
+    /// Whether the bucket's CORS rules let a page of `origin` send an upload (a browser's
+    /// preflight for a PUT with a Content-Type) and read a download; for `parley check`.
+    public func corsAllows(origin: String) async throws -> Bool {
+        var request = HTTPClientRequest(url: bucket.endpoint + encodedPath(of: "parley-check"))
+        request.method = .OPTIONS
+        request.headers.add(name: "Origin", value: origin)
+        request.headers.add(name: "Access-Control-Request-Method", value: "PUT")
+        request.headers.add(name: "Access-Control-Request-Headers", value: "content-type")
+        let response = try await client.execute(request, timeout: timeout)
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        let allowed = response.headers.first(name: "access-control-allow-origin")
+        return (200..<300).contains(Int(response.status.code)) && (allowed == "*" || allowed == origin)
+    }
+
     private func send(method: HTTPMethod, key: String) async throws -> HTTPClientResponse {
         let path = encodedPath(of: key)
         var request = HTTPClientRequest(url: bucket.endpoint + path)
@@ -84,7 +101,7 @@ public struct S3Storage: AttachmentStorage {
         for (name, value) in signer.authorizationHeaders(method: method.rawValue, host: host, encodedPath: path, time: SigV4Timestamp(now())) {
             request.headers.add(name: name, value: value)
         }
-        let response = try await client.execute(request, timeout: .seconds(15))
+        let response = try await client.execute(request, timeout: timeout)
         // Whatever body an answer has (an error's XML) is read and dropped, so the connection is reused.
         _ = try? await response.body.collect(upTo: 64 * 1024)
         return response

@@ -877,3 +877,39 @@ def test_streams_large_files_without_buffering_them():
         assert stream_down(server, bob.token, uploads[0][0]) == (200, size, uploads[0][1])
     finally:
         server.stop()
+
+
+# MARK: parley check
+
+def test_check_reports_the_storage(s3store, tmp_path):
+    """`parley check` (the installed binary) says whether attachments can be kept where
+    STORAGE_URL says: a writable folder; a bucket that accepts Parley's signature and whose
+    CORS rules let the site upload; a wrong secret is a FAIL with the reason, not a stack trace."""
+    from parley_server import run_shipped
+
+    def check(**env):
+        env_file = tmp_path / f"parley-{uuid.uuid4().hex}.env"
+        env_file.write_text("".join(f"{name}={value}\n" for name, value in env.items()))
+        return run_shipped(["check", "--skip-port", "--env-file", str(env_file)], {})
+
+    folder = tmp_path / "files"
+    result = check(DATA_DIR=str(tmp_path), STORAGE_URL=f"file://{folder}")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"ok   attachments folder {folder} is writable" in result.stdout, result.stdout
+
+    s3 = {"DATA_DIR": str(tmp_path), "PUBLIC_URL": "https://chat.example.com",
+          "STORAGE_URL": f"s3://{s3store.bucket}?endpoint={s3store.endpoint}&region={s3store.region}",
+          "S3_ACCESS_KEY_ID": s3store.access_key, "S3_SECRET_ACCESS_KEY": s3store.secret_key}
+    result = check(**s3)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ok   the bucket accepts Parley's signed requests" in result.stdout, result.stdout
+    assert "ok   the bucket's CORS rules let https://chat.example.com upload and download" in result.stdout, result.stdout
+    assert s3store.secret_key not in result.stdout + result.stderr
+
+    result = check(**{**s3, "S3_SECRET_ACCESS_KEY": "not-the-secret-0123456789"})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL the store refused Parley's signature (403)" in result.stdout, result.stdout
+    assert "not-the-secret" not in result.stdout + result.stderr
+
+    result = check(**{**s3, "STORAGE_URL": "s3://parley-attachments?endpoint=http://127.0.0.1:9&region=us-east-1"})
+    assert result.returncode == 1 and "FAIL cannot reach the bucket" in result.stdout, result.stdout

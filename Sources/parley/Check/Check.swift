@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import ICE
+import ObjectStorage
 import SFU
 
 /// `parley check`: what this configuration would announce and hand out, and whether its media
 /// port and TURN server work, before the server is started (or after a change to its
 /// environment file). Reads the environment file the service reads, over the process's own
 /// environment, and refuses what `parley serve` would refuse, in the same words.
-struct Check: ParsableCommand {
+struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a configuration: what it announces, whether the media port binds and TURN allocates.")
 
@@ -17,7 +18,7 @@ struct Check: ParsableCommand {
     @Flag(help: "Skip the media port check (for a server that is already running on it).")
     var skipPort = false
 
-    func run() throws {
+    func run() async throws {
         var environment = ProcessInfo.processInfo.environment
         if let environmentFile {
             guard let text = try? String(contentsOfFile: environmentFile, encoding: .utf8) else {
@@ -38,6 +39,7 @@ struct Check: ParsableCommand {
         report.describe(configuration, interfaces: NetworkInterfaces.firstNonLoopbackAddress())
         if !skipPort { report.checkPort(configuration) }
         report.checkTURN(configuration, now: Int(Date().timeIntervalSince1970))
+        await report.checkStorage(configuration)
         print(report.lines.joined(separator: "\n"))
         if report.failed { throw ExitCode(1) }
     }
@@ -114,6 +116,52 @@ struct CheckReport {
             switch probe.run() {
             case .granted(let relayed): result("ok", "\(text): allocation granted, relayed address \(relayed)")
             case .failed(let reason): result(url.secure ? "warn" : "FAIL", "\(text): \(reason)")
+            }
+        }
+    }
+
+    /// Whether attachments can be kept where STORAGE_URL says: a folder that takes a file, or a
+    /// bucket that accepts Parley's signature (a HEAD of an object that is not there answers
+    /// 404; a wrong key or region 403) and whose CORS rules let the site's pages upload.
+    mutating func checkStorage(_ configuration: Configuration) async {
+        switch configuration.storage {
+        case .folder(let path):
+            fact("attachments", "folder \(path)")
+            let probe = (path as NSString).appendingPathComponent(".parley-check-\(UUID().uuidString)")
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                try Data("check".utf8).write(to: URL(fileURLWithPath: probe))
+                try FileManager.default.removeItem(atPath: probe)
+                result("ok", "attachments folder \(path) is writable")
+            } catch {
+                result("FAIL", "cannot write in the attachments folder \(path): \(error.localizedDescription)")
+            }
+        case .s3(let bucket):
+            fact("attachments", "s3 bucket \(bucket.bucket) at \(bucket.endpoint) (\(bucket.region))")
+            guard let keys = configuration.s3Keys else { return }
+            let storage = S3Storage(bucket: bucket, accessKeyId: keys.id, secretAccessKey: keys.secret, timeout: .seconds(5))
+            do {
+                _ = try await storage.storedSize(key: "parley-check-\(UUID().uuidString)")
+                result("ok", "the bucket accepts Parley's signed requests")
+            } catch let error as S3Error where error.status == 403 {
+                result("FAIL", "the store refused Parley's signature (403): check S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, the region and the bucket")
+                return
+            } catch {
+                result("FAIL", "cannot reach the bucket: \(error)")
+                return
+            }
+            guard let origin = configuration.publicURL else {
+                result("warn", "PUBLIC_URL is not set, so the bucket's CORS rule for the site cannot be checked")
+                return
+            }
+            do {
+                if try await storage.corsAllows(origin: origin) {
+                    result("ok", "the bucket's CORS rules let \(origin) upload and download")
+                } else {
+                    result("FAIL", "the bucket's CORS rules do not let \(origin) upload (PUT with Content-Type) and download: browsers will fail")
+                }
+            } catch {
+                result("FAIL", "cannot ask the bucket about CORS: \(error)")
             }
         }
     }
