@@ -39,12 +39,25 @@ public struct AttachmentRoutes: Sendable {
         }
     }
 
+    struct Location: Encodable { var url: String }
+
     public func addDownload(to group: RouterGroup<ParleyRequestContext>) {
-        group.get(":id") { _, context in
+        group.get(":id") { request, context in
             let (attachment, source) = try await attachments.download(try context.parameters.path("id"), context.requireCaller())
+            // `Accept: application/json` asks where the bytes are instead of being sent there:
+            // a client then fetches a store's URL itself, without its bearer token (a browser
+            // that kept the Authorization header across a redirect would hand it to the store).
+            let wantsLocation = request.headers[.accept]?.contains("application/json") == true
             switch source {
             case .redirect(let url):
+                if wantsLocation {
+                    var response = try jsonResponse(Location(url: url))
+                    response.headers[.cacheControl] = "no-store"
+                    return response
+                }
                 return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
+            case .file where wantsLocation:
+                return try jsonResponse(Location(url: "/attachments/\(attachment.id)"))
             case .file(let path):
                 let body = try await fileIO.loadFile(path: path, context: context)
                 return Response(status: .ok, headers: [
