@@ -8,7 +8,13 @@ downloads for the other with the same bytes; a drop on the conversation adds a f
 the server's ATTACHMENT_MAX_BYTES shows the server's refusal with Retry and Remove and nothing is
 sent; an upload cancelled while under way (the network throttled by DevTools) leaves nothing
 behind; an eleventh file is refused with a word; and axe-core finds nothing serious on a page
-showing all of it.
+showing all of it. A message of files alone previews as its files in the conversation list and in
+a desktop notification ("📎 notes.txt", "📎 3 files").
+
+With S3 storage (a real S3-compatible store, SeaweedFS, from s3_server.py, which checks every
+signature) the same page uploads straight to the store (a cross-origin PUT to a presigned URL,
+with progress, so a CORS preflight) and downloads through Parley's 302 to a presigned GET, the
+store's origin allowed by the page's CSP.
 
 The server runs the installed binary, which cannot see web/, so the client under test is a copy
 of web/ made outside the checkout and named by WEB_ROOT.
@@ -17,16 +23,21 @@ import os
 import shutil
 import tempfile
 import time
+import urllib.request
 import uuid
 
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+import s3_server
 from parley_server import ROOT, Server
 from web_browser import WebBrowser, run_axe, significant_errors
 
-PORT = 18481
+PORT = 18441
+S3_PARLEY_PORT = 18442
+S3_PORT = 18445
+S3_BUCKET = "parley-web-attachments"
 MAX_BYTES = 200_000
 PASSWORD = "correct horse 42"
 THUMB_MAX = 360
@@ -45,6 +56,28 @@ def server(work):
     shutil.copytree(os.path.join(ROOT, "web"), web)
     running = Server("web-attachments", PORT, {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off",
                                                "ATTACHMENT_MAX_BYTES": str(MAX_BYTES), "WEB_ROOT": web})
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def s3store(work):
+    # Started here, on the test process's main thread (the store ends with the thread that started it).
+    store = s3_server.start(S3_PORT, os.path.join(work, "s3"), S3_BUCKET, name="web-attachments")
+    yield store
+    store.stop()
+
+
+@pytest.fixture(scope="module")
+def s3_server_parley(work, s3store):
+    """A Parley server keeping its files in the S3 store (its own copy of web/)."""
+    web = os.path.join(work, "web-s3")
+    shutil.copytree(os.path.join(ROOT, "web"), web)
+    running = Server("web-attachments-on-s3", S3_PARLEY_PORT, {
+        "RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off", "WEB_ROOT": web,
+        "ATTACHMENT_MAX_BYTES": str(MAX_BYTES),
+        "STORAGE_URL": f"s3://{s3store.bucket}?endpoint={s3store.endpoint}&region={s3store.region}",
+        "S3_ACCESS_KEY_ID": s3store.access_key, "S3_SECRET_ACCESS_KEY": s3store.secret_key})
     yield running
     running.stop()
 
@@ -71,7 +104,7 @@ def browsers(request):
 class Person:
     def __init__(self, server, name):
         self.name = name
-        self.email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
+        self.email = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:6]}@example.com"
         status, body = server.call("POST", "/auth/register", {"email": self.email, "password": PASSWORD, "displayName": name})
         assert status == 201, body
         self.id, self.token = body["user"]["id"], body["accessToken"]
@@ -106,10 +139,11 @@ def open_conversation(browser, title):
     browser.wait(f"{title} to open", lambda: browser.js("document.getElementById('conversation-title').textContent") == title)
 
 
-def pair(server, browsers):
-    """Ada and Bob in a DM, each in a browser with it open."""
+def pair(server, browsers, names=None):
+    """Ada and Bob in a DM, each in a browser with it open (`names`: their display names, unique
+    ones by default)."""
     t = tag()
-    ada, bob = Person(server, f"Ada{t}"), Person(server, f"Bob{t}")
+    ada, bob = (Person(server, name) for name in (names or (f"Ada{t}", f"Bob{t}")))
     conversation = ada.dm(bob)
     a, b = browsers("Ada"), browsers("Bob")
     for browser, person, other in ((a, ada, bob), (b, bob, ada)):
@@ -181,6 +215,56 @@ const done = arguments[arguments.length - 1];
 const last = window.downloads[window.downloads.length - 1];
 const blob = window.blobsByUrl.get(last.href);
 blob.text().then((text) => done({name: last.name, text, size: blob.size}));
+"""
+
+
+# A stand-in for the browser's Notification (headless Chromium shows none) that records what the
+# page asked to show; permission is granted.
+FAKE_NOTIFICATIONS = """
+window.shownNotifications = [];
+window.Notification = class {
+  constructor(title, options = {}) { window.shownNotifications.push({title, body: options.body ?? null, tag: options.tag ?? null}); }
+  close() {}
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};"""
+
+# Records the page's uploads (XMLHttpRequest: where to, its upload progress events, the answer)
+# and its downloads of attachments (fetch: the address asked for, the one answering after
+# redirects, or the error).
+NETWORK_LOG = """
+window.xhrLog = [];
+const open = XMLHttpRequest.prototype.open;
+XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+  this.logEntry = {method, url: String(url), progress: 0, loaded: null, total: null, status: null};
+  window.xhrLog.push(this.logEntry);
+  return open.call(this, method, url, ...rest);
+};
+const send = XMLHttpRequest.prototype.send;
+XMLHttpRequest.prototype.send = function (body) {
+  const entry = this.logEntry;
+  this.upload.addEventListener('progress', (e) => {
+    if (e.lengthComputable) { entry.progress += 1; entry.loaded = e.loaded; entry.total = e.total; }
+  });
+  this.addEventListener('loadend', () => { entry.status = this.status; });
+  return send.call(this, body);
+};
+window.fetchLog = [];
+const fetch = window.fetch.bind(window);
+window.fetch = async (input, init) => {
+  const url = typeof input === 'string' ? input : input.url;
+  if (!url.includes('/attachments/')) return fetch(input, init);
+  const entry = {url, finalUrl: null, redirected: null, status: null, error: null};
+  window.fetchLog.push(entry);
+  try {
+    const response = await fetch(input, init);
+    Object.assign(entry, {finalUrl: response.url, redirected: response.redirected, status: response.status});
+    return response;
+  } catch (error) {
+    entry.error = String(error);
+    throw error;
+  }
+};
 """
 
 
@@ -396,3 +480,126 @@ def test_cancelled_upload_leaves_nothing_and_eleven_files_are_refused(server, br
     b.wait("ten file cards", lambda: len(b.driver.find_elements(By.CSS_SELECTOR, "#message-list .file-card")) == 10, timeout=15)
     assert len(ada.messages(conversation)[-1]["attachments"]) == 10
     assert not significant_errors(a.page_errors()), a.page_errors()
+
+
+# MARK: previews
+
+def test_files_alone_preview_as_their_files_in_the_list_and_in_notifications(server, browsers, work):
+    ada, bob, conversation, a, b = pair(server, browsers)
+    b.js("(() => {" + FAKE_NOTIFICATIONS + "})()")
+    # Bob looks at another conversation, so the DM's new messages notify him.
+    other = f"Other{tag()}"
+    bob.call("POST", "/conversations", {"kind": "group", "title": other, "memberIds": [ada.id]})
+    open_conversation(b, other)
+
+    def preview(browser):
+        """The entry's line under its title, with "\U0001F4CE " where it draws a paper clip."""
+        return browser.driver.execute_script("""
+          const line = document.querySelector(`#conversation-list button[data-conversation-id="${arguments[0]}"] .conversation-last`);
+          return line && [...line.childNodes].map((n) => (n.nodeName === 'svg' ? '\\u{1F4CE} ' : n.textContent)).join('');""", conversation)
+
+    def send_files(*paths, text=None):
+        choose_files(a, *paths)
+        wait_tray(a, "the files uploaded", lambda items: len(items) == len(paths) and all(i["state"] == "done" for i in items))
+        if text:
+            a.fill("Message", text)
+        a.control("Message").send_keys(Keys.ENTER)
+        wait_tray(a, "the tray to empty", lambda items: items == [])
+
+    # One file: its name, after a paper clip (drawn in the list, so it shows without an emoji font).
+    path = write_file(work, f"report-{tag()}.txt", b"the quarterly numbers")
+    name = os.path.basename(path)
+    send_files(path)
+    b.wait("the file's name in the list", lambda: preview(b) == f"{ada.name}: \U0001F4CE {name}", detail=lambda: repr(preview(b)))
+    notes = b.wait("a notification", lambda: b.js("window.shownNotifications"))
+    assert notes == [{"title": ada.name, "body": f"\U0001F4CE {name}", "tag": f"message:{conversation}"}], notes
+    entry = b.control(f"{ada.name},", exact=False)
+    assert entry.accessible_name.endswith(f"last message: {ada.name}: \U0001F4CE {name}"), entry.accessible_name
+    a.wait("Ada's own preview", lambda: preview(a) == f"You: \U0001F4CE {name}", detail=lambda: repr(preview(a)))
+
+    # Three files: how many.
+    parts = [write_file(work, f"part-{i}.txt", f"part {i}".encode()) for i in range(3)]
+    send_files(*parts)
+    b.wait("the count in the list", lambda: preview(b) == f"{ada.name}: \U0001F4CE 3 files", detail=lambda: repr(preview(b)))
+    b.wait("the second notification", lambda: len(b.js("window.shownNotifications")) == 2)
+    assert b.js("window.shownNotifications")[1]["body"] == "\U0001F4CE 3 files"
+
+    # Text with files: the text.
+    send_files(path, text="see the **report**")
+    b.wait("the text in the list", lambda: preview(b) == f"{ada.name}: see the report", detail=lambda: repr(preview(b)))
+    b.wait("the third notification", lambda: len(b.js("window.shownNotifications")) == 3)
+    assert b.js("window.shownNotifications")[2]["body"] == "see the report"
+    for browser in (a, b):
+        assert not significant_errors(browser.page_errors()), browser.page_errors()
+
+
+# MARK: S3 storage
+
+def test_on_s3_storage_files_go_to_the_store_and_come_back_through_the_redirect(s3_server_parley, s3store, browsers, work):
+    server = s3_server_parley
+    ada, bob, conversation, a, b = pair(server, browsers, names=("Ada Lovelace", "Bob Stone"))
+    store = s3store.endpoint + "/" + s3store.bucket + "/"
+
+    # The page may connect to the store (its uploads and redirected downloads go there).
+    with urllib.request.urlopen(server.url + "/") as page:
+        policy = page.headers["Content-Security-Policy"]
+    connect = next(d for d in policy.split(";") if d.strip().startswith("connect-src")).split()
+    assert s3store.endpoint in connect, policy
+    for browser in (a, b):
+        browser.driver.execute_script(NETWORK_LOG)
+
+    # A picture pasted by Ada goes from her browser to the store, with progress.
+    pasted = a.driver.execute_async_script(PASTE_PNG, 800, 600, "image.png")
+    wait_tray(a, "the picture uploaded to the store", lambda items: len(items) == 1 and items[0]["state"] in ("done", "failed"),
+              timeout=20)
+    uploads = a.js("window.xhrLog")
+    assert tray(a)[0]["state"] == "done", (tray(a), uploads, a.page_errors())
+    assert len(uploads) == 1 and uploads[0]["method"] == "PUT" and uploads[0]["url"].startswith(store), uploads
+    assert "X-Amz-Signature=" in uploads[0]["url"], uploads
+    assert uploads[0]["status"] == 200 and uploads[0]["progress"] >= 1, uploads
+    assert uploads[0]["loaded"] == uploads[0]["total"] == pasted["size"], (uploads, pasted)
+    a.fill("Message", "The new logo, as promised")
+    a.control("Message").send_keys(Keys.ENTER)
+    wait_tray(a, "the tray to empty", lambda items: items == [])
+
+    # The store holds the bytes; Parley only the record.
+    stored = s3store.client().list_objects_v2(Bucket=s3store.bucket).get("Contents", [])
+    assert [o["Size"] for o in stored] == [pasted["size"]], stored
+
+    # Bob's browser shows it inline: Parley's 302 followed to the store's presigned GET.
+    def shown():
+        found = [t for t in thumbnails(b) if t["src"].startswith("blob:") and t["complete"] and t["naturalWidth"] > 0]
+        return found[0] if found else None
+    b.wait("the picture inline", shown, timeout=20,
+           detail=lambda: f"{thumbnails(b)}; fetches {b.js('window.fetchLog')}; errors {b.page_errors()}")
+    fetches = b.js("window.fetchLog")
+    assert len(fetches) == 1, fetches
+    assert fetches[0]["url"].startswith(server.url + "/attachments/"), fetches
+    assert fetches[0]["redirected"] and fetches[0]["finalUrl"].startswith(store) and fetches[0]["status"] == 200, fetches
+
+    # A text file comes back to Bob with its bytes.
+    content = f"Notes from Tuesday {uuid.uuid4().hex}\n\u00e9t\u00e9 \u2713\n"
+    path = write_file(work, "meeting-notes.txt", content.encode())
+    choose_files(a, path)
+    wait_tray(a, "the file uploaded to the store", lambda items: len(items) == 1 and items[0]["state"] in ("done", "failed"))
+    assert tray(a)[0]["state"] == "done", (tray(a), a.js("window.xhrLog"))
+    assert a.js("window.xhrLog")[1]["url"].startswith(store)
+    a.control("Message").send_keys(Keys.ENTER)
+    b.wait("the file card", lambda: b.driver.find_elements(By.CSS_SELECTOR, "#message-list .file-card"), timeout=15)
+    b.driver.execute_script(CATCH_DOWNLOADS)
+    b.driver.execute_script("document.querySelector('#message-list li.message:last-child').focus()")
+    b.click("Download meeting-notes.txt", exact=False)
+    b.wait("the download", lambda: b.js("window.downloads.length") == 1,
+           detail=lambda: f"fetches {b.js('window.fetchLog')}; errors {b.page_errors()}")
+    saved = b.driver.execute_async_script(READ_DOWNLOAD)
+    assert saved == {"name": "meeting-notes.txt", "text": content, "size": len(content.encode())}, saved
+    fetches = b.js("window.fetchLog")
+    assert len(fetches) == 2 and fetches[1]["redirected"] and fetches[1]["finalUrl"].startswith(store), fetches
+    assert b.js("document.querySelector('#conversation-list .conversation-last').textContent") == "Ada Lovelace: meeting-notes.txt"
+    assert b.js("document.querySelector('#conversation-list .conversation-last svg') !== null"), "no paper clip before the file"
+
+    # The receiver's window, for docs/screenshots/attachments.png.
+    b.driver.execute_script("document.activeElement?.blur()")
+    b.screenshot("receiver")
+    for browser in (a, b):
+        assert not significant_errors(browser.page_errors()), browser.page_errors()

@@ -10,7 +10,7 @@
 //   tone, no notification); its unread badge in the list stays.
 
 import { $ } from "./dom.js?v=dev";
-import { plainText } from "./format.js?v=dev";
+import { messagePreview } from "./conversation-list.js?v=dev";
 
 const BASE_TITLE = "Parley";
 
@@ -140,7 +140,7 @@ export class Notifier {
     const conversation = store.conversations.get(conversationId);
     const sender = message.sender?.displayName ?? "Someone";
     const title = conversation?.kind === "group" ? `${sender} in ${store.title(conversation)}` : sender;
-    const text = plainText(message.content ?? "");
+    const text = messagePreview(message);
     this.show(title, {
       body: text.length > 140 ? `${text.slice(0, 139)}\u2026` : text,
       tag: `message:${conversationId}`,
