@@ -276,6 +276,19 @@ def test_plain_http_redirects_to_https(stack):
     assert redirect.value.headers["Location"] in (f"https://{DOMAIN}/users/me", f"https://{DOMAIN}:{HTTPS_PORT}/users/me")
 
 
+def logged_errors(caddy, uri_prefix):
+    """Caddy's error-log entries (JSON lines) for requests whose URI starts with `uri_prefix`,
+    waiting up to 5 s for the first."""
+    entries = []
+    deadline = time.time() + 5
+    while not entries and time.time() < deadline:
+        entries = [entry for entry in (json.loads(line) for line in caddy.output().splitlines() if line.startswith("{"))
+                   if entry.get("logger", "").startswith("http.log.error")
+                   and entry.get("request", {}).get("uri", "").startswith(uri_prefix)]
+        time.sleep(0.1)
+    return entries
+
+
 def test_caddys_log_keeps_no_access_token_when_parley_is_down():
     """A WebSocket upgrade with ?token= (and a Bearer header) that Caddy cannot proxy: Caddy logs
     the failure with the request, but neither token, while the rest of the URI stays; and an
@@ -307,13 +320,7 @@ def test_caddys_log_keeps_no_access_token_when_parley_is_down():
         with pytest.raises(urllib.error.HTTPError) as failed:
             urllib.request.urlopen(request, timeout=10, context=https_context(root))
         assert failed.value.code == 502
-        entries = []
-        deadline = time.time() + 5
-        while not entries and time.time() < deadline:
-            entries = [entry for entry in (json.loads(line) for line in caddy.output().splitlines() if line.startswith("{"))
-                       if entry.get("logger", "").startswith("http.log.error")
-                       and entry.get("request", {}).get("uri", "").startswith("/ws")]
-            time.sleep(0.1)
+        entries = logged_errors(caddy, "/ws")
         assert entries, caddy.output()[-3000:]
         assert entries[0]["request"]["uri"] == "/ws?v=7" and entries[0]["status"] == 502, entries[0]
         # (Caddy 2.6 logs credential headers with an empty value unless `log_credentials` is set.)
@@ -325,12 +332,7 @@ def test_caddys_log_keeps_no_access_token_when_parley_is_down():
         with pytest.raises(urllib.error.HTTPError) as failed:
             urllib.request.urlopen(upload, timeout=10, context=https_context(root))
         assert failed.value.code == 502
-        uploads = []
-        deadline = time.time() + 5
-        while not uploads and time.time() < deadline:
-            uploads = [entry for entry in (json.loads(line) for line in caddy.output().splitlines() if line.startswith("{"))
-                       if entry.get("request", {}).get("uri", "").startswith("/attachments/")]
-            time.sleep(0.1)
+        uploads = logged_errors(caddy, "/attachments/")
         assert uploads and uploads[0]["request"]["uri"] == "/attachments/att_x/content?expires=99", uploads
         output = caddy.output()
         assert token not in output and bearer not in output and signature not in output
