@@ -72,10 +72,16 @@ public struct LocalFolderStorage: AttachmentStorage {
         }
     }
 
-    /// Keys are Parley's own identifiers; anything else is refused rather than trusted as a path.
+    /// Keys are Parley's own identifiers (letters, digits, `-`, `_`), used as they are; any other
+    /// byte is written as `%XX`, so no key can name a path outside the folder (`..`, `/`).
     static func fileName(_ key: String) -> String {
-        precondition(!key.isEmpty && key.utf8.allSatisfy { isSafe($0) }, "attachment keys are identifiers")
-        return key
+        guard key.isEmpty || !key.utf8.allSatisfy({ isSafe($0) }) else { return key }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var name: [UInt8] = key.isEmpty ? Array("%".utf8) : []
+        for byte in key.utf8 {
+            if isSafe(byte) { name.append(byte) } else { name += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]] }
+        }
+        return String(decoding: name, as: UTF8.self)
     }
 
     static func isSafe(_ byte: UInt8) -> Bool {

@@ -36,6 +36,13 @@ import Testing
         #expect(!other.acceptsUpload(key: "att_a", size: 1, contentType: "a/b", expiresAt: expires, signature: signature, now: 1))
     }
 
+    @Test func keysNeverLeaveTheFolder() throws {
+        let storage = try storage()
+        #expect(storage.path(of: "att_AZ09-_") == storage.folder + "/att_AZ09-_")
+        #expect(storage.path(of: "../../etc/passwd") == storage.folder + "/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd")
+        #expect(storage.path(of: "") == storage.folder + "/%")
+    }
+
     @Test func completeDeleteAndSize() async throws {
         let storage = try storage()
         #expect(try await storage.storedSize(key: "att_x") == nil)
