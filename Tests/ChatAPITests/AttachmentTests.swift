@@ -346,3 +346,24 @@ extension AttachmentTests {
         }
     }
 }
+
+extension AttachmentTests {
+    @Test("a store that does not answer is 503 unavailable, and nothing is sent")
+    func storeUnavailable() async throws {
+        // A bucket on a port nothing listens on: the HEAD before the send fails.
+        let unreachable = S3Storage(
+            bucket: .init(bucket: "parley-files", endpoint: "http://127.0.0.1:9", region: "us-east-1"),
+            accessKeyId: "AKID", secretAccessKey: "secret", timeout: .milliseconds(500))
+        try await withAPI(.sqlite, storage: unreachable) { api in
+            let ada = try await api.signUp("Ada"), bob = try await api.signUp("Bob")
+            let conversation = try await dm(api, ada, bob)
+            let announced = try await api.request(.post, "/conversations/\(conversation)/attachments", as: ada,
+                                                  json: ["name": "a.txt", "size": 3, "contentType": "text/plain"])
+            let id = try #require((announced["attachment"] as? [String: Any])?["id"] as? String)
+            let refused = try await sendFiles(api, [id], content: "see", in: conversation, as: ada)
+            #expect(refused.status == .serviceUnavailable && refused.errorCode == "unavailable")
+            let page = try await api.request(.get, "/conversations/\(conversation)/messages", as: bob)
+            #expect((page["messages"] as? [Any])?.isEmpty == true)
+        }
+    }
+}

@@ -13,8 +13,10 @@ a desktop notification ("📎 notes.txt", "📎 3 files").
 
 With S3 storage (a real S3-compatible store, SeaweedFS, from s3_server.py, which checks every
 signature) the same page uploads straight to the store (a cross-origin PUT to a presigned URL,
-with progress, so a CORS preflight) and downloads through Parley's 302 to a presigned GET, the
-store's origin allowed by the page's CSP.
+with progress, so a CORS preflight) and downloads by asking Parley where the bytes are
+(`Accept: application/json`, answered with a presigned GET) and fetching them from the store
+without the access token or cookies, the store's origin allowed by the page's CSP. With local
+storage the same question is answered with Parley's own address, fetched with the token.
 
 The server runs the installed binary, which cannot see web/, so the client under test is a copy
 of web/ made outside the checkout and named by WEB_ROOT.
@@ -230,8 +232,9 @@ window.Notification = class {
 };"""
 
 # Records the page's uploads (XMLHttpRequest: where to, its upload progress events, the answer)
-# and its downloads of attachments (fetch: the address asked for, the one answering after
-# redirects, or the error).
+# and its downloads of attachments (every fetch of an /attachments/ address or of another origin:
+# the address asked for, whether it carried an Authorization header, its Accept, credentials and
+# redirect modes, the address answering after redirects and the answer's type, or the error).
 NETWORK_LOG = """
 window.xhrLog = [];
 const open = XMLHttpRequest.prototype.open;
@@ -252,13 +255,20 @@ XMLHttpRequest.prototype.send = function (body) {
 window.fetchLog = [];
 const fetch = window.fetch.bind(window);
 window.fetch = async (input, init) => {
-  const url = typeof input === 'string' ? input : input.url;
-  if (!url.includes('/attachments/')) return fetch(input, init);
-  const entry = {url, finalUrl: null, redirected: null, status: null, error: null};
+  const url = new URL(input instanceof Request ? input.url : String(input), location.href);
+  if (!url.pathname.includes('/attachments/') && url.origin === location.origin) return fetch(input, init);
+  const headers = new Headers(input instanceof Request ? input.headers : undefined);
+  new Headers(init?.headers ?? {}).forEach((value, name) => headers.set(name, value));
+  const entry = {
+    url: url.href, authorization: headers.has('Authorization'), accept: headers.get('Accept'),
+    credentials: init?.credentials ?? (input instanceof Request ? input.credentials : 'same-origin'),
+    redirect: init?.redirect ?? (input instanceof Request ? input.redirect : 'follow'),
+    finalUrl: null, redirected: null, status: null, type: null, contentType: null, error: null};
   window.fetchLog.push(entry);
   try {
     const response = await fetch(input, init);
-    Object.assign(entry, {finalUrl: response.url, redirected: response.redirected, status: response.status});
+    Object.assign(entry, {finalUrl: response.url, redirected: response.redirected, status: response.status,
+                          type: response.type, contentType: response.headers.get('Content-Type')});
     return response;
   } catch (error) {
     entry.error = String(error);
@@ -358,11 +368,19 @@ def test_file_from_the_attach_button_downloads_with_its_bytes_and_page_passes_ax
     assert card.find_element(By.CSS_SELECTOR, ".file-size").text == f"{len(content.encode())} B"
     assert b.js("document.querySelector('#message-list .file-card b')") is None, "the file name became markup"
     b.driver.execute_script(CATCH_DOWNLOADS)
+    b.driver.execute_script(NETWORK_LOG)
     b.driver.execute_script("document.querySelector('#message-list li.message:last-child').focus()")
     b.click(f"Download {name}", exact=False)
     b.wait("the download", lambda: b.js("window.downloads.length") == 1)
     saved = b.driver.execute_async_script(READ_DOWNLOAD)
     assert saved == {"name": name, "text": content, "size": len(content.encode())}, saved
+    # Local storage: Parley, asked where the bytes are, names its own address; both calls carry the token.
+    address = server.url + "/attachments/" + ada.messages(conversation)[-1]["attachments"][0]["id"]
+    fetches = b.js("window.fetchLog")
+    assert [(f["url"], f["accept"], f["authorization"], f["status"], f["redirected"]) for f in fetches] == [
+        (address, "application/json", True, 200, False), (address, None, True, 200, False)], fetches
+    assert fetches[0]["contentType"].startswith("application/json"), fetches
+    assert not fetches[1]["contentType"].startswith("application/json"), f"the bytes were the JSON answer: {fetches}"
 
     # A drop on the conversation adds a file too, with the drop target shown while over it.
     dropped = a.driver.execute_script("""
@@ -535,12 +553,12 @@ def test_files_alone_preview_as_their_files_in_the_list_and_in_notifications(ser
 
 # MARK: S3 storage
 
-def test_on_s3_storage_files_go_to_the_store_and_come_back_through_the_redirect(s3_server_parley, s3store, browsers, work):
+def test_on_s3_storage_files_go_to_the_store_and_come_back_from_it_without_the_token(s3_server_parley, s3store, browsers, work):
     server = s3_server_parley
     ada, bob, conversation, a, b = pair(server, browsers, names=("Ada Lovelace", "Bob Stone"))
     store = s3store.endpoint + "/" + s3store.bucket + "/"
 
-    # The page may connect to the store (its uploads and redirected downloads go there).
+    # The page may connect to the store (its uploads and downloads go there).
     with urllib.request.urlopen(server.url + "/") as page:
         policy = page.headers["Content-Security-Policy"]
     connect = next(d for d in policy.split(";") if d.strip().startswith("connect-src")).split()
@@ -566,16 +584,30 @@ def test_on_s3_storage_files_go_to_the_store_and_come_back_through_the_redirect(
     stored = s3store.client().list_objects_v2(Bucket=s3store.bucket).get("Contents", [])
     assert [o["Size"] for o in stored] == [pasted["size"]], stored
 
-    # Bob's browser shows it inline: Parley's 302 followed to the store's presigned GET.
+    def assert_fetched_from_the_store(pair):
+        """A download: Parley asked where the bytes are, with the token, answering a presigned GET
+        in JSON (no 302); then the store, without the token, a cookie or a redirect."""
+        question, fetch = pair
+        assert question["url"].startswith(server.url + "/attachments/"), pair
+        assert question["accept"] == "application/json" and question["authorization"], pair
+        assert question["redirect"] == "manual", f"a redirect could carry the token: {pair}"
+        assert question["status"] == 200 and not question["redirected"] and question["finalUrl"] == question["url"], pair
+        assert question["contentType"].startswith("application/json"), pair
+        assert fetch["url"].startswith(store) and "X-Amz-Signature=" in fetch["url"], pair
+        assert not fetch["authorization"], f"the token went to the store: {pair}"
+        assert fetch["credentials"] == "omit", pair
+        assert fetch["status"] == 200 and not fetch["redirected"] and fetch["type"] == "cors", pair
+
+    # Bob's browser shows it inline: Parley says where the bytes are, the store sends them.
     def shown():
         found = [t for t in thumbnails(b) if t["src"].startswith("blob:") and t["complete"] and t["naturalWidth"] > 0]
         return found[0] if found else None
     b.wait("the picture inline", shown, timeout=20,
            detail=lambda: f"{thumbnails(b)}; fetches {b.js('window.fetchLog')}; errors {b.page_errors()}")
     fetches = b.js("window.fetchLog")
-    assert len(fetches) == 1, fetches
-    assert fetches[0]["url"].startswith(server.url + "/attachments/"), fetches
-    assert fetches[0]["redirected"] and fetches[0]["finalUrl"].startswith(store) and fetches[0]["status"] == 200, fetches
+    assert len(fetches) == 2, fetches
+    assert_fetched_from_the_store(fetches)
+    assert fetches[1]["contentType"] == "image/png", fetches
 
     # A text file comes back to Bob with its bytes.
     content = f"Notes from Tuesday {uuid.uuid4().hex}\n\u00e9t\u00e9 \u2713\n"
@@ -594,7 +626,10 @@ def test_on_s3_storage_files_go_to_the_store_and_come_back_through_the_redirect(
     saved = b.driver.execute_async_script(READ_DOWNLOAD)
     assert saved == {"name": "meeting-notes.txt", "text": content, "size": len(content.encode())}, saved
     fetches = b.js("window.fetchLog")
-    assert len(fetches) == 2 and fetches[1]["redirected"] and fetches[1]["finalUrl"].startswith(store), fetches
+    assert len(fetches) == 4, fetches
+    assert_fetched_from_the_store(fetches[2:])
+    # Each download asks anew (a presigned URL expires): another address than the picture's.
+    assert fetches[2]["url"] != fetches[0]["url"] and fetches[3]["url"] != fetches[1]["url"], fetches
     assert b.js("document.querySelector('#conversation-list .conversation-last').textContent") == "Ada Lovelace: meeting-notes.txt"
     assert b.js("document.querySelector('#conversation-list .conversation-last svg') !== null"), "no paper clip before the file"
 

@@ -288,24 +288,56 @@ export class Api extends EventTarget {
   }
 
   /** An attachment's bytes (its `url`, Parley's /attachments/{id}) as a Blob. The access token
-   * goes only to Parley's own origin; a store's presigned URL it redirects to is followed
-   * without it (the browser drops Authorization on a redirect to another origin). */
-  async download(url, { signal, retried = false } = {}) {
-    const target = new URL(url, this.base ? new URL(this.base, location.href) : location.href);
-    const own = target.origin === (this.base ? new URL(this.base, location.href).origin : location.origin);
-    const headers = own ? { Authorization: `Bearer ${await this.accessToken()}` } : {};
-    let response;
-    try {
-      response = await fetch(target.href, { headers, signal, credentials: "omit" });
-    } catch (error) {
-      if (error?.name === "AbortError") throw error;
-      throw new ApiError(0, "network", "Parley cannot be reached. Check your connection.");
+   * goes only to Parley's own origin, and never across a redirect: Parley is first asked where
+   * the bytes are (`Accept: application/json`, answered `{url}`), then that address is fetched,
+   * with the token when it is Parley's own (local storage) and without it or any cookie when it
+   * is another origin (a store's presigned URL, which lasts minutes: asked again each download). */
+  async download(url, { signal } = {}) {
+    const home = new URL(this.base || location.href, location.href);
+    const get = async (target, { token, json = false, retried = false }) => {
+      const headers = {};
+      if (token) headers.Authorization = `Bearer ${await this.accessToken()}`;
+      if (json) headers.Accept = "application/json";
+      let response;
+      try {
+        response = await fetch(target.href, {
+          headers, signal, credentials: "omit",
+          // A redirect is never followed with the token (an older browser would keep it on another origin).
+          redirect: token ? "manual" : "follow",
+          // The answer `{url}` and the bytes share one address (without Vary: Accept): the HTTP
+          // cache must not hand either out for the other.
+          cache: json ? "no-store" : "default",
+        });
+      } catch (error) {
+        if (error?.name === "AbortError") throw error;
+        throw new ApiError(0, "network", token
+          ? "Parley cannot be reached. Check your connection."
+          : "The file store cannot be reached. Check your connection.");
+      }
+      if (response.type === "opaqueredirect") {
+        throw new ApiError(0, "error", "The server sent the download elsewhere; it was not followed with your sign-in.");
+      }
+      if (response.status === 401 && token && !retried) {
+        await this.refresh();
+        return get(target, { token, json, retried: true });
+      }
+      if (!response.ok) throw toError(response, await readJSON(response));
+      return response;
+    };
+
+    let where = new URL(url, home);
+    if (where.origin === home.origin) {
+      const answer = await get(where, { token: true, json: true });
+      const address = (await readJSON(answer))?.url;
+      if (typeof address !== "string" || !address) {
+        throw new ApiError(answer.status, "internal", "The server did not say where the file is.");
+      }
+      where = new URL(address, where);
+      if (where.protocol !== "https:" && where.protocol !== "http:") {
+        throw new ApiError(answer.status, "internal", "The server gave an address that cannot be downloaded.");
+      }
     }
-    if (response.status === 401 && own && !retried) {
-      await this.refresh();
-      return this.download(url, { signal, retried: true });
-    }
-    if (!response.ok) throw toError(response, await readJSON(response));
+    const response = await get(where, { token: where.origin === home.origin });
     return response.blob();
   }
   markRead(id, messageId) { return this.request("POST", `/conversations/${encodeURIComponent(id)}/read`, { messageId }); }

@@ -1,5 +1,7 @@
 // Attachments' bytes held in the page as blob: URLs. An attachment's URL needs the access token
-// (an <img src> cannot send it), so each file is fetched with it and shown from a blob: URL.
+// (an <img src> cannot send it), so each file is fetched by Api.download (which asks Parley where
+// the bytes are and sends the token to Parley's origin only) and shown from a blob: URL. Only the
+// bytes are kept, never where they were: a store's presigned URL expires within minutes.
 // They are kept by attachment id, so a message redrawn (a read marker, an edit) shows its image
 // at once without a second download, and released (URLs revoked, downloads stopped) when the
 // messages showing them go: another conversation opened, a message deleted.

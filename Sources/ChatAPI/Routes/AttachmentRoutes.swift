@@ -53,11 +53,15 @@ public struct AttachmentRoutes: Sendable {
                 if wantsLocation {
                     var response = try jsonResponse(Location(url: url))
                     response.headers[.cacheControl] = "no-store"
+                    response.headers[.vary] = "Accept"
                     return response
                 }
-                return Response(status: .found, headers: [.location: url, .cacheControl: "no-store"])
+                return Response(status: .found, headers: [.location: url, .cacheControl: "no-store", .vary: "Accept"])
             case .file where wantsLocation:
-                return try jsonResponse(Location(url: "/attachments/\(attachment.id)"))
+                var response = try jsonResponse(Location(url: "/attachments/\(attachment.id)"))
+                response.headers[.cacheControl] = "no-store"
+                response.headers[.vary] = "Accept"
+                return response
             case .file(let path):
                 let body = try await fileIO.loadFile(path: path, context: context)
                 return Response(status: .ok, headers: [
@@ -65,8 +69,10 @@ public struct AttachmentRoutes: Sendable {
                     .contentDisposition: AttachmentRules.disposition(name: attachment.name, contentType: attachment.contentType),
                     .xContentTypeOptions: "nosniff",
                     .contentSecurityPolicy: AttachmentRules.downloadPolicy,
-                    // An id's bytes never change; only the member who fetched them keeps a copy.
+                    // An id's bytes never change; only the member who fetched them keeps a copy, and
+                    // never in place of the JSON answer to the same address.
                     .cacheControl: "private, max-age=3600",
+                    .vary: "Accept",
                 ], body: body)
             }
         }

@@ -19,7 +19,7 @@ public struct AttachmentService: Sendable {
     let limits: ChatLimits
     let logger: Logger
 
-    /// How long an upload URL (and a download redirect) is valid.
+    /// How long an upload URL is valid, and a presigned download URL.
     public static let uploadWindowSeconds: Int64 = 15 * 60
     public static let downloadWindowSeconds: Int64 = 5 * 60
     /// Uploads no message refers to are removed this long after they were announced.
@@ -91,13 +91,13 @@ public struct AttachmentService: Sendable {
         guard Self.isIdentifier(id), let attachment = try await attachments.find(id), attachment.discardedAt == nil,
               attachment.messageSeq != nil || attachment.uploaderId == caller.userId
         else { throw APIError.notFound("No such attachment.") }
-        // The uploader's own file before it is sent: only once its bytes are all there.
-        if attachment.uploadedAt == nil, case .mismatch = try await confirm(attachment) {
-            throw APIError.notFound("No such attachment.")
-        }
         do {
             _ = try await access.requireMember(attachment.conversationId, caller)
         } catch let error as APIError where error.status == .notFound {
+            throw APIError.notFound("No such attachment.")
+        }
+        // The uploader's own file before it is sent: only once its bytes are all there.
+        if attachment.uploadedAt == nil, case .mismatch = try await confirm(attachment) {
             throw APIError.notFound("No such attachment.")
         }
         let source = storage.download(
@@ -158,7 +158,14 @@ public struct AttachmentService: Sendable {
     /// Whether the store holds exactly the announced bytes of an upload not yet confirmed;
     /// records it as uploaded if so. An object of another size is discarded and deleted.
     private func confirm(_ attachment: StoredAttachment) async throws -> Confirmation {
-        guard let stored = try await storage.storedSize(key: attachment.id) else { return .mismatch(stored: nil) }
+        let size: Int64?
+        do {
+            size = try await storage.storedSize(key: attachment.id)
+        } catch {
+            logger.warning("the attachment storage did not answer", metadata: ["attachment": "\(attachment.id)", "error": "\(error)"])
+            throw Self.storageUnavailable
+        }
+        guard let stored = size else { return .mismatch(stored: nil) }
         guard stored == attachment.size else {
             try await attachments.discard(attachment.id, at: clock.now())
             try? await storage.delete(key: attachment.id)
@@ -170,6 +177,11 @@ public struct AttachmentService: Sendable {
         }
         return .complete
     }
+
+    /// 503: the store did not answer (or refused Parley's own request); nothing was changed.
+    static let storageUnavailable = APIError(
+        .serviceUnavailable, code: "unavailable",
+        message: "The file storage cannot be reached; nothing was sent. Try again shortly.", retryAfter: 5)
 
     /// The ids a message may carry: at most ten, each once.
     static func validateIds(_ ids: [String]) throws {
