@@ -17,17 +17,17 @@ import shutil
 import time
 import urllib.error
 import urllib.request
-import uuid
 
 import pytest
 from selenium.webdriver.common.by import By
 
+import web_people
 from parley_server import ARTIFACTS, Server
-from web_browser import WebBrowser, run_axe, significant_errors
+from web_browser import opened_browsers, run_axe
+from web_people import PASSWORD, log_in, open_conversation, tag
 
 NAME = "web-admin"
 ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off", "REGISTRATION": "invite"}
-PASSWORD = "correct horse 42"
 PORT = 18451
 # Refusals the tests provoke on purpose (a revoked login, a refused sign-up or login, a non-admin's /admin call).
 PROVOKED = [r"status of 40[13]", r"/auth/(login|register|logout|refresh)", r"/admin/"]
@@ -52,75 +52,23 @@ def admin(server):
 
 @pytest.fixture
 def browsers(request):
-    opened = []
-    failures_before = request.session.testsfailed
-
-    def make(name, size=(1100, 800)):
-        browser = WebBrowser(name, f"{NAME}-{request.node.name}", size=size)
-        opened.append(browser)
-        return browser
-    yield make
-    failed = request.session.testsfailed > failures_before
-    for browser in opened:
-        if not failed:
-            errors = significant_errors(browser.page_errors(), PROVOKED)
-            assert not errors, f"{browser.name}: console errors {errors}"
-        if failed:
-            browser.save_diagnostics()
-        browser.quit()
+    yield from opened_browsers(request, NAME, check_console=True, provoked=PROVOKED)
 
 
 # MARK: helpers
 
-class Person:
+class Person(web_people.Person):
     """An account made over REST: with an invitation from `invite` (an administrator), or as the first account."""
 
     def __init__(self, server, name, invite):
-        self.server, self.name = server, name
-        self.email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
-        self.password = PASSWORD
-        body = {"email": self.email, "password": PASSWORD, "displayName": name}
-        if invite is not None:
-            body["inviteCode"] = invite.invite_code()
-        status, answer = server.call("POST", "/auth/register", body)
-        assert status == 201, answer
-        self.id, self.token, self.refresh_token = answer["user"]["id"], answer["accessToken"], answer["refreshToken"]
-
-    def call(self, method, path, body=None, expect=None):
-        status, answer = self.server.call(method, path, body, token=self.token)
-        if expect is None:
-            assert status < 300, (method, path, status, answer)
-            return answer
-        assert status == expect, (method, path, status, answer)
-        return answer
+        super().__init__(server, name, invite_code=invite.invite_code() if invite is not None else None)
 
     def invite_code(self, uses=1):
         return self.call("POST", "/admin/invites", {"maxUses": uses})["code"]
 
-    def group(self, title, *others):
-        return self.call("POST", "/conversations", {"kind": "group", "title": title, "memberIds": [o.id for o in others]})["id"]
-
-
-def tag():
-    return uuid.uuid4().hex[:5]
-
-
-def log_in(browser, server, person, password=None, expect_app=True):
-    browser.driver.get(server.url + "/")
-    browser.fill("Email", person.email)
-    browser.fill("Password", password or person.password)
-    browser.click("Log in")
-    if expect_app:
-        browser.control("Log out", timeout=15)
-
 
 def signed_out(browser):
     return browser.js("!document.getElementById('auth-view').hidden && !document.getElementById('login-form').hidden")
-
-
-def open_conversation(browser, title):
-    browser.control(f"{title},", exact=False).click()
-    browser.wait(f"{title} to open", lambda: browser.js("document.getElementById('conversation-title').textContent") == title)
 
 
 def open_admin(browser):

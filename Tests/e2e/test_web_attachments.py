@@ -33,15 +33,16 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 import s3_server
+import web_people
 from parley_server import ROOT, Server
-from web_browser import WebBrowser, run_axe, significant_errors
+from web_browser import FAKE_NOTIFICATIONS, opened_browsers, run_axe, significant_errors
+from web_people import log_in, open_conversation, tag
 
 PORT = 18441
 S3_PARLEY_PORT = 18442
 S3_PORT = 18445
 S3_BUCKET = "parley-web-attachments"
 MAX_BYTES = 200_000
-PASSWORD = "correct horse 42"
 THUMB_MAX = 360
 
 
@@ -86,59 +87,16 @@ def s3_server_parley(work, s3store):
 
 @pytest.fixture
 def browsers(request):
-    opened = []
-    failures_before = request.session.testsfailed
-
-    def make(name):
-        browser = WebBrowser(name, f"web-attachments-{request.node.name}")
-        opened.append(browser)
-        return browser
-    yield make
-    failed = request.session.testsfailed > failures_before
-    for browser in opened:
-        if failed:
-            browser.save_diagnostics()
-        browser.quit()
+    yield from opened_browsers(request, "web-attachments")
 
 
 # MARK: helpers
 
-class Person:
-    def __init__(self, server, name):
-        self.name = name
-        self.email = f"{name.split()[0].lower()}-{uuid.uuid4().hex[:6]}@example.com"
-        status, body = server.call("POST", "/auth/register", {"email": self.email, "password": PASSWORD, "displayName": name})
-        assert status == 201, body
-        self.id, self.token = body["user"]["id"], body["accessToken"]
-        self.server = server
-
-    def call(self, method, path, body=None):
-        status, answer = self.server.call(method, path, body, token=self.token)
-        assert status < 300, (method, path, status, answer)
-        return answer
-
-    def dm(self, other):
-        return self.call("POST", "/conversations", {"kind": "dm", "userId": other.id})["id"]
+class Person(web_people.Person):
+    """An account, with the messages (and their attachments) the server holds, read over REST."""
 
     def messages(self, conversation):
         return self.call("GET", f"/conversations/{conversation}/messages?limit=50")["messages"]
-
-
-def tag():
-    return uuid.uuid4().hex[:5]
-
-
-def log_in(browser, server, person):
-    browser.driver.get(server.url + "/")
-    browser.fill("Email", person.email)
-    browser.fill("Password", PASSWORD)
-    browser.click("Log in")
-    browser.control("Log out", timeout=15)
-
-
-def open_conversation(browser, title):
-    browser.control(f"{title},", exact=False).click()
-    browser.wait(f"{title} to open", lambda: browser.js("document.getElementById('conversation-title').textContent") == title)
 
 
 def pair(server, browsers, names=None):
@@ -219,17 +177,6 @@ const blob = window.blobsByUrl.get(last.href);
 blob.text().then((text) => done({name: last.name, text, size: blob.size}));
 """
 
-
-# A stand-in for the browser's Notification (headless Chromium shows none) that records what the
-# page asked to show; permission is granted.
-FAKE_NOTIFICATIONS = """
-window.shownNotifications = [];
-window.Notification = class {
-  constructor(title, options = {}) { window.shownNotifications.push({title, body: options.body ?? null, tag: options.tag ?? null}); }
-  close() {}
-  static get permission() { return "granted"; }
-  static requestPermission() { return Promise.resolve("granted"); }
-};"""
 
 # Records the page's uploads (XMLHttpRequest: where to, its upload progress events, the answer)
 # and its downloads of attachments (every fetch of an /attachments/ address or of another origin:
@@ -340,7 +287,7 @@ def test_pasted_picture_shows_inline_for_the_other_and_opens_large(server, brows
       window.revoked = [];
       const revoke = URL.revokeObjectURL.bind(URL);
       URL.revokeObjectURL = (url) => { window.revoked.push(url); revoke(url); };""")
-    bob.call("POST", "/conversations", {"kind": "group", "title": f"Other{tag()}", "memberIds": [ada.id]})
+    bob.group(f"Other{tag()}", ada)
     other = b.control("Other", exact=False, timeout=10)
     other.click()
     b.wait("the thumbnail's URL revoked", lambda: thumb["src"] in b.js("window.revoked"))
@@ -507,7 +454,7 @@ def test_files_alone_preview_as_their_files_in_the_list_and_in_notifications(ser
     b.js("(() => {" + FAKE_NOTIFICATIONS + "})()")
     # Bob looks at another conversation, so the DM's new messages notify him.
     other = f"Other{tag()}"
-    bob.call("POST", "/conversations", {"kind": "group", "title": other, "memberIds": [ada.id]})
+    bob.group(other, ada)
     open_conversation(b, other)
 
     def preview(browser):

@@ -14,7 +14,6 @@ headless Chromium with fake media devices.
 Screenshots for the record go to $PARLEY_ARTIFACTS/screens/<SCREENS_LABEL>-*.png (label "after" by
 default; run with SCREENS_LABEL=before and WEB_ROOT at an older client to compare).
 """
-import contextlib
 import os
 import socket
 import time
@@ -24,24 +23,15 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
+import web_people
 from parley_server import ARTIFACTS, Server
-from web_browser import WebBrowser, significant_errors
+from web_browser import FAKE_NOTIFICATIONS, opened_browsers
+from web_people import open_conversation
 
 ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off"}
-PASSWORD = "correct horse 42"
 SCREENS = os.path.join(ARTIFACTS, "screens")
 SCREENS_LABEL = os.environ.get("SCREENS_LABEL", "after")
 
-# A stand-in for the browser's Notification (headless Chromium shows none) that records what the
-# page asked to show; permission is granted.
-FAKE_NOTIFICATIONS = """
-window.shownNotifications = [];
-window.Notification = class {
-  constructor(title, options = {}) { window.shownNotifications.push({title, body: options.body ?? null, tag: options.tag ?? null}); }
-  close() {}
-  static get permission() { return "granted"; }
-  static requestPermission() { return Promise.resolve("granted"); }
-};"""
 # The tab as if another one were in front (headless Chromium keeps every page visible).
 HIDE_TAB = """
 Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
@@ -67,31 +57,15 @@ def server():
 
 @pytest.fixture
 def browsers(request):
-    started = []
-
-    def start(name, size=(1100, 800)):
-        browser = WebBrowser(name, f"web-calls-{request.node.name}", size=size)
-        started.append(browser)
-        return browser
-
-    failures = request.session.testsfailed
-    yield start
-    failed = request.session.testsfailed > failures
-    for browser in started:
-        if failed:
-            browser.save_diagnostics()
-        errors = significant_errors(browser.page_errors())
-        browser.quit()
-        assert not errors, f"{browser.name}: console errors {errors}"
+    yield from opened_browsers(request, "web-calls", check_console=True)
 
 
-class Person:
+class Person(web_people.Person):
+    """An account whose display name is `name` and a random suffix (the tests share a server and
+    give their people the same names), and the browser it logged in with (`log_in`)."""
+
     def __init__(self, server, name):
-        self.name = f"{name}{uuid.uuid4().hex[:4]}"
-        self.email = f"{self.name.lower()}@example.com"
-        status, body = server.call("POST", "/auth/register", {"email": self.email, "password": PASSWORD, "displayName": self.name})
-        assert status == 201, body
-        self.id, self.token = body["user"]["id"], body["accessToken"]
+        super().__init__(server, f"{name}{uuid.uuid4().hex[:4]}")
         self.browser = None
 
 
@@ -99,34 +73,27 @@ def people(server, *names):
     return [Person(server, name) for name in names]
 
 
-def dm(server, a, b):
-    status, body = server.call("POST", "/conversations", {"kind": "dm", "userId": b.id}, a.token)
-    assert status in (200, 201), body
-    return body["id"]
-
-
-def group(server, owner, title, *members):
-    status, body = server.call("POST", "/conversations", {"kind": "group", "title": title, "memberIds": [m.id for m in members]},
-                               owner.token)
-    assert status == 201, body
-    return body["id"]
-
-
 def log_in(browser, server, person):
+    """web_people.log_in, with the browser kept as `person.browser`, once the conversation list
+    (or its empty hint) shows."""
     person.browser = browser
-    browser.driver.get(server.url + "/")
-    browser.fill("Email", person.email)
-    browser.fill("Password", PASSWORD)
-    browser.click("Log in")
-    browser.control("Log out", timeout=10)
+    web_people.log_in(browser, server, person, timeout=10)
     browser.wait("the conversation list", lambda: browser.js("document.querySelectorAll('#conversation-list button').length") > 0
                  or browser.js("document.querySelector('#conversation-list .empty-hint') !== null"))
     return browser
 
 
-def open_conversation(browser, title):
-    browser.control(f"{title},", exact=False).click()
-    browser.wait(f"{title} to open", lambda: browser.driver.find_element(By.ID, "conversation-title").text == title)
+def ada_calls_bob(server, browsers, group_title=None):
+    """Ada and Bob, each logged in to a browser, and Ada starting a call in their DM, or in a
+    group of the two titled `group_title`: how most tests here begin. Returns Ada, Bob and the
+    conversation's id."""
+    ada, bob = people(server, "Ada", "Bob")
+    conversation = ada.group(group_title, bob) if group_title else ada.dm(bob)
+    log_in(browsers("Ada"), server, ada)
+    log_in(browsers("Bob"), server, bob)
+    open_conversation(ada.browser, group_title or bob.name)
+    ada.browser.click("Start call")
+    return ada, bob, conversation
 
 
 def has_joined(browser, person):
@@ -172,7 +139,7 @@ def screenshot(browser, label):
 def test_incoming_dm_call_rings_with_banner_tone_and_notification_and_can_be_declined(server, browsers):
     """Defect 2: an incoming call showed only a "Call" mark in the list."""
     ada, bob = people(server, "Ada", "Bob")
-    dm(server, ada, bob)
+    ada.dm(bob)
     log_in(browsers("Ada"), server, ada)
     log_in(browsers("Bob"), server, bob)
     bob.browser.js("(() => {" + FAKE_NOTIFICATIONS + "})()")
@@ -214,13 +181,7 @@ def test_incoming_dm_call_rings_with_banner_tone_and_notification_and_can_be_dec
 def test_accepting_from_the_banner_joins_and_ringing_stops_everywhere(server, browsers):
     """Defect 2: Accept joins the call; the banner and tone stop when the person joins, also from
     another tab of theirs; a group call starting rings too."""
-    ada, bob = people(server, "Ada", "Bob")
-    title = f"Room{uuid.uuid4().hex[:4]}"
-    room = group(server, ada, title, bob)
-    log_in(browsers("Ada"), server, ada)
-    log_in(browsers("Bob"), server, bob)
-    open_conversation(ada.browser, title)
-    ada.browser.click("Start call")
+    ada, bob, room = ada_calls_bob(server, browsers, group_title=f"Room{uuid.uuid4().hex[:4]}")
     bob.browser.control(f"Accept call from {ada.name}", timeout=10)
     shown = banner(bob.browser)
     assert shown["name"] == "Call started", shown
@@ -235,12 +196,7 @@ def test_accepting_from_the_banner_joins_and_ringing_stops_everywhere(server, br
 
 def test_dm_call_ends_when_the_other_person_hangs_up(server, browsers):
     """Defect 14 (first half): Ada stayed alone in a DM call Bob had left."""
-    ada, bob = people(server, "Ada", "Bob")
-    dm(server, ada, bob)
-    log_in(browsers("Ada"), server, ada)
-    log_in(browsers("Bob"), server, bob)
-    open_conversation(ada.browser, bob.name)
-    ada.browser.click("Start call")
+    ada, bob, _ = ada_calls_bob(server, browsers)
     ada.browser.wait("Ada in the call", lambda: in_call(ada.browser))
     open_conversation(bob.browser, ada.name)
     bob.browser.click("Join call")
@@ -253,9 +209,9 @@ def test_dm_call_ends_when_the_other_person_hangs_up(server, browsers):
 def test_joining_another_call_asks_before_leaving_this_one(server, browsers):
     """Defect 5: starting a call elsewhere silently left the current one."""
     ada, bob = people(server, "Ada", "Bob")
-    dm(server, ada, bob)
+    ada.dm(bob)
     title = f"Team{uuid.uuid4().hex[:4]}"
-    room = group(server, ada, title, bob)
+    room = ada.group(title, bob)
     log_in(browsers("Ada"), server, ada)
     log_in(browsers("Bob"), server, bob)
     open_conversation(ada.browser, bob.name)
@@ -289,7 +245,7 @@ def test_buttons_say_when_camera_or_microphone_is_denied(server, browsers):
     mute it or turn it off."""
     (ada,) = people(server, "Ada")
     title = f"Solo{uuid.uuid4().hex[:4]}"
-    group(server, ada, title)
+    ada.group(title)
     browser = log_in(browsers("Ada"), server, ada)
     # The camera is refused, the microphone allowed.
     browser.driver.execute_script("""
@@ -320,13 +276,8 @@ def test_buttons_say_when_camera_or_microphone_is_denied(server, browsers):
 
 
 def test_a_shared_screen_can_be_shown_large_and_back(server, browsers):
-    ada, bob = people(server, "Ada", "Bob")
     title = f"Demo{uuid.uuid4().hex[:4]}"
-    group(server, ada, title, bob)
-    log_in(browsers("Ada"), server, ada)
-    log_in(browsers("Bob"), server, bob)
-    open_conversation(ada.browser, title)
-    ada.browser.click("Start call")
+    ada, bob, _ = ada_calls_bob(server, browsers, group_title=title)
     open_conversation(bob.browser, title)
     bob.browser.click("Join call")
     ada.browser.wait("Bob in Ada's call", lambda: has_joined(ada.browser, bob))
@@ -354,9 +305,9 @@ def test_a_shared_screen_can_be_shown_large_and_back(server, browsers):
 
 def test_unread_title_notifications_and_per_conversation_mute(server, browsers):
     ada, bob = people(server, "Ada", "Bob")
-    chat = dm(server, ada, bob)
+    chat = ada.dm(bob)
     other = f"Other{uuid.uuid4().hex[:4]}"
-    group(server, bob, other)
+    bob.group(other)
     browser = log_in(browsers("Bob"), server, bob)
     browser.js("(() => {" + FAKE_NOTIFICATIONS + "})()")
     open_conversation(browser, other)
@@ -437,25 +388,14 @@ def test_profile_display_name_and_avatar(server, browsers):
 # MARK: the server's ringing rules: call.decline, unanswered, alone
 
 def test_declined_dm_call_ends_for_the_caller(server, browsers):
-    ada, bob = people(server, "Ada", "Bob")
-    dm(server, ada, bob)
-    log_in(browsers("Ada"), server, ada)
-    log_in(browsers("Bob"), server, bob)
-    open_conversation(ada.browser, bob.name)
-    ada.browser.click("Start call")
+    ada, bob, _ = ada_calls_bob(server, browsers)
     bob.browser.click(f"Decline call from {ada.name}", timeout=10)
     ada.browser.wait("Ada's call to end", lambda: call_view_hidden(ada.browser) and not in_call(ada.browser), timeout=10)
     assert f"{bob.name} declined the call." in ada.browser.alerts(), ada.browser.alerts()
 
 
 def test_declining_a_group_call_tells_the_participants(server, browsers):
-    ada, bob = people(server, "Ada", "Bob")
-    title = f"Crew{uuid.uuid4().hex[:4]}"
-    group(server, ada, title, bob)
-    log_in(browsers("Ada"), server, ada)
-    log_in(browsers("Bob"), server, bob)
-    open_conversation(ada.browser, title)
-    ada.browser.click("Start call")
+    ada, bob, _ = ada_calls_bob(server, browsers, group_title=f"Crew{uuid.uuid4().hex[:4]}")
     bob.browser.click(f"Decline call from {ada.name}", timeout=10)
     ada.browser.wait("the decline told", lambda: f"{bob.name} declined the call." in ada.browser.alerts())
     assert in_call(ada.browser), "a group call goes on after one member declines"
@@ -464,12 +404,7 @@ def test_declining_a_group_call_tells_the_participants(server, browsers):
 def test_unanswered_dm_call_ends_for_the_caller(browsers):
     quick = Server("web-calls-unanswered", free_port(), {**ENV, "CALL_RING_TIMEOUT": "3"})
     try:
-        ada, bob = people(quick, "Ada", "Bob")
-        dm(quick, ada, bob)
-        log_in(browsers("Ada"), quick, ada)
-        log_in(browsers("Bob"), quick, bob)
-        open_conversation(ada.browser, bob.name)
-        ada.browser.click("Start call")
+        ada, bob, _ = ada_calls_bob(quick, browsers)
         bob.browser.control(f"Accept call from {ada.name}", timeout=10)
         ada.browser.wait("Ada's call to end", lambda: call_view_hidden(ada.browser) and not in_call(ada.browser), timeout=15)
         assert f"{bob.name} did not answer. The call ended." in ada.browser.alerts(), ada.browser.alerts()
@@ -482,7 +417,7 @@ def test_unanswered_dm_call_ends_for_the_caller(browsers):
 
 def test_screenshots_incoming_call_call_in_progress_and_phone_width(server, browsers):
     ada, bob = people(server, "Ada", "Bob")
-    dm(server, ada, bob)
+    ada.dm(bob)
     log_in(browsers("Ada"), server, ada)
     log_in(browsers("Bob", size=(390, 844)), server, bob)
     open_conversation(ada.browser, bob.name)

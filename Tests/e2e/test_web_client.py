@@ -26,11 +26,11 @@ from websockets.sync import client as ws_sync
 
 from parley_server import ARTIFACTS, Server
 from web_browser import WebBrowser, significant_errors, write_tone
+from web_people import PASSWORD
 
 # info: the log says why a participant leaves a call. RATE_MESSAGES off: the tests write 120-130
 # messages over REST at once to fill history, far past a person's budget.
 ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off"}
-PASSWORD = "correct horse 42"
 
 
 # Loses the answer to the page's first POST /auth/refresh after the server has handled it.

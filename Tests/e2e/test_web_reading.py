@@ -19,11 +19,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from websockets.sync import client as ws_sync
 
+import web_people
 from parley_server import Server
-from web_browser import WebBrowser, run_axe, significant_errors
+from web_browser import opened_browsers, run_axe, significant_errors
+from web_people import PASSWORD, log_in, open_conversation, tag
 
 ENV = {"RTC_PUBLIC_IP": "127.0.0.1", "LOG_LEVEL": "info", "RATE_MESSAGES": "off"}
-PASSWORD = "correct horse 42"
 PORT = 18471
 
 
@@ -36,65 +37,19 @@ def server():
 
 @pytest.fixture
 def browsers(request):
-    opened = []
-    failures_before = request.session.testsfailed
-
-    def make(name, size=(1100, 800)):
-        browser = WebBrowser(name, f"web-reading-{request.node.name}", size=size)
-        opened.append(browser)
-        return browser
-    yield make
-    failed = request.session.testsfailed > failures_before
-    for browser in opened:
-        if failed:
-            browser.save_diagnostics()
-        browser.quit()
+    yield from opened_browsers(request, "web-reading")
 
 
 # MARK: helpers
 
-class Person:
-    def __init__(self, server, name):
-        self.name = name
-        self.email = f"{name.lower()}-{uuid.uuid4().hex[:6]}@example.com"
-        status, body = server.call("POST", "/auth/register", {"email": self.email, "password": PASSWORD, "displayName": name})
-        assert status == 201, body
-        self.id, self.token = body["user"]["id"], body["accessToken"]
-        self.server = server
-
-    def call(self, method, path, body=None):
-        status, answer = self.server.call(method, path, body, token=self.token)
-        assert status < 300, (method, path, status, answer)
-        return answer
-
-    def dm(self, other):
-        return self.call("POST", "/conversations", {"kind": "dm", "userId": other.id})["id"]
-
-    def group(self, title, *others):
-        return self.call("POST", "/conversations", {"kind": "group", "title": title, "memberIds": [o.id for o in others]})["id"]
+class Person(web_people.Person):
+    """An account, with the messages and unread counts these tests set up and read over REST."""
 
     def say(self, conversation, text):
         return self.call("POST", f"/conversations/{conversation}/messages", {"content": text, "clientMsgId": str(uuid.uuid4())})
 
     def unread(self, conversation):
         return self.call("GET", f"/conversations/{conversation}")["unreadCount"]
-
-
-def tag():
-    return uuid.uuid4().hex[:5]
-
-
-def log_in(browser, server, person):
-    browser.driver.get(server.url + "/")
-    browser.fill("Email", person.email)
-    browser.fill("Password", PASSWORD)
-    browser.click("Log in")
-    browser.control("Log out", timeout=15)
-
-
-def open_conversation(browser, title):
-    browser.control(f"{title},", exact=False).click()
-    browser.wait(f"{title} to open", lambda: browser.js("document.getElementById('conversation-title').textContent") == title)
 
 
 def messages_in_view(browser):

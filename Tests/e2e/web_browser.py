@@ -17,6 +17,18 @@ from parley_server import ARTIFACTS
 
 CONTROLS = "button, input, textarea, select, a[href], [role=button]"
 
+# A stand-in for the browser's Notification (headless Chromium shows none) that records what the
+# page asked to show in `window.shownNotifications`; permission is granted. Installed with
+# `browser.js("(() => {" + FAKE_NOTIFICATIONS + "})()")`.
+FAKE_NOTIFICATIONS = """
+window.shownNotifications = [];
+window.Notification = class {
+  constructor(title, options = {}) { window.shownNotifications.push({title, body: options.body ?? null, tag: options.tag ?? null}); }
+  close() {}
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};"""
+
 
 class WebBrowser:
     """One Chromium instance with its own profile."""
@@ -139,6 +151,36 @@ class WebBrowser:
         with contextlib.suppress(Exception):
             self.driver.quit()
         shutil.rmtree(self.profile, ignore_errors=True)
+
+
+def opened_browsers(request, prefix, check_console=False, provoked=()):
+    """The body of a test file's `browsers` fixture (`yield from opened_browsers(request, ...)`):
+    each file names its own, with its own prefix and what it provokes in the console.
+
+    Yields `open_browser(name, **options)`, which starts a WebBrowser (options as WebBrowser takes them)
+    whose screenshots and logs are named `<prefix>-<test name>`. After the test every browser is
+    quit, once its diagnostics are saved if the test failed. With `check_console`, a test that
+    passed fails on console errors it did not provoke (`provoked`: more patterns for
+    significant_errors); that is asserted after the last browser is quit, so that none is left running."""
+    started = []
+    failures_before = request.session.testsfailed
+
+    def open_browser(name, **options):
+        browser = WebBrowser(name, f"{prefix}-{request.node.name}", **options)
+        started.append(browser)
+        return browser
+    yield open_browser
+    failed = request.session.testsfailed > failures_before
+    complaints = []
+    for browser in started:
+        if failed:
+            browser.save_diagnostics()
+        elif check_console:
+            errors = significant_errors(browser.page_errors(), provoked)
+            if errors:
+                complaints.append(f"{browser.name}: console errors {errors}")
+        browser.quit()
+    assert not complaints, "; ".join(complaints)
 
 
 def write_tone(path, seconds=5, frequency=440, amplitude=0.5, rate=48000):
