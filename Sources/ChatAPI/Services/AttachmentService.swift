@@ -138,10 +138,8 @@ public struct AttachmentService: Sendable {
     /// the bytes without Parley seeing them (S3): present and of the announced size. An upload
     /// whose size differs is discarded and refused, so it never reaches a message.
     func verify(_ ids: [String], _ caller: AuthContext) async throws {
-        for id in ids {
-            guard let attachment = try await attachments.find(id), attachment.uploaderId == caller.userId,
-                  attachment.messageSeq == nil, attachment.discardedAt == nil, attachment.uploadedAt == nil
-            else { continue }  // not the caller's to check, or checked: `link` decides
+        // Others' ids, and uploads already confirmed or sent, are left to `link` to accept or refuse.
+        for attachment in try await attachments.unconfirmed(ids, uploaderId: caller.userId) {
             switch try await confirm(attachment) {
             case .complete: break
             case .mismatch(nil):

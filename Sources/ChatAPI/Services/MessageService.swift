@@ -40,7 +40,7 @@ public struct MessageService: Sendable {
                 conversationId: conversationId, senderId: caller.userId, content: content,
                 clientMsgId: clientMsgId, now: now, on: sql)
             guard created else {
-                guard let first = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
+                guard let first = try await messages.find(seq: seq, conversationId: conversationId, withAttachments: true, on: sql) else {
                     throw APIError.internalError
                 }
                 return ((first, false), [])
@@ -52,7 +52,6 @@ public struct MessageService: Sendable {
                 guard linked.count == attachmentIds.count else {
                     throw APIError.invalidField("attachmentIds", "Each attachment must be a complete upload of yours to this conversation, not sent before.")
                 }
-                try await AttachmentStore.setPositions(attachmentIds, on: sql)
                 let byId = Dictionary(uniqueKeysWithValues: linked.map { ($0.id, $0.dto) })
                 attached = attachmentIds.compactMap { byId[$0] }
             }
@@ -107,7 +106,7 @@ public struct MessageService: Sendable {
         let messages = self.messages, conversations = self.conversations, now = clock.now()
         return try await events.commit(database) { sql in
             try await messages.edit(seq: seq, content: content, now: now, on: sql)
-            guard let updated = try await messages.find(seq: seq, conversationId: conversationId, on: sql) else {
+            guard let updated = try await messages.find(seq: seq, conversationId: conversationId, withAttachments: true, on: sql) else {
                 throw APIError.internalError
             }
             let recipients = try await conversations.memberIds(conversationId: conversationId, on: sql)

@@ -65,9 +65,20 @@ public struct AttachmentStore: Sendable {
         return (try row.decode(column: "bytes", as: Int64.self), try row.decode(column: "pending", as: Int.self))
     }
 
-    public func find(_ id: String, on sql: (any SQLDatabase)? = nil) async throws -> StoredAttachment? {
-        try await (sql ?? database.sql).raw("SELECT \(unsafeRaw: Self.columns) FROM attachments WHERE id = \(bind: id)")
+    public func find(_ id: String) async throws -> StoredAttachment? {
+        try await database.sql.raw("SELECT \(unsafeRaw: Self.columns) FROM attachments WHERE id = \(bind: id)")
             .first().map(Self.attachment(row:))
+    }
+
+    /// Which of `ids` are uploads of `uploaderId` still waiting for their bytes to be confirmed
+    /// (announced, not sent, not discarded): one query, whatever the storage.
+    func unconfirmed(_ ids: [String], uploaderId: String) async throws -> [StoredAttachment] {
+        guard !ids.isEmpty else { return [] }
+        return try await database.sql.raw("""
+            SELECT \(unsafeRaw: Self.columns) FROM attachments
+            WHERE id IN (\(binds: ids)) AND uploader_id = \(bind: uploaderId)
+              AND message_seq IS NULL AND uploaded_at IS NULL AND discarded_at IS NULL
+            """).all().map(Self.attachment(row:))
     }
 
     /// Records that the bytes are stored and checked; false when the row was already marked
@@ -80,13 +91,17 @@ public struct AttachmentStore: Sendable {
         return !rows.isEmpty
     }
 
-    /// Gives `ids` to the message `seq`: only uploads of `uploaderId` to `conversationId` that are
-    /// complete and belong to no message yet. Returns those it gave, in no particular order.
+    /// Gives `ids` to the message `seq`, each at its place in `ids`: only uploads of `uploaderId`
+    /// to `conversationId` that are complete and belong to no message yet. Returns those it gave,
+    /// in no particular order.
     static func link(_ ids: [String], uploaderId: String, conversationId: String, seq: Int64, on sql: any SQLDatabase)
         async throws -> [StoredAttachment]
     {
-        try await sql.raw("""
-            UPDATE attachments SET message_seq = \(bind: seq)
+        var position: SQLQueryString = "CASE id"
+        for (index, id) in ids.enumerated() { position += " WHEN \(bind: id) THEN \(literal: index)" }
+        position += " END"
+        return try await sql.raw("""
+            UPDATE attachments SET message_seq = \(bind: seq), position = \(position)
             WHERE id IN (\(binds: ids)) AND uploader_id = \(bind: uploaderId) AND conversation_id = \(bind: conversationId)
               AND message_seq IS NULL AND uploaded_at IS NOT NULL AND discarded_at IS NULL
             RETURNING \(unsafeRaw: Self.columns)
@@ -106,13 +121,6 @@ public struct AttachmentStore: Sendable {
             if let seq = attachment.messageSeq { result[seq, default: []].append(attachment.dto) }
         }
         return result
-    }
-
-    /// Sets the order of a message's files as the sender gave them.
-    static func setPositions(_ ids: [String], on sql: any SQLDatabase) async throws {
-        for (position, id) in ids.enumerated() {
-            try await sql.raw("UPDATE attachments SET position = \(bind: position) WHERE id = \(bind: id)").run()
-        }
     }
 
     /// Marks a deleted message's files for removal; returns their ids.

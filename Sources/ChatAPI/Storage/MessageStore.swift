@@ -62,14 +62,18 @@ public struct MessageStore: Sendable {
         return (try existing.decode(column: "seq", as: Int64.self), false)
     }
 
-    public func find(seq: Int64, conversationId: String, on sql: (any SQLDatabase)? = nil) async throws -> MessageDTO? {
+    /// One message; `withAttachments` reads its files too, for a message handed back to a
+    /// client (checks of existence or authorship do without).
+    public func find(seq: Int64, conversationId: String, withAttachments: Bool = false, on sql: (any SQLDatabase)? = nil)
+        async throws -> MessageDTO?
+    {
         let sql = sql ?? database.sql
         guard let message = try await sql.raw("""
             SELECT \(unsafeRaw: Self.columns) FROM messages msg JOIN users u ON u.id = msg.sender_id
             WHERE msg.seq = \(bind: seq) AND msg.conversation_id = \(bind: conversationId)
             """).first().map(Self.message(row:))
         else { return nil }
-        return try await Self.withAttachments([message], on: sql)[0]
+        return withAttachments ? try await Self.withAttachments([message], on: sql)[0] : message
     }
 
     /// `messages` with their attachments, read in one query.
