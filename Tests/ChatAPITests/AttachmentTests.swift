@@ -367,3 +367,18 @@ extension AttachmentTests {
         }
     }
 }
+
+@Suite struct UploadsInFlightTests {
+    /// One upload per file at a time: a second connection for the same URL is refused until the
+    /// first ends, and ending gives the file back.
+    @Test func oneAtATimePerFile() {
+        let uploads = UploadsInFlight()
+        #expect(uploads.claim("att_a") && uploads.claim("att_b"))
+        #expect(!uploads.claim("att_a"))
+        uploads.release("att_a")
+        #expect(uploads.claim("att_a"))
+        uploads.release("att_a")
+        uploads.release("att_b")
+        #expect(uploads.count == 0)
+    }
+}

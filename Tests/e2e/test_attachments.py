@@ -421,6 +421,34 @@ def test_local_upload_of_another_size_is_refused(local_chat):
     assert put_upload(longer["upload"], data).status_code == 204
 
 
+def test_one_upload_at_a_time_per_file(local_chat):
+    """A valid upload URL opens one upload at a time: while one connection is sending the bytes,
+    a second for the same file is refused (409 upload_in_progress) rather than given a socket and
+    a file of its own; once the first ends, the file is whole and the URL is spent."""
+    chat = local_chat
+    ada, bob = Person(chat, "Ada"), Person(chat, "Bob")
+    dm = ada.dm(bob)
+    data = os.urandom(200_000)
+    answer = ada.announced(dm, "slow.bin", len(data))
+    attachment_id, upload = answer["attachment"]["id"], answer["upload"]
+    parts = urllib.parse.urlsplit(upload["url"])
+    first = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    first.putrequest("PUT", parts.path + "?" + parts.query)
+    for name, value in {**upload["headers"], "Content-Length": str(len(data))}.items():
+        first.putheader(name, value)
+    first.endheaders()
+    first.send(data[:1000])
+    time.sleep(0.5)  # the first request reaches the route with its headers, its body still coming
+    second = put_upload(upload, data)
+    assert second.status_code == 409 and second.json()["error"]["code"] == "upload_in_progress", second.text
+    first.send(data[1000:])
+    assert first.getresponse().status == 204
+    first.close()
+    assert chat.stored(attachment_id)
+    again = put_upload(upload, data)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "already_uploaded", again.text
+
+
 def test_tampered_local_upload_url_is_refused(local_chat):
     chat = local_chat
     ada, bob = Person(chat, "Ada"), Person(chat, "Bob")

@@ -11,6 +11,7 @@ public struct AttachmentRoutes: Sendable {
     let attachments: AttachmentService
     let publicURL: String?
     let fileIO = FileIO()
+    let inFlight = UploadsInFlight()
 
     struct AnnounceBody: Decodable {
         var name: String
@@ -86,6 +87,10 @@ public struct AttachmentRoutes: Sendable {
             if let declared = request.headers[.contentLength].flatMap({ Int64($0) }), declared != attachment.size {
                 throw Self.sizeMismatch(received: declared, announced: attachment.size)
             }
+            guard inFlight.claim(attachment.id) else {
+                throw APIError.conflict("upload_in_progress", "This file is being uploaded already; wait for that upload to end.")
+            }
+            defer { inFlight.release(attachment.id) }
             let partial = local.partialPath(of: attachment.id)
             let overflow = BoundedBody<RequestBody>.Overflow()
             do {
