@@ -20,24 +20,15 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 
 import websockets
 
+from bench_server import call, register, start_server
+
 PER_CONNECTION = 18  # sends a second at most, under the server's 20 frames a second
-
-
-def call(base, method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
 
 
 async def sender(url, token, conversation, stop_at, latencies):
@@ -70,28 +61,12 @@ def main():
     parser.add_argument("--data", default="/var/tmp/parley-bench-acked")
     parser.add_argument("--port", type=int, default=18580)
     options = parser.parse_args()
-    binary = os.environ.get("PARLEY_BIN", ".build/release/parley")
-    shutil.rmtree(options.data, ignore_errors=True)
-    os.makedirs(options.data)
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(options.port), DATA_DIR=options.data, RTC_UDP_PORT="0",
-               AUTH_RATE_LIMIT="off", BCRYPT_COST="4", LOG_LEVEL="warning", REGISTRATION="open", RATE_MESSAGES="off",
-               WS_MAX_PER_ADDRESS="off")
+    extra = {"WS_MAX_PER_ADDRESS": "off"}
     if options.database != "sqlite":
-        env["DATABASE_URL"] = options.database
-    server = subprocess.Popen([binary, "serve"], env=env, cwd=options.data)
-    base = f"http://127.0.0.1:{options.port}"
+        extra["DATABASE_URL"] = options.database
+    server, base = start_server(options.data, options.port, extra)
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/readyz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        users = []
-        for index in range(options.connections):
-            body = call(base, "POST", "/auth/register", {"email": f"bench{index}-{uuid.uuid4().hex[:6]}@example.com",
-                                                         "password": "password123", "displayName": f"Bench {index}"})
-            users.append((body["user"]["id"], body["accessToken"]))
+        users = register(base, options.connections, "bench")
         conversations = []
         for start in range(0, len(users), options.group_size):
             members = users[start:start + options.group_size]
@@ -109,7 +84,7 @@ def main():
         asyncio.run(run())
         elapsed = time.monotonic() - started
         latencies.sort()
-        print(f"{binary}: {options.connections} connections in groups of {options.group_size}, {elapsed:.1f} s: {len(latencies)} acknowledged, "
+        print(f"{os.environ.get('PARLEY_BIN', '.build/release/parley')}: {options.connections} connections in groups of {options.group_size}, {elapsed:.1f} s: {len(latencies)} acknowledged, "
               f"{len(latencies) / elapsed:.0f} sends/s, ack p50 {statistics.median(latencies) * 1000:.1f} ms, "
               f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.1f} ms")
         if len(latencies) / elapsed > 0.9 * PER_CONNECTION * options.connections:

@@ -16,26 +16,15 @@ disk being measured (not a tmpfs).
 import argparse
 import concurrent.futures
 import http.client
-import json
 import os
-import shutil
 import statistics
-import subprocess
 import time
 import urllib.parse
 import urllib.request
-import uuid
+
+from bench_server import call, register, start_server
 
 PIECE = 1 << 20
-
-
-def call(base, method, path, body=None, token=None):
-    request = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read() or b"null")
 
 
 def memory(pid, field):
@@ -110,26 +99,10 @@ def main():
     parser.add_argument("--data", default="/var/tmp/parley-bench-files")
     parser.add_argument("--port", type=int, default=18585)
     options = parser.parse_args()
-    binary = os.path.abspath(os.environ.get("PARLEY_BIN", ".build/release/parley"))
-    shutil.rmtree(options.data, ignore_errors=True)
-    os.makedirs(options.data)
-    env = dict(os.environ, HOST="127.0.0.1", PORT=str(options.port), DATA_DIR=options.data, RTC_UDP_PORT="0",
-               AUTH_RATE_LIMIT="off", BCRYPT_COST="4", LOG_LEVEL="warning", REGISTRATION="open", RATE_MESSAGES="off",
-               RATE_UPLOADS="off", ATTACHMENT_QUOTA_BYTES="off", ATTACHMENT_MAX_BYTES=str(max(options.size, 1)))
-    server = subprocess.Popen([binary, "serve"], env=env, cwd=options.data)
-    base = f"http://127.0.0.1:{options.port}"
+    server, base = start_server(options.data, options.port, {
+        "RATE_UPLOADS": "off", "ATTACHMENT_QUOTA_BYTES": "off", "ATTACHMENT_MAX_BYTES": str(max(options.size, 1))})
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/readyz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        people = []
-        for index in range(options.concurrency * 2):
-            body = call(base, "POST", "/auth/register", {"email": f"files{index}-{uuid.uuid4().hex[:6]}@example.com",
-                                                         "password": "password123", "displayName": f"Files {index}"})
-            people.append((body["user"]["id"], body["accessToken"]))
+        people = register(base, options.concurrency * 2, "files")
         before = memory(server.pid, "VmRSS")
         reset_peak(server.pid)
         pairs = [(people[2 * i], people[2 * i + 1]) for i in range(options.concurrency)]
